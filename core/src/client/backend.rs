@@ -1,0 +1,71 @@
+//! One persistent connection to one backend: its socket, the requests in
+//! flight on it (by request id), its buffers and where it stands in the
+//! connect → probe → up → down cycle.
+
+use mio::net::TcpStream;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// Where a backend connection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    /// Waiting until `retry_at` before connecting again.
+    Down,
+    /// Non-blocking connect in progress.
+    Connecting,
+    /// Connected; a ping was sent and its answer proves the backend alive.
+    Probing,
+    /// Answering; takes requests.
+    Up,
+}
+
+pub(crate) struct Pending<T> {
+    pub tag: T,
+    pub deadline: Instant,
+}
+
+pub(crate) struct Link<T> {
+    pub addr: SocketAddr,
+    pub state: LinkState,
+    pub stream: Option<TcpStream>,
+    /// Bumped on every reconnect, so timers of an older socket are ignored.
+    pub epoch: u32,
+    pub next_id: u32,
+    pub probe_id: u32,
+    pub pending: HashMap<u32, Pending<T>>,
+    pub out: Vec<u8>,
+    pub out_pos: usize,
+    pub write_interest: bool,
+    pub input: Vec<u8>,
+    pub backoff: Duration,
+    /// Whether the last failure was already logged (log once per outage).
+    pub outage_logged: bool,
+}
+
+impl<T> Link<T> {
+    pub fn new(addr: SocketAddr, backoff: Duration) -> Self {
+        Link {
+            addr,
+            state: LinkState::Down,
+            stream: None,
+            epoch: 0,
+            next_id: 1,
+            probe_id: 0,
+            pending: HashMap::new(),
+            out: Vec::new(),
+            out_pos: 0,
+            write_interest: false,
+            input: Vec::new(),
+            backoff,
+            outage_logged: false,
+        }
+    }
+
+    /// A fresh request id; 0 is never used so it can mean "none".
+    pub fn take_id(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        id
+    }
+}

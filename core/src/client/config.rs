@@ -1,0 +1,46 @@
+//! Settings of the protocol client (the `[authd]` table of webd's config,
+//! for instance).
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClientConfig {
+    /// Backend addresses; requests go to the least-loaded live one.
+    pub backends: Vec<SocketAddr>,
+    /// Persistent connections per backend (per reactor).
+    pub connections_per_backend: usize,
+    /// Deadline of one request, from the call to the answer.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// Deadline of a connect and of the ping that proves a backend is alive.
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// First wait before reconnecting to a failed backend; doubles per
+    /// failure up to `backoff_max`.
+    #[serde(with = "humantime_serde")]
+    pub backoff_min: Duration,
+    #[serde(with = "humantime_serde")]
+    pub backoff_max: Duration,
+    /// Requests in flight per connection before calls answer `busy`.
+    pub max_in_flight: usize,
+    /// Largest frame accepted from a backend.
+    pub max_frame: u32,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            backends: Vec::new(),
+            connections_per_backend: 1,
+            request_timeout: Duration::from_secs(2),
+            connect_timeout: Duration::from_secs(1),
+            backoff_min: Duration::from_millis(50),
+            backoff_max: Duration::from_secs(5),
+            max_in_flight: 4096,
+            max_frame: crate::proto::DEFAULT_MAX_FRAME,
+        }
+    }
+}

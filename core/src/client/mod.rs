@@ -1,0 +1,437 @@
+//! The protocol client for use inside a reactor (webd calls authd with it).
+//!
+//! It keeps persistent connections to several backends, registered on the
+//! caller's `mio` registry under the caller's token range. Many requests are
+//! in flight per connection, matched by request id; each has a deadline; a
+//! failed connection is retried with exponential backoff, and a backend
+//! counts as alive only after it answered a ping, so a dead or hung one is
+//! skipped until it answers again. Results are queued as [`Completion`]s that
+//! the owner takes with [`ProtoClient::drain`].
+
+mod backend;
+mod config;
+
+pub use backend::LinkState;
+pub use config::ClientConfig;
+
+use crate::proto::{self, FieldWriter, FrameWriter, Header, Opcode};
+use crate::timer::TimerWheel;
+use backend::{Link, Pending};
+use mio::event::Event;
+use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
+use std::io::{self, ErrorKind, Read, Write};
+use std::time::{Duration, Instant};
+
+/// Why a call did not get an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    #[error("no backend is answering")]
+    NoBackend,
+    #[error("every backend connection has its maximum of requests in flight")]
+    Busy,
+    #[error("the backend did not answer within the deadline")]
+    Timeout,
+    #[error("the connection to the backend was lost")]
+    Disconnected,
+    #[error("the request does not fit in a frame")]
+    TooLarge,
+}
+
+/// A backend's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub header: Header,
+    pub body: Vec<u8>,
+}
+
+/// The end of one call: its tag and what came of it.
+#[derive(Debug)]
+pub struct Completion<T> {
+    pub tag: T,
+    pub result: Result<Response, CallError>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TimerKind {
+    Request(u32),
+    Connect,
+    Retry,
+}
+
+type TimerEntry = (usize, u32, TimerKind);
+
+const TICK: Duration = Duration::from_millis(5);
+
+/// A multiplexing client for the Throng binary protocol. `T` is whatever the
+/// owner needs to route an answer (a connection id, a request slot).
+pub struct ProtoClient<T> {
+    config: ClientConfig,
+    token_base: usize,
+    links: Vec<Link<T>>,
+    timers: TimerWheel<TimerEntry>,
+    fired: Vec<TimerEntry>,
+    completions: Vec<Completion<T>>,
+    rotate: usize,
+}
+
+impl<T> ProtoClient<T> {
+    /// A client using tokens `token_base .. token_base + backends ×
+    /// connections_per_backend`. Nothing connects until [`ProtoClient::start`].
+    pub fn new(config: ClientConfig, token_base: usize, now: Instant) -> Self {
+        let per = config.connections_per_backend.max(1);
+        let links = config
+            .backends
+            .iter()
+            .flat_map(|addr| (0..per).map(|_| Link::new(*addr, config.backoff_min)))
+            .collect();
+        ProtoClient {
+            config,
+            token_base,
+            links,
+            timers: TimerWheel::new(TICK, 512, now),
+            fired: Vec::new(),
+            completions: Vec::new(),
+            rotate: 0,
+        }
+    }
+
+    /// Tokens this client may use: `token_base..token_end()`.
+    pub fn token_end(&self) -> usize {
+        self.token_base + self.links.len()
+    }
+
+    pub fn owns(&self, token: Token) -> bool {
+        (self.token_base..self.token_end()).contains(&token.0)
+    }
+
+    /// Starts connecting to every backend.
+    pub fn start(&mut self, registry: &Registry, now: Instant) {
+        for idx in 0..self.links.len() {
+            self.connect(idx, registry, now);
+        }
+    }
+
+    /// The state of each connection, with its backend address.
+    pub fn links(&self) -> impl Iterator<Item = (std::net::SocketAddr, LinkState)> + '_ {
+        self.links.iter().map(|l| (l.addr, l.state))
+    }
+
+    /// Requests in flight over all connections.
+    pub fn in_flight(&self) -> usize {
+        self.links.iter().map(|l| l.pending.len()).sum()
+    }
+
+    /// Sends a request to the least-loaded live backend. `body` writes the
+    /// fields. On `Ok` exactly one completion with `tag` will follow (an
+    /// answer, a timeout or a disconnect); on `Err` none will.
+    pub fn call(
+        &mut self,
+        registry: &Registry,
+        now: Instant,
+        opcode: u8,
+        body: impl FnOnce(&mut FieldWriter<'_>),
+        tag: T,
+    ) -> Result<(), CallError> {
+        let idx = self.pick()?;
+        let link = &mut self.links[idx];
+        let id = link.take_id();
+        let mut writer = FrameWriter::new(
+            &mut link.out,
+            Header::request(opcode, id),
+            self.config.max_frame,
+        );
+        body(&mut writer.fields());
+        writer.finish().map_err(|_| CallError::TooLarge)?;
+        let deadline = now + self.config.request_timeout;
+        link.pending.insert(id, Pending { tag, deadline });
+        self.timers
+            .insert(deadline, (idx, link.epoch, TimerKind::Request(id)));
+        if let Err(e) = self.flush(idx, registry) {
+            self.fail(idx, registry, now, &e.to_string());
+        }
+        Ok(())
+    }
+
+    /// Handles an event for one of this client's tokens.
+    pub fn event(&mut self, registry: &Registry, event: &Event, now: Instant) {
+        let Some(idx) = event.token().0.checked_sub(self.token_base) else {
+            return;
+        };
+        let Some(link) = self.links.get_mut(idx) else {
+            return;
+        };
+        if link.state == LinkState::Connecting {
+            match connect_outcome(link.stream.as_ref()) {
+                Ok(true) => self.connected(idx, registry, now),
+                Ok(false) => return,
+                Err(e) => return self.fail(idx, registry, now, &e.to_string()),
+            }
+        }
+        if event.is_error() {
+            return self.fail(idx, registry, now, "socket error");
+        }
+        if event.is_writable() {
+            if let Err(e) = self.flush(idx, registry) {
+                return self.fail(idx, registry, now, &e.to_string());
+            }
+        }
+        if event.is_readable() || event.is_read_closed() {
+            self.read(idx, registry, now);
+        }
+    }
+
+    /// Fires request, connect and retry deadlines. Call it about every
+    /// 10 ms (a reactor service's `tick`).
+    pub fn tick(&mut self, registry: &Registry, now: Instant) {
+        self.timers.expire(now, &mut self.fired);
+        let mut fired = std::mem::take(&mut self.fired);
+        for (idx, epoch, kind) in fired.drain(..) {
+            if self.links[idx].epoch != epoch {
+                continue;
+            }
+            match kind {
+                TimerKind::Request(id) => {
+                    let link = &mut self.links[idx];
+                    if link.pending.get(&id).is_some_and(|p| p.deadline <= now) {
+                        let p = link.pending.remove(&id).expect("checked above");
+                        self.completions.push(Completion {
+                            tag: p.tag,
+                            result: Err(CallError::Timeout),
+                        });
+                    }
+                }
+                TimerKind::Connect => {
+                    let state = self.links[idx].state;
+                    if matches!(state, LinkState::Connecting | LinkState::Probing) {
+                        self.fail(idx, registry, now, "no answer within connect_timeout");
+                    }
+                }
+                TimerKind::Retry => {
+                    if self.links[idx].state == LinkState::Down {
+                        self.connect(idx, registry, now);
+                    }
+                }
+            }
+        }
+        self.fired = fired;
+    }
+
+    /// Hands every finished call to `each`.
+    pub fn drain(&mut self, mut each: impl FnMut(Completion<T>)) {
+        for c in self.completions.drain(..) {
+            each(c);
+        }
+    }
+
+    /// Closes every connection; calls in flight complete as disconnected.
+    pub fn close_all(&mut self, registry: &Registry) {
+        for idx in 0..self.links.len() {
+            self.drop_link(idx, registry);
+            self.links[idx].state = LinkState::Down;
+        }
+    }
+
+    fn pick(&mut self) -> Result<usize, CallError> {
+        let n = self.links.len();
+        let mut best: Option<usize> = None;
+        let mut any_up = false;
+        for step in 0..n {
+            let idx = (self.rotate + step) % n;
+            let link = &self.links[idx];
+            if link.state != LinkState::Up {
+                continue;
+            }
+            any_up = true;
+            if link.pending.len() >= self.config.max_in_flight {
+                continue;
+            }
+            if best.is_none_or(|b| link.pending.len() < self.links[b].pending.len()) {
+                best = Some(idx);
+            }
+        }
+        self.rotate = self.rotate.wrapping_add(1);
+        best.ok_or(if any_up {
+            CallError::Busy
+        } else {
+            CallError::NoBackend
+        })
+    }
+
+    fn connect(&mut self, idx: usize, registry: &Registry, now: Instant) {
+        let token = Token(self.token_base + idx);
+        let link = &mut self.links[idx];
+        link.epoch = link.epoch.wrapping_add(1);
+        let result = TcpStream::connect(link.addr).and_then(|mut stream| {
+            registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)?;
+            Ok(stream)
+        });
+        match result {
+            Ok(stream) => {
+                link.stream = Some(stream);
+                link.state = LinkState::Connecting;
+                link.write_interest = true;
+                let at = now + self.config.connect_timeout;
+                self.timers
+                    .insert(at, (idx, link.epoch, TimerKind::Connect));
+            }
+            Err(e) => self.fail(idx, registry, now, &e.to_string()),
+        }
+    }
+
+    fn connected(&mut self, idx: usize, registry: &Registry, now: Instant) {
+        let link = &mut self.links[idx];
+        if let Some(stream) = &link.stream {
+            let _ = stream.set_nodelay(true);
+        }
+        link.state = LinkState::Probing;
+        link.probe_id = link.take_id();
+        proto::encode_empty(
+            &mut link.out,
+            Header::request(Opcode::Ping as u8, link.probe_id),
+        );
+        if let Err(e) = self.flush(idx, registry) {
+            self.fail(idx, registry, now, &e.to_string());
+        }
+    }
+
+    fn flush(&mut self, idx: usize, registry: &Registry) -> io::Result<()> {
+        let token = Token(self.token_base + idx);
+        let link = &mut self.links[idx];
+        let Some(stream) = link.stream.as_mut() else {
+            return Ok(());
+        };
+        if link.state == LinkState::Connecting {
+            return Ok(()); // written once the connect completes
+        }
+        while link.out_pos < link.out.len() {
+            match stream.write(&link.out[link.out_pos..]) {
+                Ok(0) => return Err(ErrorKind::WriteZero.into()),
+                Ok(n) => link.out_pos += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        if link.out_pos == link.out.len() {
+            link.out.clear();
+            link.out_pos = 0;
+        }
+        let want = !link.out.is_empty();
+        if want != link.write_interest {
+            let interest = if want {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            registry.reregister(stream, token, interest)?;
+            link.write_interest = want;
+        }
+        Ok(())
+    }
+
+    fn read(&mut self, idx: usize, registry: &Registry, now: Instant) {
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            let link = &mut self.links[idx];
+            let Some(stream) = link.stream.as_mut() else {
+                return;
+            };
+            match stream.read(&mut chunk) {
+                Ok(0) => return self.fail(idx, registry, now, "backend closed the connection"),
+                Ok(n) => link.input.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return self.fail(idx, registry, now, &e.to_string()),
+            }
+        }
+        if let Err(reason) = self.take_frames(idx) {
+            self.fail(idx, registry, now, &reason);
+        }
+    }
+
+    fn take_frames(&mut self, idx: usize) -> Result<(), String> {
+        let max = self.config.max_frame;
+        let link = &mut self.links[idx];
+        let mut used = 0;
+        while let Some((frame, len)) =
+            proto::decode(&link.input[used..], max).map_err(|e| e.to_string())?
+        {
+            used += len;
+            let id = frame.header.request_id;
+            if link.state == LinkState::Probing && id == link.probe_id {
+                if link.outage_logged {
+                    log::info!("backend {} answers again", link.addr);
+                }
+                link.state = LinkState::Up;
+                link.backoff = self.config.backoff_min;
+                link.outage_logged = false;
+            } else if let Some(p) = link.pending.remove(&id) {
+                self.completions.push(Completion {
+                    tag: p.tag,
+                    result: Ok(Response {
+                        header: frame.header,
+                        body: frame.body.to_vec(),
+                    }),
+                });
+            }
+            // Anything else answers a request that already timed out.
+        }
+        link.input.drain(..used);
+        Ok(())
+    }
+
+    fn drop_link(&mut self, idx: usize, registry: &Registry) {
+        let link = &mut self.links[idx];
+        if let Some(mut stream) = link.stream.take() {
+            let _ = registry.deregister(&mut stream);
+        }
+        link.out.clear();
+        link.out_pos = 0;
+        link.input.clear();
+        link.write_interest = false;
+        link.epoch = link.epoch.wrapping_add(1);
+        for (_, p) in link.pending.drain() {
+            self.completions.push(Completion {
+                tag: p.tag,
+                result: Err(CallError::Disconnected),
+            });
+        }
+    }
+
+    fn fail(&mut self, idx: usize, registry: &Registry, now: Instant, reason: &str) {
+        self.drop_link(idx, registry);
+        let max = self.config.backoff_max;
+        let link = &mut self.links[idx];
+        if !link.outage_logged {
+            log::warn!(
+                "backend {} unavailable: {reason}; retrying with backoff",
+                link.addr
+            );
+            link.outage_logged = true;
+        } else {
+            log::debug!("backend {} still unavailable: {reason}", link.addr);
+        }
+        link.state = LinkState::Down;
+        let wait = link.backoff;
+        link.backoff = (link.backoff * 2).min(max);
+        self.timers
+            .insert(now + wait, (idx, link.epoch, TimerKind::Retry));
+    }
+}
+
+/// Whether a non-blocking connect finished: `Ok(true)` connected,
+/// `Ok(false)` still in progress, `Err` failed.
+fn connect_outcome(stream: Option<&TcpStream>) -> io::Result<bool> {
+    let Some(stream) = stream else {
+        return Err(io::Error::other("no socket"));
+    };
+    if let Some(e) = stream.take_error()? {
+        return Err(e);
+    }
+    match stream.peer_addr() {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == ErrorKind::NotConnected => Ok(false),
+        Err(e) => Err(e),
+    }
+}

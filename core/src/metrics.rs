@@ -1,0 +1,265 @@
+//! Counters, gauges and latency histograms that a daemon exposes (as
+//! Prometheus text on webd's `/metrics`, through the `stats` opcode of the
+//! binary protocol, and in the log at shutdown).
+//!
+//! Counters and gauges are relaxed atomics. Histograms are `hdrhistogram`s
+//! recorded into a thread-local [`LocalHistogram`] and merged into the shared
+//! one about once a second, so the hot path never takes a lock.
+
+use hdrhistogram::Histogram as Hdr;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// A monotonically increasing count.
+#[derive(Debug, Clone, Default)]
+pub struct Counter(Arc<AtomicU64>);
+
+impl Counter {
+    pub fn inc(&self) {
+        self.add(1);
+    }
+    pub fn add(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A value that goes up and down (open connections, queue depth).
+#[derive(Debug, Clone, Default)]
+pub struct Gauge(Arc<AtomicI64>);
+
+impl Gauge {
+    pub fn set(&self, v: i64) {
+        self.0.store(v, Ordering::Relaxed);
+    }
+    pub fn add(&self, n: i64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+    pub fn get(&self) -> i64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Highest value a histogram tracks: one hour in microseconds.
+const HIST_MAX: u64 = 3_600_000_000;
+
+fn new_hdr() -> Hdr<u64> {
+    Hdr::new_with_bounds(1, HIST_MAX, 3).expect("static histogram bounds are valid")
+}
+
+/// A shared latency histogram in microseconds.
+#[derive(Debug, Clone)]
+pub struct Histogram(Arc<Mutex<Hdr<u64>>>);
+
+impl Histogram {
+    /// A recorder for one thread; merge happens on [`LocalHistogram::flush`].
+    pub fn local(&self) -> LocalHistogram {
+        LocalHistogram {
+            local: new_hdr(),
+            shared: self.clone(),
+            last_flush: Instant::now(),
+        }
+    }
+
+    /// A copy of the merged data so far.
+    pub fn snapshot(&self) -> Hdr<u64> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// The thread-local side of a [`Histogram`].
+#[derive(Debug)]
+pub struct LocalHistogram {
+    local: Hdr<u64>,
+    shared: Histogram,
+    last_flush: Instant,
+}
+
+impl LocalHistogram {
+    pub fn record(&mut self, elapsed: Duration) {
+        self.local
+            .saturating_record(elapsed.as_micros().min(u128::from(HIST_MAX)) as u64);
+    }
+
+    /// Merges into the shared histogram if a second has passed.
+    pub fn maybe_flush(&mut self, now: Instant) {
+        if now.duration_since(self.last_flush) >= Duration::from_secs(1) {
+            self.flush();
+            self.last_flush = now;
+        }
+    }
+
+    pub fn flush(&mut self) {
+        if self.local.is_empty() {
+            return;
+        }
+        let mut shared = self.shared.0.lock().unwrap_or_else(PoisonError::into_inner);
+        // Both histograms share bounds, so adding cannot fail.
+        let _ = shared.add(&self.local);
+        self.local.reset();
+    }
+}
+
+impl Drop for LocalHistogram {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Counter(Counter),
+    Gauge(Gauge),
+    Histogram(Histogram),
+}
+
+#[derive(Debug)]
+struct Entry {
+    name: String,
+    help: String,
+    kind: Kind,
+}
+
+/// The registry of one daemon's metrics.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    entries: Mutex<Vec<Entry>>,
+}
+
+impl Metrics {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Metrics::default())
+    }
+
+    fn register(&self, name: &str, help: &str, make: impl FnOnce() -> Kind) -> Kind {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(e) = entries.iter().find(|e| e.name == name) {
+            return e.kind.clone();
+        }
+        let kind = make();
+        entries.push(Entry {
+            name: name.to_owned(),
+            help: help.to_owned(),
+            kind: kind.clone(),
+        });
+        kind
+    }
+
+    /// The counter of this name, created on first use.
+    pub fn counter(&self, name: &str, help: &str) -> Counter {
+        match self.register(name, help, || Kind::Counter(Counter::default())) {
+            Kind::Counter(c) => c,
+            _ => panic!("metric {name} registered twice with different kinds"),
+        }
+    }
+
+    /// The gauge of this name, created on first use.
+    pub fn gauge(&self, name: &str, help: &str) -> Gauge {
+        match self.register(name, help, || Kind::Gauge(Gauge::default())) {
+            Kind::Gauge(g) => g,
+            _ => panic!("metric {name} registered twice with different kinds"),
+        }
+    }
+
+    /// The latency histogram (microseconds) of this name.
+    pub fn histogram(&self, name: &str, help: &str) -> Histogram {
+        match self.register(name, help, || {
+            Kind::Histogram(Histogram(Arc::new(Mutex::new(new_hdr()))))
+        }) {
+            Kind::Histogram(h) => h,
+            _ => panic!("metric {name} registered twice with different kinds"),
+        }
+    }
+
+    /// Every metric in the Prometheus text exposition format. Histograms
+    /// appear as summaries with p50/p90/p99/p999 in seconds.
+    pub fn render(&self) -> String {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut out = String::new();
+        for e in entries.iter() {
+            let _ = writeln!(out, "# HELP {} {}", e.name, e.help);
+            match &e.kind {
+                Kind::Counter(c) => {
+                    let _ = writeln!(out, "# TYPE {} counter\n{} {}", e.name, e.name, c.get());
+                }
+                Kind::Gauge(g) => {
+                    let _ = writeln!(out, "# TYPE {} gauge\n{} {}", e.name, e.name, g.get());
+                }
+                Kind::Histogram(h) => {
+                    let h = h.snapshot();
+                    let _ = writeln!(out, "# TYPE {} summary", e.name);
+                    for q in [0.5, 0.9, 0.99, 0.999] {
+                        let v = h.value_at_quantile(q) as f64 / 1e6;
+                        let _ = writeln!(out, "{}{{quantile=\"{q}\"}} {v}", e.name);
+                    }
+                    let _ = writeln!(out, "{}_count {}", e.name, h.len());
+                    let _ = writeln!(out, "{}_max {}", e.name, h.max() as f64 / 1e6);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The metrics every reactor keeps, shared by all reactors of a daemon.
+#[derive(Debug, Clone)]
+pub struct ReactorMetrics {
+    pub accepted: Counter,
+    pub refused: Counter,
+    pub closed: Counter,
+    pub timed_out: Counter,
+    pub open: Gauge,
+}
+
+impl ReactorMetrics {
+    pub fn new(metrics: &Metrics) -> Self {
+        ReactorMetrics {
+            accepted: metrics.counter("throng_connections_accepted_total", "Connections accepted."),
+            refused: metrics.counter(
+                "throng_connections_refused_total",
+                "Connections refused because max_connections was reached.",
+            ),
+            closed: metrics.counter("throng_connections_closed_total", "Connections closed."),
+            timed_out: metrics.counter(
+                "throng_connections_timed_out_total",
+                "Connections whose idle or service deadline passed.",
+            ),
+            open: metrics.gauge("throng_connections_open", "Connections open now."),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_shows_every_kind() {
+        let m = Metrics::new();
+        m.counter("a_total", "A.").add(3);
+        m.gauge("b", "B.").set(-2);
+        let h = m.histogram("c_seconds", "C.");
+        let mut local = h.local();
+        local.record(Duration::from_millis(2));
+        local.flush();
+        let text = m.render();
+        assert!(text.contains("a_total 3"), "{text}");
+        assert!(text.contains("b -2"), "{text}");
+        assert!(text.contains("c_seconds_count 1"), "{text}");
+        assert!(text.contains("c_seconds{quantile=\"0.5\"} 0.002"), "{text}");
+    }
+
+    #[test]
+    fn the_same_name_returns_the_same_metric() {
+        let m = Metrics::new();
+        m.counter("x", "X.").inc();
+        assert_eq!(m.counter("x", "X.").get(), 1);
+    }
+}

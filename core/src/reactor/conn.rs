@@ -1,0 +1,112 @@
+//! One accepted connection as the reactor holds it: the socket, the
+//! service's state, and buffers that exist only while bytes are in flight.
+
+use super::ConnId;
+use crate::buffer::BufferPool;
+use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
+use std::io::{self, ErrorKind, Write};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+pub(crate) struct Connection<C> {
+    pub stream: TcpStream,
+    pub id: ConnId,
+    pub peer: SocketAddr,
+    pub state: C,
+    /// Bytes received but not yet consumed by the service.
+    pub input: Option<Vec<u8>>,
+    /// Bytes the socket has not taken yet, from `out_pos` on.
+    pub output: Option<Vec<u8>>,
+    pub out_pos: usize,
+    pub last_active: Instant,
+    /// A deadline the service set; otherwise the idle timeout applies.
+    pub deadline: Option<Instant>,
+    /// The instant of the timer-wheel entry currently armed for us.
+    pub armed_at: Option<Instant>,
+    pub write_interest: bool,
+    /// Close once the output is flushed.
+    pub closing: bool,
+    /// Close now.
+    pub dead: bool,
+    /// Reading paused because output piled up past the limit.
+    pub read_paused: bool,
+    /// Offer the buffered input to the service again (it asked).
+    pub rerun: bool,
+}
+
+impl<C> Connection<C> {
+    pub fn new(stream: TcpStream, id: ConnId, peer: SocketAddr, state: C, now: Instant) -> Self {
+        Connection {
+            stream,
+            id,
+            peer,
+            state,
+            input: None,
+            output: None,
+            out_pos: 0,
+            last_active: now,
+            deadline: None,
+            armed_at: None,
+            write_interest: false,
+            closing: false,
+            dead: false,
+            read_paused: false,
+            rerun: false,
+        }
+    }
+
+    pub fn pending_output(&self) -> usize {
+        self.output.as_ref().map_or(0, |o| o.len() - self.out_pos)
+    }
+
+    /// When this connection must next be looked at by the timer.
+    pub fn effective_deadline(&self, idle: Option<Duration>) -> Option<Instant> {
+        self.deadline
+            .or_else(|| idle.map(|idle| self.last_active + idle))
+    }
+
+    /// Writes as much pending output as the socket takes. Returns the buffer
+    /// to the pool when everything went, and keeps write interest registered
+    /// exactly while something is left.
+    pub fn flush(&mut self, pool: &mut BufferPool, registry: &Registry) -> io::Result<()> {
+        if let Some(out) = self.output.as_mut() {
+            while self.out_pos < out.len() {
+                match self.stream.write(&out[self.out_pos..]) {
+                    Ok(0) => return Err(ErrorKind::WriteZero.into()),
+                    Ok(n) => self.out_pos += n,
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            if self.out_pos == out.len() {
+                if let Some(buf) = self.output.take() {
+                    pool.give(buf);
+                }
+                self.out_pos = 0;
+            }
+        }
+        let want_write = self.output.is_some();
+        if want_write != self.write_interest {
+            let interest = if want_write {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            registry.reregister(&mut self.stream, Token(super::conn_key(self.id)), interest)?;
+            self.write_interest = want_write;
+        }
+        Ok(())
+    }
+
+    /// Gives both buffers back to the pool (the connection is closing).
+    pub fn release_buffers(&mut self, pool: &mut BufferPool) {
+        if let Some(buf) = self.input.take() {
+            pool.give(buf);
+        }
+        if let Some(buf) = self.output.take() {
+            pool.give(buf);
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! The server side of the binary protocol on the reactor: splits the input
+//! into frames, answers `ping` and `stats` itself, and hands every other
+//! request to a [`Handler`] (authd's operations; nothing in a bare ping
+//! server). A stream that stops being valid frames gets one error frame
+//! naming the problem and is closed; other connections never notice.
+
+use crate::metrics::{Counter, Metrics};
+use crate::proto::{self, FieldWriter, Frame, FrameWriter, Header, Opcode, Status};
+use crate::reactor::{ConnId, ConnInfo, Conns, Env, Service, Session};
+use std::sync::Arc;
+
+/// Per-connection state of the protocol server.
+#[derive(Debug, Default)]
+pub struct RpcConn {
+    /// Requests answered later by a worker and not yet answered.
+    pub in_flight: u32,
+}
+
+/// What a handler did with a request.
+pub enum Handled {
+    /// The response is already in the session's output.
+    Answered,
+    /// A worker will answer; the connection stays open until it does
+    /// (call [`respond_later`] then).
+    Later,
+}
+
+/// The operations of a protocol service beyond `ping` and `stats`.
+pub trait Handler: 'static {
+    type Reply: Send + 'static;
+
+    /// One request; answer now with [`respond`] or later.
+    fn request(
+        &mut self,
+        frame: Frame<'_>,
+        s: &mut Session<'_, RpcConn>,
+        env: &mut Env<'_>,
+    ) -> Handled;
+
+    /// A worker's result; answer it with [`respond_later`].
+    fn reply(&mut self, reply: Self::Reply, conns: &mut Conns<'_, RpcConn>, env: &mut Env<'_>) {
+        let _ = (reply, conns, env);
+    }
+
+    fn pending(&self) -> usize {
+        0
+    }
+
+    fn shutdown(&mut self, env: &mut Env<'_>) {
+        let _ = env;
+    }
+}
+
+/// A handler that knows no operation: every request beyond `ping` and
+/// `stats` is answered `unknown_opcode`. The ping server of the benchmarks.
+pub struct NoOperations;
+
+impl Handler for NoOperations {
+    type Reply = ();
+
+    fn request(
+        &mut self,
+        frame: Frame<'_>,
+        s: &mut Session<'_, RpcConn>,
+        _: &mut Env<'_>,
+    ) -> Handled {
+        respond(s, frame.header, Status::UnknownOpcode, |_| {});
+        Handled::Answered
+    }
+}
+
+/// Appends a response frame for `request` with `status` and the fields
+/// `body` writes. A body too large for a frame becomes an `internal` answer
+/// (a server bug, never the client's problem).
+pub fn respond(
+    s: &mut Session<'_, RpcConn>,
+    request: Header,
+    status: Status,
+    body: impl FnOnce(&mut FieldWriter<'_>),
+) {
+    let out = s.out();
+    let mut writer = FrameWriter::new(
+        out,
+        request.response(status as u8),
+        proto::DEFAULT_MAX_FRAME,
+    );
+    body(&mut writer.fields());
+    if writer.finish().is_err() {
+        proto::encode_empty(out, request.response(Status::Internal as u8));
+    }
+}
+
+/// Answers a request a worker finished (see [`Handled::Later`]).
+pub fn respond_later(
+    s: &mut Session<'_, RpcConn>,
+    request: Header,
+    status: Status,
+    body: impl FnOnce(&mut FieldWriter<'_>),
+) {
+    s.state().in_flight = s.state().in_flight.saturating_sub(1);
+    respond(s, request, status, body);
+}
+
+/// The protocol server: a [`Service`] for any [`Handler`].
+pub struct RpcService<H> {
+    handler: H,
+    max_frame: u32,
+    metrics: Arc<Metrics>,
+    requests: Counter,
+    bad_frames: Counter,
+    refusal: Vec<u8>,
+}
+
+impl<H: Handler> RpcService<H> {
+    pub fn new(handler: H, max_frame: u32, metrics: Arc<Metrics>) -> Self {
+        let mut refusal = Vec::new();
+        proto::encode_empty(
+            &mut refusal,
+            Header::request(0, 0).response(Status::Busy as u8),
+        );
+        RpcService {
+            handler,
+            max_frame,
+            requests: metrics.counter("throng_rpc_requests_total", "Protocol requests received."),
+            bad_frames: metrics.counter(
+                "throng_rpc_bad_frames_total",
+                "Connections closed for a stream that was not valid frames.",
+            ),
+            metrics,
+            refusal,
+        }
+    }
+
+    pub fn handler(&mut self) -> &mut H {
+        &mut self.handler
+    }
+}
+
+impl<H: Handler> Service for RpcService<H> {
+    type Conn = RpcConn;
+    type Reply = H::Reply;
+
+    fn open(&mut self, _: ConnId, _: &ConnInfo, _: &mut Env<'_>) -> RpcConn {
+        RpcConn::default()
+    }
+
+    fn data(&mut self, s: &mut Session<'_, RpcConn>, input: &[u8], env: &mut Env<'_>) -> usize {
+        let mut used = 0;
+        loop {
+            match proto::decode(&input[used..], self.max_frame) {
+                Ok(None) => return used,
+                Ok(Some((frame, len))) => {
+                    used += len;
+                    self.requests.inc();
+                    self.dispatch(frame, s, env);
+                    if s.is_closing() {
+                        return used;
+                    }
+                }
+                Err(e) => {
+                    self.bad_frames.inc();
+                    log::debug!("closing {}: {e}", s.peer());
+                    let rest = &input[used..];
+                    let request_id = match rest.get(8..12) {
+                        Some(b) => u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+                        None => 0,
+                    };
+                    let opcode = rest.get(5).copied().unwrap_or(0);
+                    let header = Header::request(opcode, request_id);
+                    respond(s, header, Status::from(&e), |w| {
+                        w.str(&e.to_string());
+                    });
+                    s.close_after_flush();
+                    return input.len();
+                }
+            }
+        }
+    }
+
+    fn reply(&mut self, reply: H::Reply, conns: &mut Conns<'_, RpcConn>, env: &mut Env<'_>) {
+        self.handler.reply(reply, conns, env);
+    }
+
+    fn busy(&self, conn: &RpcConn) -> bool {
+        conn.in_flight > 0
+    }
+
+    fn pending(&self) -> usize {
+        self.handler.pending()
+    }
+
+    fn shutdown(&mut self, _: &mut Conns<'_, RpcConn>, env: &mut Env<'_>) {
+        self.handler.shutdown(env);
+    }
+
+    fn refusal(&self) -> &[u8] {
+        &self.refusal
+    }
+}
+
+impl<H: Handler> RpcService<H> {
+    fn dispatch(&mut self, frame: Frame<'_>, s: &mut Session<'_, RpcConn>, env: &mut Env<'_>) {
+        if frame.header.is_response() {
+            respond(s, frame.header, Status::Malformed, |w| {
+                w.str("a response frame was sent as a request");
+            });
+            return;
+        }
+        match Opcode::from_u8(frame.header.opcode) {
+            Some(Opcode::Ping) => {
+                proto::encode_empty(s.out(), frame.header.response(Status::Ok as u8));
+            }
+            Some(Opcode::Stats) => {
+                let text = self.metrics.render();
+                respond(s, frame.header, Status::Ok, |w| {
+                    w.str(&text);
+                });
+            }
+            _ if env.draining => respond(s, frame.header, Status::ShuttingDown, |_| {}),
+            _ => {
+                if let Handled::Later = self.handler.request(frame, s, env) {
+                    s.state().in_flight += 1;
+                }
+            }
+        }
+    }
+}
