@@ -1,1 +1,122 @@
-//! placeholder
+//! bench: Throng's load client and benchmark tools.
+//!
+//! `bench run <scenario>` drives one workload with the closed-loop engine in
+//! [`load`] and prints a [`report`]; `bench serve-ping` (hidden) is the core
+//! ping server that the `ping` scenario measures.
+
+pub mod load;
+pub mod ping_server;
+pub mod report;
+pub mod scenario;
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(name = "bench", version, about = "Throng load client and benchmarks")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Drive one scenario and report throughput and latency.
+    Run(RunArgs),
+    /// Serve the core protocol's ping (the `ping` scenario's server).
+    #[command(hide = true)]
+    ServePing {
+        #[arg(long, default_value = "127.0.0.1:7070")]
+        listen: SocketAddr,
+        /// Reactor threads (0 = one per core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        #[arg(long, default_value_t = 16_384)]
+        max_connections: usize,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// ping, resp-ping, resp-incr (more as Throng's servers land).
+    pub scenario: String,
+    /// Connections kept open for the whole run.
+    #[arg(long, short = 'c', default_value_t = 100)]
+    pub connections: usize,
+    /// Measured seconds (connection set-up is not counted).
+    #[arg(long, short = 'd', default_value_t = 10.0)]
+    pub duration: f64,
+    /// Server address; each scenario has a default.
+    #[arg(long, short = 't')]
+    pub target: Option<SocketAddr>,
+    /// Load threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Requests outstanding per connection.
+    #[arg(long, default_value_t = 1)]
+    pub pipeline: usize,
+    /// Redis password for the resp-* scenarios.
+    #[arg(long, env = "THRONG_BENCH_REDIS_PASSWORD", hide_env_values = true)]
+    pub redis_password: Option<String>,
+    /// Print one JSON object as the last line.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress lines on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Run(args) => run_scenario(&args),
+        Command::ServePing {
+            listen,
+            threads,
+            max_connections,
+        } => ping_server::serve(listen, threads, max_connections).map_err(|e| e.to_string()),
+    }
+}
+
+fn run_scenario(args: &RunArgs) -> Result<(), String> {
+    let options = scenario::ScenarioOptions {
+        redis_password: args.redis_password.clone(),
+    };
+    let workload: Arc<dyn scenario::Workload> =
+        Arc::from(scenario::by_name(&args.scenario, &options)?);
+    if args.connections == 0 || args.pipeline == 0 || args.duration.is_nan() || args.duration <= 0.0 {
+        return Err("--connections, --pipeline and --duration must be positive".into());
+    }
+    let target = args.target.unwrap_or_else(|| workload.default_target());
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let cfg = load::LoadConfig {
+        target,
+        connections: args.connections,
+        duration: Duration::from_secs_f64(args.duration),
+        threads,
+        pipeline: args.pipeline,
+        connect_timeout: Duration::from_secs(60),
+        progress: !args.quiet,
+    };
+    let outcome = load::run(workload.clone(), &cfg)?;
+    if outcome.connections_up == 0 {
+        return Err(format!("no connection to {target} could be opened"));
+    }
+    let report = report::Report::new(
+        workload.name(),
+        &target.to_string(),
+        threads.min(args.connections),
+        args.pipeline,
+        args.connections,
+        &outcome,
+    );
+    print!("{}", report.table());
+    if args.json {
+        println!("{}", report.json());
+    }
+    Ok(())
+}
