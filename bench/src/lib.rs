@@ -8,6 +8,7 @@ pub mod load;
 pub mod ping_server;
 pub mod report;
 pub mod scenario;
+pub mod summary;
 
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -25,6 +26,11 @@ pub struct Cli {
 pub enum Command {
     /// Drive one scenario and report throughput and latency.
     Run(RunArgs),
+    /// Median table (markdown) of repeated `run --json` reports in FILE.
+    Summarize {
+        /// A file with one JSON report per line ("-" for stdin).
+        file: std::path::PathBuf,
+    },
     /// Serve the core protocol's ping (the `ping` scenario's server).
     #[command(hide = true)]
     ServePing {
@@ -72,6 +78,15 @@ pub struct RunArgs {
 pub fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Run(args) => run_scenario(&args),
+        Command::Summarize { file } => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin()).map_err(|e| e.to_string())?
+            } else {
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?
+            };
+            print!("{}", summary::markdown(&summary::rows(&text)));
+            Ok(())
+        }
         Command::ServePing {
             listen,
             threads,
@@ -86,7 +101,8 @@ fn run_scenario(args: &RunArgs) -> Result<(), String> {
     };
     let workload: Arc<dyn scenario::Workload> =
         Arc::from(scenario::by_name(&args.scenario, &options)?);
-    if args.connections == 0 || args.pipeline == 0 || args.duration.is_nan() || args.duration <= 0.0 {
+    if args.connections == 0 || args.pipeline == 0 || args.duration.is_nan() || args.duration <= 0.0
+    {
         return Err("--connections, --pipeline and --duration must be positive".into());
     }
     let target = args.target.unwrap_or_else(|| workload.default_target());

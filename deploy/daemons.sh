@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Starts and stops Throng's daemons from target/release with the configs in
+# deploy/config, logs in var/log and pid files in var/run.
+# Usage: daemons.sh start|stop|status NAME...
+. "$(dirname "$0")/lib.sh"
+
+port_of() {
+    case $1 in
+        authd) echo 9999 ;;
+        webd) echo 9090 ;;
+        *) die "unknown daemon $1" ;;
+    esac
+}
+
+start() {
+    local name=$1 port bin=$ROOT/target/release/$1
+    port=$(port_of "$name")
+    if live_pid "$name" >/dev/null; then
+        say "$name already running"
+        return 0
+    fi
+    [ -x "$bin" ] || die "$bin is missing: build with 'cargo build --release' (make up does)"
+    if port_open "$port"; then
+        die "port $port is taken by another process; stop it or change deploy/config/$name.toml"
+    fi
+    say "starting $name on 127.0.0.1:$port (log: var/log/$name.log)"
+    (
+        # Store URLs and passwords reach the daemons through the environment.
+        set -a
+        # shellcheck disable=SC1090
+        [ -f "$STACK_ENV" ] && . "$STACK_ENV"
+        set +a
+        exec setsid "$bin" --config "$ROOT/deploy/config/$name.toml" >>"$LOGS/$name.log" 2>&1
+    ) &
+    echo $! >"$RUN/$name.pid"
+    wait_port "$port" 30 || { tail -20 "$LOGS/$name.log" >&2; die "$name did not start listening on $port"; }
+}
+
+cmd=${1:-}
+shift || true
+for name in "$@"; do
+    case $cmd in
+        start) start "$name" ;;
+        stop) stop_pid "$name" 20 ;;
+        status) status_line "$name" "$(port_of "$name")" ;;
+        *) die "usage: $0 start|stop|status NAME..." ;;
+    esac
+done

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Makes sure the Debian packages Throng needs are installed: installs the
+# missing ones with apt-get when running as root, otherwise prints the exact
+# command and fails. Usage: deps.sh [stores] [bench] [browser]
+. "$(dirname "$0")/lib.sh"
+
+want=()
+for group in "${@:-stores}"; do
+    case $group in
+        stores) want+=(mariadb-server:mariadbd redis-server:redis-server mariadb-client:mariadb redis-tools:redis-cli) ;;
+        bench) want+=(wrk:wrk nginx:nginx hyperfine:hyperfine) ;;
+        browser) want+=(chromium:chromium) ;;
+        *) die "unknown package group $group" ;;
+    esac
+done
+
+missing=()
+for item in "${want[@]}"; do
+    pkg=${item%%:*} cmd=${item#*:}
+    command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    say "missing packages: ${missing[*]}"
+    say "install them with:  sudo apt-get update && sudo apt-get install -y ${missing[*]}"
+    exit 1
+fi
+command -v apt-get >/dev/null || die "no apt-get here; install ${missing[*]} by hand"
+say "installing ${missing[*]} with apt-get"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$LOGS/apt.log" 2>&1 \
+    || { tail -20 "$LOGS/apt.log" >&2; die "apt-get install failed (log: $LOGS/apt.log)"; }
