@@ -7,16 +7,18 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use throng_core::proto::{self, Header, Opcode, Status};
 
-/// Starts authd on an ephemeral port and returns it with the bound address,
-/// read from its log line.
-fn start() -> (Child, SocketAddr) {
+/// Starts authd on an ephemeral port with `extra` flags; returns it with the
+/// bound address (read from its log) and the log lines before that.
+fn start_with(extra: &[&str]) -> (Child, SocketAddr, Vec<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_authd"))
         .args(["--listen", "127.0.0.1:0", "--threads", "2"])
+        .args(extra)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let stderr = child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
+    let mut log = Vec::new();
     let addr = loop {
         let line = lines
             .next()
@@ -25,9 +27,29 @@ fn start() -> (Child, SocketAddr) {
         if let Some(rest) = line.split("listening on ").nth(1) {
             break rest.split(' ').next().unwrap().parse().unwrap();
         }
+        log.push(line);
     };
     std::thread::spawn(move || for _ in lines {});
+    (child, addr, log)
+}
+
+fn start() -> (Child, SocketAddr) {
+    let (child, addr, _) = start_with(&[]);
     (child, addr)
+}
+
+#[test]
+fn the_self_check_names_the_fix_when_the_fd_limit_is_short() {
+    let hard = throng_core::rlimit::nofile().unwrap().hard;
+    let wanted = hard + 10_000;
+    let (mut child, _, log) = start_with(&["--set", &format!("reactor.max_connections={wanted}")]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let warnings: Vec<&String> = log.iter().filter(|l| l.contains("self-check:")).collect();
+    assert_eq!(warnings.len(), 1, "{log:?}");
+    let w = warnings[0];
+    assert!(w.contains("WARN") && w.contains("RLIMIT_NOFILE"), "{w}");
+    assert!(w.contains("tune apply --profile auth"), "{w}");
 }
 
 fn sigterm(child: &Child) {

@@ -48,9 +48,12 @@ pub fn rows(text: &str) -> Vec<Row> {
         .map(|(scenario, connections, pipeline)| {
             let group: Vec<&Report> = reports
                 .iter()
-                .filter(|r| r.scenario == scenario && r.connections == connections && r.pipeline == pipeline)
+                .filter(|r| {
+                    r.scenario == scenario && r.connections == connections && r.pipeline == pipeline
+                })
                 .collect();
-            let pick = |f: fn(&Report) -> f64| median(&mut group.iter().map(|r| f(r)).collect::<Vec<_>>());
+            let pick =
+                |f: fn(&Report) -> f64| median(&mut group.iter().map(|r| f(r)).collect::<Vec<_>>());
             Row {
                 runs: group.len(),
                 throughput: pick(|r| r.throughput),
@@ -107,7 +110,10 @@ mod tests {
         .join("\n");
         let rows = rows(&text);
         assert_eq!(rows.len(), 2);
-        assert_eq!((rows[0].scenario.as_str(), rows[0].runs, rows[0].throughput), ("ping", 3, 20.0));
+        assert_eq!(
+            (rows[0].scenario.as_str(), rows[0].runs, rows[0].throughput),
+            ("ping", 3, 20.0)
+        );
         assert!(markdown(&rows).contains("| ping | 100 | 1 | 3 | 20 |"));
     }
 }

@@ -110,3 +110,21 @@ impl<C> Connection<C> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idle_connection_is_small_and_holds_no_buffer() {
+        // The socket, ids, deadlines and flags; buffers only while bytes are
+        // in flight. Guard against the struct growing by accident.
+        let size = std::mem::size_of::<Connection<()>>();
+        assert!(size <= 192, "Connection<()> grew to {size} bytes");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let std_stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let peer = std_stream.peer_addr().unwrap();
+        let conn = Connection::new(TcpStream::from_std(std_stream), 1, peer, (), Instant::now());
+        assert!(conn.input.is_none() && conn.output.is_none());
+    }
+}
