@@ -14,11 +14,12 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 use std::collections::VecDeque;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
+use throng_core::nbio;
 
 /// How to drive the load.
 #[derive(Debug, Clone)]
@@ -343,15 +344,9 @@ fn advance_setup(conn: &mut Conn, workload: &dyn Workload, handshake: &[u8], err
         conn.phase = Phase::Handshake;
     }
     if conn.phase == Phase::Handshake {
-        let mut chunk = [0u8; 1024];
-        loop {
-            match conn.stream.read(&mut chunk) {
-                Ok(0) => return false,
-                Ok(n) => conn.input.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(_) => return false,
-            }
+        match nbio::read_available(&mut conn.stream, &mut conn.input) {
+            Ok(false) => {}
+            _ => return false,
         }
         while conn.handshake_left > 0 {
             match workload.answer(&conn.input) {
@@ -381,15 +376,8 @@ fn read_answers(
     now: Instant,
     result: &mut ThreadResult,
 ) -> Result<usize, ()> {
-    let mut chunk = [0u8; 16 * 1024];
-    loop {
-        match conn.stream.read(&mut chunk) {
-            Ok(0) => return Err(()),
-            Ok(n) => conn.input.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(_) => return Err(()),
-        }
+    if nbio::read_available(&mut conn.stream, &mut conn.input).map_err(|_| ())? {
+        return Err(());
     }
     let mut used = 0;
     let mut answered = 0;
@@ -410,15 +398,7 @@ fn read_answers(
 }
 
 fn flush(conn: &mut Conn, poll: &Poll, key: usize) -> Result<(), ()> {
-    while conn.out_pos < conn.out.len() {
-        match conn.stream.write(&conn.out[conn.out_pos..]) {
-            Ok(0) => return Err(()),
-            Ok(n) => conn.out_pos += n,
-            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(_) => return Err(()),
-        }
-    }
+    nbio::write_pending(&mut conn.stream, &conn.out, &mut conn.out_pos).map_err(|_| ())?;
     if conn.out_pos == conn.out.len() {
         conn.out.clear();
         conn.out_pos = 0;

@@ -16,6 +16,7 @@ pub mod handoff;
 pub mod listener;
 pub mod logging;
 pub mod metrics;
+pub mod nbio;
 pub mod proto;
 pub mod reactor;
 pub mod rlimit;

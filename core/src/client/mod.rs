@@ -20,7 +20,7 @@ use backend::{Link, Pending};
 use mio::event::Event;
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{self, ErrorKind};
 use std::time::{Duration, Instant};
 
 /// Why a call did not get an answer.
@@ -304,15 +304,7 @@ impl<T> ProtoClient<T> {
         if link.state == LinkState::Connecting {
             return Ok(()); // written once the connect completes
         }
-        while link.out_pos < link.out.len() {
-            match stream.write(&link.out[link.out_pos..]) {
-                Ok(0) => return Err(ErrorKind::WriteZero.into()),
-                Ok(n) => link.out_pos += n,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        crate::nbio::write_pending(stream, &link.out, &mut link.out_pos)?;
         if link.out_pos == link.out.len() {
             link.out.clear();
             link.out_pos = 0;
@@ -331,22 +323,19 @@ impl<T> ProtoClient<T> {
     }
 
     fn read(&mut self, idx: usize, registry: &Registry, now: Instant) {
-        let mut chunk = [0u8; 16 * 1024];
-        loop {
-            let link = &mut self.links[idx];
-            let Some(stream) = link.stream.as_mut() else {
-                return;
-            };
-            match stream.read(&mut chunk) {
-                Ok(0) => return self.fail(idx, registry, now, "backend closed the connection"),
-                Ok(n) => link.input.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return self.fail(idx, registry, now, &e.to_string()),
-            }
-        }
+        let link = &mut self.links[idx];
+        let Some(stream) = link.stream.as_mut() else {
+            return;
+        };
+        // Answers that arrived with the close are still delivered.
+        let eof = match crate::nbio::read_available(stream, &mut link.input) {
+            Ok(eof) => eof,
+            Err(e) => return self.fail(idx, registry, now, &e.to_string()),
+        };
         if let Err(reason) = self.take_frames(idx) {
             self.fail(idx, registry, now, &reason);
+        } else if eof {
+            self.fail(idx, registry, now, "backend closed the connection");
         }
     }
 

@@ -5,7 +5,7 @@ use super::ConnId;
 use crate::buffer::BufferPool;
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
-use std::io::{self, ErrorKind, Write};
+use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -71,15 +71,7 @@ impl<C> Connection<C> {
     /// exactly while something is left.
     pub fn flush(&mut self, pool: &mut BufferPool, registry: &Registry) -> io::Result<()> {
         if let Some(out) = self.output.as_mut() {
-            while self.out_pos < out.len() {
-                match self.stream.write(&out[self.out_pos..]) {
-                    Ok(0) => return Err(ErrorKind::WriteZero.into()),
-                    Ok(n) => self.out_pos += n,
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e),
-                }
-            }
+            crate::nbio::write_pending(&mut self.stream, out, &mut self.out_pos)?;
             if self.out_pos == out.len() {
                 if let Some(buf) = self.output.take() {
                     pool.give(buf);
