@@ -1,9 +1,7 @@
-//! The tune binary. A placeholder that says so and fails, so nothing can
-//! mistake it for a working tool.
+//! The tune binary: parses flags and runs the library.
 
-use std::process::ExitCode;
+use clap::Parser;
 
-fn main() -> ExitCode {
-    eprintln!("tune: not implemented yet (the tuning issue builds check, plan, apply and revert)");
-    ExitCode::from(2)
+fn main() {
+    std::process::exit(tuning::cli::run(tuning::cli::Cli::parse()));
 }
