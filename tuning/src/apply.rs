@@ -101,7 +101,10 @@ pub fn apply(profile: &Profile, live: &Live, dry_run: bool) -> Result<Vec<Change
             continue;
         }
         let key = file.install_path.display().to_string();
-        state.files.entry(key.clone()).or_insert_with(|| before.clone());
+        state
+            .files
+            .entry(key.clone())
+            .or_insert_with(|| before.clone());
         state.note_new_dirs(root, &file.install_path);
         if !dry_run {
             write_file(&path, &file.text)?;
@@ -135,7 +138,10 @@ pub fn apply(profile: &Profile, live: &Live, dry_run: bool) -> Result<Vec<Change
     }
     if !dry_run && !changes.is_empty() {
         state.note_new_dirs(root, Path::new(STATE_PATH));
-        write_file(&root.join(STATE_PATH), &serde_json::to_string_pretty(&state)?)?;
+        write_file(
+            &root.join(STATE_PATH),
+            &serde_json::to_string_pretty(&state)?,
+        )?;
     }
     Ok(changes)
 }
@@ -143,7 +149,8 @@ pub fn apply(profile: &Profile, live: &Live, dry_run: bool) -> Result<Vec<Change
 /// Puts back everything the applies since the state file was made changed.
 pub fn revert(live: &Live, dry_run: bool) -> Result<Vec<Change>, ApplyError> {
     let root = live.root();
-    let state = load_state(root)?.ok_or_else(|| ApplyError::NothingToRevert(root.display().to_string()))?;
+    let state =
+        load_state(root)?.ok_or_else(|| ApplyError::NothingToRevert(root.display().to_string()))?;
     if !dry_run && !live.is_root() {
         return Err(ApplyError::NotRoot("revert"));
     }

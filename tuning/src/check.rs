@@ -52,7 +52,10 @@ pub fn check(profile: &Profile, live: &Live) -> Vec<Row> {
     for knob in &profile.knobs {
         let current = live.sysctl(&knob.name).ok().flatten();
         let (status, note) = match &current {
-            None => (Status::Absent, "not on this kernel (removed, or its module is not loaded)".to_owned()),
+            None => (
+                Status::Absent,
+                "not on this kernel (removed, or its module is not loaded)".to_owned(),
+            ),
             Some(cur) if knob.rule.satisfied(cur, &knob.value) => (Status::Ok, String::new()),
             Some(_) => (Status::Short, format!("wants {} {}", knob.rule, knob.value)),
         };
@@ -76,7 +79,11 @@ pub fn check(profile: &Profile, live: &Live) -> Vec<Row> {
                 current: Some(rule::normalise(&cur)),
                 wanted: "0".into(),
                 rule: Rule::Exact.to_string(),
-                status: if harmful { Status::Dangerous } else { Status::Ok },
+                status: if harmful {
+                    Status::Dangerous
+                } else {
+                    Status::Ok
+                },
                 note: format!("{why}; this kernel still has it, keep it 0"),
             });
         }
@@ -125,7 +132,10 @@ fn nofile_row(wanted: u64, live: &Live) -> Row {
 /// The exit code of `tune check`: 0 all good, 1 something `tune apply` can
 /// fix (or a dangerous knob), 3 only what this environment cannot fix.
 pub fn exit_code(rows: &[Row]) -> i32 {
-    if rows.iter().any(|r| matches!(r.status, Status::Short | Status::Dangerous)) {
+    if rows
+        .iter()
+        .any(|r| matches!(r.status, Status::Short | Status::Dangerous))
+    {
         1
     } else if rows.iter().any(|r| r.status == Status::Blocked) {
         3
@@ -139,10 +149,24 @@ pub fn table(rows: &[Row]) -> String {
     let w0 = rows.iter().map(|r| r.knob.len()).max().unwrap_or(4).max(4);
     let cur = |r: &Row| r.current.clone().unwrap_or_else(|| "-".into());
     let w1 = rows.iter().map(|r| cur(r).len()).max().unwrap_or(7).max(7);
-    let w2 = rows.iter().map(|r| r.wanted.len()).max().unwrap_or(6).max(6);
-    let mut out = format!("{:w0$}  {:w1$}  {:w2$}  STATUS\n", "KNOB", "CURRENT", "WANTED");
+    let w2 = rows
+        .iter()
+        .map(|r| r.wanted.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let mut out = format!(
+        "{:w0$}  {:w1$}  {:w2$}  STATUS\n",
+        "KNOB", "CURRENT", "WANTED"
+    );
     for r in rows {
-        out.push_str(&format!("{:w0$}  {:w1$}  {:w2$}  {}\n", r.knob, cur(r), r.wanted, r.status.name()));
+        out.push_str(&format!(
+            "{:w0$}  {:w1$}  {:w2$}  {}\n",
+            r.knob,
+            cur(r),
+            r.wanted,
+            r.status.name()
+        ));
     }
     let notes: Vec<&Row> = rows.iter().filter(|r| !r.note.is_empty()).collect();
     if !notes.is_empty() {

@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Parser)]
-#[command(name = "tune", version, about = "Throng kernel and limits profiles: check, plan, apply, revert")]
+#[command(
+    name = "tune",
+    version,
+    about = "Throng kernel and limits profiles: check, plan, apply, revert"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -79,8 +83,11 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         Some('K') => (&s[..s.len() - 1], 10),
         _ => (s, 0),
     };
-    let n: u64 = digits.parse().map_err(|_| format!("bad size {s:?}: use 16G, 512M or bytes"))?;
-    n.checked_mul(1 << shift).ok_or_else(|| format!("size {s:?} is too large"))
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("bad size {s:?}: use 16G, 512M or bytes"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("size {s:?} is too large"))
 }
 
 /// A named role's planned profile, or a profile read from a path.
@@ -105,7 +112,11 @@ pub fn run(cli: Cli) -> i32 {
 
 fn execute(cli: Cli) -> Result<i32, String> {
     match cli.command {
-        Command::Check { profile, root, json } => {
+        Command::Check {
+            profile,
+            root,
+            json,
+        } => {
             let profile = resolve_profile(&profile)?;
             let rows = check::check(&profile, &Live::new(root));
             if json {
@@ -140,7 +151,8 @@ fn execute(cli: Cli) -> Result<i32, String> {
                         if let Some(parent) = path.parent() {
                             std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
                         }
-                        std::fs::write(&path, &file.text).map_err(|e| format!("{}: {e}", path.display()))?;
+                        std::fs::write(&path, &file.text)
+                            .map_err(|e| format!("{}: {e}", path.display()))?;
                         eprintln!("wrote {}", path.display());
                     }
                     None => println!("### /{}\n{}", file.install_path.display(), file.text),
@@ -148,9 +160,14 @@ fn execute(cli: Cli) -> Result<i32, String> {
             }
             Ok(0)
         }
-        Command::Apply { profile, dry_run, root } => {
+        Command::Apply {
+            profile,
+            dry_run,
+            root,
+        } => {
             let profile = resolve_profile(&profile)?;
-            let changes = apply::apply(&profile, &Live::new(&root), dry_run).map_err(|e: ApplyError| e.to_string())?;
+            let changes = apply::apply(&profile, &Live::new(&root), dry_run)
+                .map_err(|e: ApplyError| e.to_string())?;
             report(&changes, dry_run, "apply");
             Ok(0)
         }

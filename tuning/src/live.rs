@@ -49,7 +49,13 @@ impl Live {
         let text = std::fs::read_to_string(self.root.join("proc/self/limits")).ok()?;
         let line = text.lines().find(|l| l.starts_with("Max open files"))?;
         let fields: Vec<&str> = line["Max open files".len()..].split_whitespace().collect();
-        let parse = |f: &str| if f == "unlimited" { Some(u64::MAX) } else { f.parse().ok() };
+        let parse = |f: &str| {
+            if f == "unlimited" {
+                Some(u64::MAX)
+            } else {
+                f.parse().ok()
+            }
+        };
         Some((parse(fields.first()?)?, parse(fields.get(1)?)?))
     }
 

@@ -57,11 +57,14 @@ pub fn plan(role: Role, t: &Target) -> Profile {
     let file_max = round_up(s + 65_536, 65_536);
     let burst = t.connect_rate * ACCEPT_STALL_MS / 1000 * 4;
     let backlog = burst.next_power_of_two().clamp(4096, 65_535);
-    let tw_buckets = (t.connect_rate * TIME_WAIT_SECS).next_power_of_two().max(131_072);
+    let tw_buckets = (t.connect_rate * TIME_WAIT_SECS)
+        .next_power_of_two()
+        .max(131_072);
     let in_flight = role.bytes_in_flight();
     let low = (s * in_flight).div_ceil(PAGE);
     let cap = t.memory / 4 / PAGE;
-    let (mem_low, mem_pressure, mem_high) = (low.min(cap), (low * 3 / 2).min(cap), (low * 2).min(cap));
+    let (mem_low, mem_pressure, mem_high) =
+        (low.min(cap), (low * 3 / 2).min(cap), (low * 2).min(cap));
     let conntrack = round_up(s + s / 4, 65_536);
     let sources = s.div_ceil(PORTS_PER_PAIR * t.server_ports.max(1));
 
@@ -239,7 +242,14 @@ mod tests {
             ..Role::Mass.default_target()
         };
         let p = plan(Role::Mass, &t);
-        let nr_open: u64 = p.knobs.iter().find(|k| k.name == "fs.nr_open").unwrap().value.parse().unwrap();
+        let nr_open: u64 = p
+            .knobs
+            .iter()
+            .find(|k| k.name == "fs.nr_open")
+            .unwrap()
+            .value
+            .parse()
+            .unwrap();
         assert!(nr_open >= p.nofile.unwrap());
         assert_eq!(p.nofile, Some(2_097_152));
     }

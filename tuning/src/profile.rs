@@ -120,8 +120,12 @@ impl Profile {
             if let Some(role) = self.role {
                 let unit = format!("{}.service.d", role.daemon());
                 files.push(RenderedFile {
-                    install_path: Path::new("etc/systemd/system").join(&unit).join("60-throng-limits.conf"),
-                    profile_path: Path::new("systemd").join(&unit).join("60-throng-limits.conf"),
+                    install_path: Path::new("etc/systemd/system")
+                        .join(&unit)
+                        .join("60-throng-limits.conf"),
+                    profile_path: Path::new("systemd")
+                        .join(&unit)
+                        .join("60-throng-limits.conf"),
                     text: self.render_dropin(nofile, role),
                 });
             }
@@ -159,8 +163,12 @@ impl Profile {
         for line in wrap(&format!("nofile: {}", self.nofile_note)) {
             out.push_str(&format!("# {line}\n"));
         }
-        out.push_str("# fs.nr_open in the sysctl file is at least this, so the kernel allows it.\n");
-        out.push_str("# Applies to new sessions; services take LimitNOFILE= from the systemd drop-in.\n");
+        out.push_str(
+            "# fs.nr_open in the sysctl file is at least this, so the kernel allows it.\n",
+        );
+        out.push_str(
+            "# Applies to new sessions; services take LimitNOFILE= from the systemd drop-in.\n",
+        );
         out.push_str("# Docs: limits.conf(5)\n");
         for domain in ["*", "root"] {
             for kind in ["soft", "hard"] {
@@ -171,7 +179,10 @@ impl Profile {
     }
 
     fn render_dropin(&self, nofile: u64, role: Role) -> String {
-        let mut out = self.header(&format!("limits of {}.service (systemd does not read limits.d)", role.daemon()));
+        let mut out = self.header(&format!(
+            "limits of {}.service (systemd does not read limits.d)",
+            role.daemon()
+        ));
         out.push_str("# Docs: systemd.exec(5), LimitNOFILE=\n[Service]\n");
         out.push_str(&format!("LimitNOFILE={nofile}\n"));
         out
@@ -180,7 +191,8 @@ impl Profile {
     /// Reads a profile from a folder laid out like `tuning/profiles/<role>/`
     /// or from a single sysctl.d file.
     pub fn load(path: &Path) -> Result<Profile, String> {
-        let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
+        let read =
+            |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
         if path.is_file() {
             let mut profile = parse_sysctl(&read(path)?)?;
             profile.source = path.display().to_string();
@@ -198,7 +210,10 @@ impl Profile {
         };
         let sysctl_files = in_dir("sysctl.d")?;
         if sysctl_files.is_empty() {
-            return Err(format!("{}: no sysctl.d/*.conf in this profile folder", path.display()));
+            return Err(format!(
+                "{}: no sysctl.d/*.conf in this profile folder",
+                path.display()
+            ));
         }
         let mut profile = Profile {
             role: None,
@@ -213,7 +228,10 @@ impl Profile {
         for file in in_dir("security/limits.d")? {
             profile.nofile = parse_limits(&read(&file)?).or(profile.nofile);
         }
-        profile.role = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.parse().ok());
+        profile.role = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.parse().ok());
         Ok(profile)
     }
 }
@@ -234,7 +252,10 @@ pub fn parse_sysctl(text: &str) -> Result<Profile, String> {
         if let Some(c) = line.strip_prefix('#').or_else(|| line.strip_prefix(';')) {
             let c = c.trim();
             if let Some(word) = c.strip_prefix("tune:") {
-                rule = Some(Rule::parse(word.trim()).ok_or_else(|| format!("line {}: unknown rule {word:?}", n + 1))?);
+                rule = Some(
+                    Rule::parse(word.trim())
+                        .ok_or_else(|| format!("line {}: unknown rule {word:?}", n + 1))?,
+                );
             } else {
                 comment.push(c.to_owned());
             }
@@ -270,7 +291,8 @@ pub fn parse_limits(text: &str) -> Option<u64> {
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
-            (f.len() == 4 && (f[1] == "hard" || f[1] == "-") && f[2] == "nofile").then(|| f[3].parse().ok())?
+            (f.len() == 4 && (f[1] == "hard" || f[1] == "-") && f[2] == "nofile")
+                .then(|| f[3].parse().ok())?
         })
         .max()
 }
@@ -298,6 +320,9 @@ mod tests {
 
     #[test]
     fn limits_parse_takes_the_hard_nofile() {
-        assert_eq!(parse_limits("* soft nofile 10\n* hard nofile 20\n# x hard nofile 99\n"), Some(20));
+        assert_eq!(
+            parse_limits("* soft nofile 10\n* hard nofile 20\n# x hard nofile 99\n"),
+            Some(20)
+        );
     }
 }

@@ -48,10 +48,11 @@ impl Role {
     pub fn default_target(self) -> Target {
         const GIB: u64 = 1 << 30;
         match self {
-            // 10,000 keep-alive connections held by one webd, wrk -c 1000
+            // 10,000 keep-alive clients held by one webd plus headroom for
+            // bursts (webd's max_connections in deploy/config), wrk -c 1000
             // opening its connections in one burst.
             Role::Web => Target {
-                connections: 10_000,
+                connections: 15_000,
                 memory: 16 * GIB,
                 connect_rate: 1_000,
                 server_ports: 1,

@@ -70,7 +70,13 @@ impl Rule {
             Rule::Range if cur.len() == 2 => vec![cur[0].min(want[0]), cur[1].max(want[1])],
             Rule::Range | Rule::Exact => return None,
         };
-        Some(merged.iter().map(u64::to_string).collect::<Vec<_>>().join(" "))
+        Some(
+            merged
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
     }
 }
 
