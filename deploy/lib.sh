@@ -19,11 +19,12 @@ chmod 700 "$SECRETS"
 say() { printf '%s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-# A random secret kept in $SECRETS/NAME (created once, mode 600).
+# A random secret of BYTES (default 24) random bytes, base64 without
+# symbols, kept in $SECRETS/NAME (created once, mode 600).
 secret() {
     local file=$SECRETS/$1
     if [ ! -s "$file" ]; then
-        (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=\n' > "$file")
+        (umask 077; head -c "${2:-24}" /dev/urandom | base64 | tr -d '/+=\n' > "$file")
     fi
     cat "$file"
 }

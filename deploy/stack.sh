@@ -14,6 +14,10 @@ write_env() {
 THRONG_MYSQL_URL=$("$D/mariadb.sh" url)
 THRONG_REDIS_URL=$("$D/redis.sh" url)
 THRONG_BENCH_REDIS_PASSWORD=$(secret redis.password)
+THRONG_AUTHD_MYSQL__URL=$("$D/mariadb.sh" url)
+THRONG_AUTHD_REDIS__URL=$("$D/redis.sh" url)
+THRONG_AUTHD_SECRET=$(secret authd.secret 48)
+THRONG_AUTHD_MAIL__OUTBOX=$VAR/authd/outbox.txt
 ENV
 )
 }
@@ -36,7 +40,7 @@ up() {
     cat >&2 <<MSG
 
 Throng is up:  http://127.0.0.1:9090/
-  authd        127.0.0.1:9999 (binary protocol)
+  authd        127.0.0.1:9999 (binary protocol; mailed codes land in var/authd/outbox.txt)
   MariaDB      127.0.0.1:$MARIADB_PORT   Redis 127.0.0.1:$REDIS_PORT (passwords in var/secrets/)
   logs         var/log/
 Status: make status    Stop: make down

@@ -1,15 +1,31 @@
-//! authd, the account service. For now it runs the core protocol server on
-//! the reactor and answers only the core operations (`ping`, `stats`);
-//! every account operation answers `unknown_opcode` until the authd issue
-//! adds them. It listens on 127.0.0.1:9999 by default.
+//! authd, the account service: all business logic and authentication
+//! behind the binary protocol (`core/PROTOCOL.md`), over MySQL/MariaDB and
+//! Redis, on 127.0.0.1:9999 by default.
+//!
+//! Threads: reactors decode and answer ([`handler`]); storage workers batch
+//! what is queued ([`worker`]); an argon2 pool hashes ([`hasher`]); one
+//! thread writes login records ([`records`]) and one sends mail
+//! ([`mailer`]). On SIGTERM the reactors drain, then the workers finish the
+//! queue, then the records are flushed — nothing acknowledged is lost.
+
+pub mod config;
+pub mod handler;
+pub mod hasher;
+pub mod mailer;
+pub mod nodes;
+pub mod ops;
+pub mod password;
+pub mod records;
+pub mod store;
+pub mod validate;
+pub mod worker;
 
 use clap::Parser;
-use serde::{Deserialize, Serialize};
-use throng_core::config::{DaemonArgs, DaemonConfig};
+use config::Config;
+use std::sync::Arc;
+use throng_core::config::DaemonArgs;
 use throng_core::daemon::{self, DaemonError};
-use throng_core::logging::LogConfig;
-use throng_core::reactor::ReactorConfig;
-use throng_core::rpc::{NoOperations, RpcService};
+use throng_core::rpc::RpcService;
 
 /// authd's command line.
 #[derive(Debug, Parser)]
@@ -23,36 +39,25 @@ pub struct Cli {
     pub daemon: DaemonArgs,
 }
 
-/// authd's config file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Config {
-    pub reactor: ReactorConfig,
-    pub log: LogConfig,
-    /// Largest frame accepted from a client, header included.
-    pub max_frame: u32,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            reactor: ReactorConfig {
-                listen: vec!["127.0.0.1:9999".parse().expect("valid literal")],
-                ..ReactorConfig::default()
-            },
-            log: LogConfig::default(),
-            max_frame: throng_core::proto::DEFAULT_MAX_FRAME,
+/// The server secret: from config, or (outside production) a random one.
+fn server_secret(cfg: &Config) -> Result<Vec<u8>, DaemonError> {
+    if !cfg.secret.is_empty() {
+        if cfg.secret.len() < 32 {
+            return Err(DaemonError::Other(
+                "secret must be at least 32 bytes".into(),
+            ));
         }
+        return Ok(cfg.secret.as_bytes().to_vec());
     }
-}
-
-impl DaemonConfig for Config {
-    fn reactor(&self) -> &ReactorConfig {
-        &self.reactor
+    if cfg.production {
+        return Err(DaemonError::Other(
+            "production = true needs a server secret: set THRONG_AUTHD_SECRET (32+ bytes)".into(),
+        ));
     }
-    fn log(&self) -> &LogConfig {
-        &self.log
-    }
+    log::warn!("no server secret configured: using a random one, so fast verifiers and massd tokens last until restart");
+    let mut secret = vec![0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| DaemonError::Other(e.to_string()))?;
+    Ok(secret)
 }
 
 /// Runs authd until SIGTERM/SIGINT has drained it.
@@ -60,10 +65,60 @@ pub fn run(cli: Cli) -> Result<(), DaemonError> {
     let Some(d) = daemon::init::<Config>("authd", &cli.daemon)? else {
         return Ok(());
     };
-    daemon::self_check(&d.config.reactor, 0, "auth");
-    let (max_frame, metrics) = (d.config.max_frame, d.metrics.clone());
-    let handle = daemon::start(&d, move |_| {
-        RpcService::new(NoOperations, max_frame, metrics.clone())
+    let cfg = Arc::new(d.config.clone());
+    let secret = Arc::new(server_secret(&cfg)?);
+    let passwords = password::Passwords::new(&cfg.argon2).map_err(DaemonError::Other)?;
+    let extra_fds = (cfg.mysql.pool_max + cfg.workers.threads + 8) as u64;
+    daemon::self_check(&cfg.reactor, extra_fds, "auth");
+
+    let db = store::db::Db::connect(&cfg.mysql.url, cfg.mysql.pool_min, cfg.mysql.pool_max)
+        .map_err(|e| DaemonError::Other(format!("mysql: {e}")))?;
+    let applied = db
+        .migrate()
+        .map_err(|e| DaemonError::Other(format!("migrations: {e}")))?;
+    if !applied.is_empty() {
+        log::info!("applied migrations: {}", applied.join(", "));
+    }
+    let (records_tx, records_thread) = records::start(db.clone(), &cfg.records);
+    let (mail_tx, mail_thread) = mailer::start(&cfg.mail).map_err(DaemonError::Other)?;
+    let hash_threads = if cfg.argon2.threads > 0 {
+        cfg.argon2.threads
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    };
+    let (resumed_tx, resumed_rx) = crossbeam_channel::bounded(cfg.argon2.queue + hash_threads);
+    let (hasher, hash_handles) =
+        hasher::Hasher::start(passwords, hash_threads, cfg.argon2.queue, resumed_tx);
+    let (jobs_tx, jobs_rx) = crossbeam_channel::bounded(cfg.workers.queue.max(1));
+    let shared = Arc::new(worker::Shared {
+        cfg: cfg.clone(),
+        db,
+        hasher,
+        records: records_tx,
+        mail: mail_tx,
+        health: Arc::default(),
+        secret,
+    });
+    let workers = worker::start(shared, jobs_rx, resumed_rx).map_err(DaemonError::Other)?;
+
+    let (max_frame, metrics) = (cfg.max_frame, d.metrics.clone());
+    let busy = metrics.counter(
+        "authd_busy_total",
+        "Requests answered busy because the job queue was full.",
+    );
+    let handle = daemon::start(&d, move |setup| {
+        let handler = handler::AuthHandler::new(jobs_tx.clone(), setup.replies, busy.clone());
+        RpcService::new(handler, max_frame, metrics.clone())
     })?;
-    daemon::run_until_signalled("authd", handle, || {})
+    daemon::run_until_signalled("authd reactors", handle, || {})?;
+    // The reactors are gone and with them every job sender: the workers
+    // finish the queue, then the hashers, the mailer and the record writer
+    // see their senders go and finish too.
+    for handle in workers.into_iter().chain(hash_handles) {
+        let _ = handle.join();
+    }
+    let _ = mail_thread.join();
+    let _ = records_thread.join();
+    log::info!("authd stopped; login records flushed");
+    Ok(())
 }

@@ -90,6 +90,32 @@ pub fn respond(
     }
 }
 
+/// Like [`respond`], with a body already encoded as fields (by a worker).
+pub fn respond_encoded(s: &mut Session<'_, RpcConn>, request: Header, status: Status, body: &[u8]) {
+    let out = s.out();
+    let mut writer = FrameWriter::new(
+        out,
+        request.response(status as u8),
+        proto::DEFAULT_MAX_FRAME,
+    );
+    writer.extend(body);
+    if writer.finish().is_err() {
+        proto::encode_empty(out, request.response(Status::Internal as u8));
+    }
+}
+
+/// Answers a request a worker finished (see [`Handled::Later`]), with a
+/// body already encoded as fields.
+pub fn respond_later_encoded(
+    s: &mut Session<'_, RpcConn>,
+    request: Header,
+    status: Status,
+    body: &[u8],
+) {
+    s.state().in_flight = s.state().in_flight.saturating_sub(1);
+    respond_encoded(s, request, status, body);
+}
+
 /// Answers a request a worker finished (see [`Handled::Later`]).
 pub fn respond_later(
     s: &mut Session<'_, RpcConn>,

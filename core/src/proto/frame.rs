@@ -159,6 +159,11 @@ impl<'a> FrameWriter<'a> {
         FieldWriter::new(self.out)
     }
 
+    /// Appends an already encoded field list (a worker's answer body).
+    pub fn extend(&mut self, encoded_fields: &[u8]) {
+        self.out.extend_from_slice(encoded_fields);
+    }
+
     /// Patches the length. If the frame grew past the maximum it is removed
     /// from the buffer again and the error says by how much.
     pub fn finish(self) -> Result<usize, DecodeError> {

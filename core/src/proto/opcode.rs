@@ -31,6 +31,18 @@ macro_rules! opcodes {
 opcodes! {
     Ping = 0x01, "ping";
     Stats = 0x02, "stats";
+    SignUp = 0x10, "sign_up";
+    SignIn = 0x11, "sign_in";
+    ValidateSession = 0x12, "validate_session";
+    Logout = 0x13, "logout";
+    Lookup = 0x14, "lookup";
+    ChangeNickname = 0x15, "change_nickname";
+    ChangeAvatar = 0x16, "change_avatar";
+    RequestCode = 0x17, "request_code";
+    Register = 0x18, "register";
+    CheckAccount = 0x19, "check_account";
+    ResetPassword = 0x1a, "reset_password";
+    TryLogin = 0x1b, "try_login";
 }
 
 impl fmt::Display for Opcode {

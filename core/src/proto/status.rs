@@ -39,6 +39,20 @@ statuses! {
     FrameTooLarge = 7, "frame_too_large";
     UnsupportedVersion = 8, "unsupported_version";
     ShuttingDown = 9, "shutting_down";
+    InvalidUsername = 32, "invalid_username";
+    InvalidNickname = 33, "invalid_nickname";
+    InvalidPassword = 34, "invalid_password";
+    InvalidEmail = 35, "invalid_email";
+    Taken = 36, "taken";
+    EmailTaken = 37, "email_taken";
+    BadCredentials = 38, "bad_credentials";
+    TooManyAttempts = 39, "too_many_attempts";
+    NoSession = 40, "no_session";
+    NotFound = 41, "not_found";
+    InvalidCode = 42, "invalid_code";
+    TooManyCodes = 43, "too_many_codes";
+    InvalidPhotoId = 44, "invalid_photo_id";
+    NoNode = 45, "no_node";
 }
 
 impl fmt::Display for Status {

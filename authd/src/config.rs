@@ -1,0 +1,335 @@
+//! authd's configuration: the reactor, the stores, the worker and argon2
+//! pools, sessions, codes, rate limits and the massd token. Every secret
+//! (store URLs with passwords, the server secret) comes from the
+//! environment in practice (`THRONG_AUTHD_MYSQL__URL`, …).
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Duration;
+use throng_core::config::DaemonConfig;
+use throng_core::logging::LogConfig;
+use throng_core::reactor::ReactorConfig;
+
+/// Secrets never leave through `--print-config` (or any serialisation):
+/// a set secret prints as `[redacted]`. The defaults hold none, so the
+/// config layering (which serialises the defaults) is unaffected.
+fn redacted<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(if v.is_empty() { "" } else { "[redacted]" })
+}
+
+/// A URL with its password replaced by `***`.
+fn url_redacted<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&redact_url(v))
+}
+
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((auth, host)) if auth.contains(':') => {
+            let user = auth.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub reactor: ReactorConfig,
+    pub log: LogConfig,
+    /// Largest frame accepted from a client, header included.
+    pub max_frame: u32,
+    /// In production the server secret has no default and must be given.
+    pub production: bool,
+    /// Key of the fast verifiers and of massd tokens (HMAC-SHA256); at
+    /// least 32 bytes. Empty outside production: a random one per start.
+    #[serde(serialize_with = "redacted")]
+    pub secret: String,
+    pub mysql: MysqlConfig,
+    pub redis: RedisConfig,
+    pub workers: WorkerConfig,
+    pub argon2: Argon2Config,
+    pub sessions: SessionConfig,
+    pub limits: LimitConfig,
+    pub codes: CodeConfig,
+    pub mail: MailConfig,
+    pub massd: MassdConfig,
+    pub records: RecordConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            reactor: ReactorConfig {
+                listen: vec!["127.0.0.1:9999".parse().expect("valid literal")],
+                ..ReactorConfig::default()
+            },
+            log: LogConfig::default(),
+            max_frame: throng_core::proto::DEFAULT_MAX_FRAME,
+            production: false,
+            secret: String::new(),
+            mysql: MysqlConfig::default(),
+            redis: RedisConfig::default(),
+            workers: WorkerConfig::default(),
+            argon2: Argon2Config::default(),
+            sessions: SessionConfig::default(),
+            limits: LimitConfig::default(),
+            codes: CodeConfig::default(),
+            mail: MailConfig::default(),
+            massd: MassdConfig::default(),
+            records: RecordConfig::default(),
+        }
+    }
+}
+
+impl DaemonConfig for Config {
+    fn reactor(&self) -> &ReactorConfig {
+        &self.reactor
+    }
+    fn log(&self) -> &LogConfig {
+        &self.log
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MysqlConfig {
+    /// `mysql://user:password@host:port/database`
+    #[serde(serialize_with = "url_redacted")]
+    pub url: String,
+    /// Connections kept in the pool.
+    pub pool_min: usize,
+    pub pool_max: usize,
+}
+
+impl Default for MysqlConfig {
+    fn default() -> Self {
+        MysqlConfig {
+            url: "mysql://throng@127.0.0.1:13306/throng".into(),
+            pool_min: 2,
+            pool_max: 32,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://:password@host:port/db`
+    #[serde(serialize_with = "url_redacted")]
+    pub url: String,
+    /// Every key starts with this.
+    pub prefix: String,
+    /// How long a cached user lives (cache-aside; every write deletes it).
+    #[serde(with = "humantime_serde")]
+    pub user_ttl: Duration,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        RedisConfig {
+            url: "redis://127.0.0.1:16379/".into(),
+            prefix: "throng:".into(),
+            user_ttl: Duration::from_secs(3600),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerConfig {
+    /// Storage worker threads (they wait on MySQL and Redis, not on the CPU).
+    pub threads: usize,
+    /// Jobs queued for the workers; beyond it requests answer `busy`.
+    pub queue: usize,
+    /// Most jobs one worker takes in one batch.
+    pub batch: usize,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            threads: 8,
+            queue: 16_384,
+            batch: 256,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Argon2Config {
+    /// Memory in KiB; OWASP's minimum for argon2id is 19 MiB.
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    /// Hashing threads (0 = one per core).
+    pub threads: usize,
+    /// Hashes queued; beyond it sign-ins that need one answer `busy`.
+    pub queue: usize,
+    /// How long a fast verifier of a verified password lives in Redis.
+    #[serde(with = "humantime_serde")]
+    pub verifier_ttl: Duration,
+}
+
+impl Default for Argon2Config {
+    fn default() -> Self {
+        Argon2Config {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+            threads: 0,
+            queue: 1024,
+            verifier_ttl: Duration::from_secs(600),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    /// Idle lifetime; every validation slides it.
+    #[serde(with = "humantime_serde")]
+    pub ttl: Duration,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            ttl: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitConfig {
+    /// Failed sign-ins per account within the window before refusing.
+    pub account_failures: u32,
+    /// Failed sign-ins per client address within the window.
+    pub ip_failures: u32,
+    #[serde(with = "humantime_serde")]
+    pub window: Duration,
+}
+
+impl Default for LimitConfig {
+    fn default() -> Self {
+        LimitConfig {
+            account_failures: 10,
+            ip_failures: 100,
+            window: Duration::from_secs(900),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CodeConfig {
+    #[serde(with = "humantime_serde")]
+    pub ttl: Duration,
+    /// Codes one e-mail address may request per hour.
+    pub per_hour: u32,
+    /// Wrong tries that burn a code.
+    pub max_tries: u32,
+}
+
+impl Default for CodeConfig {
+    fn default() -> Self {
+        CodeConfig {
+            ttl: Duration::from_secs(300),
+            per_hour: 5,
+            max_tries: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// SMTP relay `host:port`; empty: codes go to the outbox file.
+    pub smtp_relay: String,
+    pub from: String,
+    /// Where codes are written when there is no relay.
+    pub outbox: PathBuf,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            smtp_relay: String::new(),
+            from: "Throng <no-reply@throng.invalid>".into(),
+            outbox: PathBuf::from("var/authd/outbox.txt"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MassdConfig {
+    /// Lifetime of the token TryLogin hands out for a massd node.
+    #[serde(with = "humantime_serde")]
+    pub token_ttl: Duration,
+}
+
+impl Default for MassdConfig {
+    fn default() -> Self {
+        MassdConfig {
+            token_ttl: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecordConfig {
+    /// Login records queued for writing; a full queue makes workers wait.
+    pub queue: usize,
+    /// Most rows in one INSERT.
+    pub batch: usize,
+    /// Longest a record waits before its batch is written.
+    #[serde(with = "humantime_serde")]
+    pub flush_every: Duration,
+}
+
+impl Default for RecordConfig {
+    fn default() -> Self {
+        RecordConfig {
+            queue: 65_536,
+            batch: 1000,
+            flush_every: Duration::from_millis(200),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printing_the_config_hides_secrets() {
+        let cfg = Config {
+            secret: "a-very-secret-secret-of-32-bytes-or-more".into(),
+            mysql: MysqlConfig {
+                url: "mysql://throng:pa55word@127.0.0.1:13306/throng".into(),
+                ..MysqlConfig::default()
+            },
+            ..Config::default()
+        };
+        let text = toml::to_string(&cfg).unwrap();
+        assert!(
+            !text.contains("pa55word") && !text.contains("a-very-secret"),
+            "{text}"
+        );
+        assert!(
+            text.contains("mysql://throng:***@127.0.0.1:13306/throng"),
+            "{text}"
+        );
+        assert_eq!(
+            redact_url("redis://127.0.0.1:16379/"),
+            "redis://127.0.0.1:16379/"
+        );
+    }
+}

@@ -1,0 +1,67 @@
+//! authd on the reactor: decode and validate a request (cheap), queue it
+//! for the workers, and write the worker's answer back. A full queue is
+//! answered `busy` at once; nothing here waits on a store.
+
+use crate::ops::{self, Job, Reply};
+use crossbeam_channel::{Sender, TrySendError};
+use throng_core::handoff::ReplySender;
+use throng_core::metrics::Counter;
+use throng_core::proto::{Frame, Opcode, Status};
+use throng_core::reactor::{Conns, Env, Session};
+use throng_core::rpc::{self, Handled, Handler, RpcConn};
+
+pub struct AuthHandler {
+    jobs: Sender<Job>,
+    replies: ReplySender<Reply>,
+    busy: Counter,
+}
+
+impl AuthHandler {
+    pub fn new(jobs: Sender<Job>, replies: ReplySender<Reply>, busy: Counter) -> Self {
+        AuthHandler {
+            jobs,
+            replies,
+            busy,
+        }
+    }
+}
+
+impl Handler for AuthHandler {
+    type Reply = Reply;
+
+    fn request(
+        &mut self,
+        frame: Frame<'_>,
+        s: &mut Session<'_, RpcConn>,
+        _: &mut Env<'_>,
+    ) -> Handled {
+        let header = frame.header;
+        let decoded = Opcode::from_u8(header.opcode).and_then(|op| ops::decode(op, frame.body));
+        match decoded {
+            None => rpc::respond(s, header, Status::UnknownOpcode, |_| {}),
+            Some(Err((status, body))) => rpc::respond_encoded(s, header, status, &body),
+            Some(Ok(op)) => {
+                let job = Job {
+                    conn: s.id(),
+                    header,
+                    op,
+                    reply: self.replies.clone(),
+                };
+                match self.jobs.try_send(job) {
+                    Ok(()) => return Handled::Later,
+                    Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                        self.busy.inc();
+                        rpc::respond(s, header, Status::Busy, |_| {});
+                    }
+                }
+            }
+        }
+        Handled::Answered
+    }
+
+    fn reply(&mut self, reply: Reply, conns: &mut Conns<'_, RpcConn>, _: &mut Env<'_>) {
+        if let Some(mut s) = conns.get(reply.conn) {
+            rpc::respond_later_encoded(&mut s, reply.header, reply.status, &reply.body);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Delivers verification codes: by SMTP to the configured relay, or —
+//! without one — as a line of JSON appended to the outbox file under the
+//! data dir, which developers and tests read. Never to the log. Mail goes
+//! out on its own thread, so an answer never waits for SMTP (and a
+//! check-account answer takes as long whether or not a mail was sent).
+
+use crate::config::MailConfig;
+use crossbeam_channel::Sender;
+use std::io::Write;
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+
+/// One code to deliver.
+pub struct Mail {
+    pub to: String,
+    pub purpose: &'static str,
+    pub code: String,
+}
+
+enum Transport {
+    Smtp(lettre::SmtpTransport),
+    Outbox(PathBuf),
+}
+
+/// Starts the mail thread; mail queued beyond 1,024 is refused (the caller
+/// answers busy).
+pub fn start(cfg: &MailConfig) -> Result<(Sender<Mail>, JoinHandle<()>), String> {
+    let transport = if cfg.smtp_relay.is_empty() {
+        if let Some(dir) = cfg.outbox.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("outbox {}: {e}", dir.display()))?;
+        }
+        Transport::Outbox(cfg.outbox.clone())
+    } else {
+        let (host, port) = cfg
+            .smtp_relay
+            .rsplit_once(':')
+            .and_then(|(h, p)| Some((h.to_owned(), p.parse::<u16>().ok()?)))
+            .ok_or_else(|| format!("mail.smtp_relay {:?}: expected host:port", cfg.smtp_relay))?;
+        Transport::Smtp(
+            lettre::SmtpTransport::builder_dangerous(host)
+                .port(port)
+                .build(),
+        )
+    };
+    let from: lettre::message::Mailbox = cfg.from.parse().map_err(|e| format!("mail.from: {e}"))?;
+    let (tx, rx) = crossbeam_channel::bounded::<Mail>(1024);
+    let handle = std::thread::Builder::new()
+        .name("mailer".into())
+        .spawn(move || {
+            for mail in rx {
+                if let Err(e) = deliver(&transport, &from, &mail) {
+                    log::warn!("could not deliver a {} code: {e}", mail.purpose);
+                }
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    Ok((tx, handle))
+}
+
+fn deliver(
+    transport: &Transport,
+    from: &lettre::message::Mailbox,
+    mail: &Mail,
+) -> Result<(), String> {
+    match transport {
+        Transport::Outbox(path) => {
+            let mut line = serde_json::json!({
+                "at_ms": crate::records::now_ms(),
+                "to": mail.to,
+                "purpose": mail.purpose,
+                "code": mail.code,
+            })
+            .to_string();
+            line.push('\n');
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| e.to_string())?;
+            file.write_all(line.as_bytes()).map_err(|e| e.to_string())
+        }
+        Transport::Smtp(smtp) => {
+            use lettre::Transport as _;
+            let message = lettre::Message::builder()
+                .from(from.clone())
+                .to(mail.to.parse().map_err(|e| format!("{e}"))?)
+                .subject(format!("Your Throng {} code", mail.purpose))
+                .body(format!(
+                    "Your code is {}. It expires in a few minutes. If you did not ask for it, ignore this mail.\n",
+                    mail.code
+                ))
+                .map_err(|e| e.to_string())?;
+            smtp.send(&message).map(|_| ()).map_err(|e| e.to_string())
+        }
+    }
+}

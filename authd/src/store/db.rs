@@ -1,0 +1,241 @@
+//! MySQL/MariaDB access: prepared statements only, through a `mysql::Pool`
+//! shared by the workers. Users and profiles, fallback sessions and the
+//! batched login records.
+
+use super::User;
+use mysql::prelude::Queryable;
+use mysql::{Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, TxOpts};
+use std::time::Duration;
+
+/// Why a write did not happen, when it is the caller's business.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("the username is taken")]
+    Taken,
+    #[error("the e-mail is taken")]
+    EmailTaken,
+    #[error("mysql: {0}")]
+    Mysql(#[from] mysql::Error),
+}
+
+const USER_COLUMNS: &str =
+    "SELECT u.id, u.uuid, u.username, u.email, u.pwhash, p.nickname, p.avatar \
+     FROM users u JOIN profiles p ON p.user_id = u.id";
+
+type UserRow = (
+    u64,
+    Vec<u8>,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+);
+
+fn to_user(row: UserRow) -> Option<User> {
+    let (id, uuid, username, email, pwhash, nickname, avatar) = row;
+    Some(User {
+        id,
+        uuid: uuid.try_into().ok()?,
+        username,
+        email,
+        pwhash,
+        nickname,
+        avatar,
+    })
+}
+
+/// A login attempt, as written to `login_records`.
+#[derive(Debug, Clone)]
+pub struct LoginRecord {
+    pub user_id: Option<u64>,
+    pub username: String,
+    pub at_ms: u64,
+    pub ip: String,
+    pub agent: String,
+    pub result: &'static str,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+}
+
+impl Db {
+    pub fn connect(url: &str, min: usize, max: usize) -> Result<Db, mysql::Error> {
+        // The URL holds the password: report that it is invalid, never the URL.
+        let opts = Opts::from_url(url).map_err(|_| {
+            mysql::Error::IoError(std::io::Error::other(
+                "mysql.url is not a valid mysql:// URL",
+            ))
+        })?;
+        let constraints = PoolConstraints::new(min.min(max), max.max(1)).ok_or_else(|| {
+            mysql::Error::IoError(std::io::Error::other(
+                "mysql.pool_min must not exceed pool_max",
+            ))
+        })?;
+        let opts = OptsBuilder::from_opts(opts)
+            .pool_opts(PoolOpts::default().with_constraints(constraints))
+            .tcp_connect_timeout(Some(Duration::from_secs(5)))
+            .stmt_cache_size(Some(64))
+            .init(vec!["SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci"]);
+        Ok(Db {
+            pool: Pool::new(opts)?,
+        })
+    }
+
+    pub fn conn(&self) -> Result<mysql::PooledConn, mysql::Error> {
+        self.pool.get_conn()
+    }
+
+    pub fn migrate(&self) -> Result<Vec<String>, mysql::Error> {
+        super::migrate::migrate(&mut self.conn()?)
+    }
+
+    fn user_where(&self, clause: &str, param: mysql::Value) -> Result<Option<User>, mysql::Error> {
+        let row: Option<UserRow> = self
+            .conn()?
+            .exec_first(format!("{USER_COLUMNS} WHERE {clause}"), (param,))?;
+        Ok(row.and_then(to_user))
+    }
+
+    pub fn user_by_name(&self, username: &str) -> Result<Option<User>, mysql::Error> {
+        self.user_where("u.username = ?", username.into())
+    }
+
+    pub fn user_by_uuid(&self, uuid: &[u8; 16]) -> Result<Option<User>, mysql::Error> {
+        self.user_where("u.uuid = ?", uuid.to_vec().into())
+    }
+
+    pub fn user_by_id(&self, id: u64) -> Result<Option<User>, mysql::Error> {
+        self.user_where("u.id = ?", id.into())
+    }
+
+    pub fn user_by_email(&self, email: &str) -> Result<Option<User>, mysql::Error> {
+        self.user_where("u.email = ?", email.into())
+    }
+
+    /// Creates the user and its profile in one transaction.
+    pub fn create_user(
+        &self,
+        uuid: &[u8; 16],
+        username: &str,
+        email: Option<&str>,
+        pwhash: &str,
+        nickname: &str,
+    ) -> Result<u64, DbError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.start_transaction(TxOpts::default())?;
+        let inserted = tx.exec_drop(
+            "INSERT INTO users (uuid, username, email, pwhash) VALUES (?, ?, ?, ?)",
+            (uuid.to_vec(), username, email, pwhash),
+        );
+        if let Err(e) = inserted {
+            return Err(duplicate(e));
+        }
+        let id = tx
+            .last_insert_id()
+            .ok_or_else(|| mysql::Error::IoError(std::io::Error::other("no insert id")))?;
+        tx.exec_drop(
+            "INSERT INTO profiles (user_id, nickname) VALUES (?, ?)",
+            (id, nickname),
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    pub fn set_nickname(&self, id: u64, nickname: &str) -> Result<(), mysql::Error> {
+        self.conn()?.exec_drop(
+            "UPDATE profiles SET nickname = ? WHERE user_id = ?",
+            (nickname, id),
+        )
+    }
+
+    pub fn set_avatar(&self, id: u64, photo: &str) -> Result<(), mysql::Error> {
+        self.conn()?.exec_drop(
+            "UPDATE profiles SET avatar = ? WHERE user_id = ?",
+            (photo, id),
+        )
+    }
+
+    pub fn set_password(&self, id: u64, pwhash: &str) -> Result<(), mysql::Error> {
+        self.conn()?
+            .exec_drop("UPDATE users SET pwhash = ? WHERE id = ?", (pwhash, id))
+    }
+
+    /// A fallback session (made while Redis was down).
+    pub fn insert_session(
+        &self,
+        token_hash: &[u8; 32],
+        user_id: u64,
+        ttl: Duration,
+    ) -> Result<(), mysql::Error> {
+        self.conn()?.exec_drop(
+            "INSERT INTO sessions (token_hash, user_id, expires_at) \
+             VALUES (?, ?, NOW(3) + INTERVAL ? SECOND)",
+            (token_hash.to_vec(), user_id, ttl.as_secs()),
+        )
+    }
+
+    /// The user of a live fallback session, sliding its expiry.
+    pub fn touch_session(
+        &self,
+        token_hash: &[u8; 32],
+        ttl: Duration,
+    ) -> Result<Option<u64>, mysql::Error> {
+        let mut conn = self.conn()?;
+        let id: Option<u64> = conn.exec_first(
+            "SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at > NOW(3)",
+            (token_hash.to_vec(),),
+        )?;
+        if id.is_some() {
+            conn.exec_drop(
+                "UPDATE sessions SET expires_at = NOW(3) + INTERVAL ? SECOND WHERE token_hash = ?",
+                (ttl.as_secs(), token_hash.to_vec()),
+            )?;
+        }
+        Ok(id)
+    }
+
+    pub fn delete_session(&self, token_hash: &[u8; 32]) -> Result<(), mysql::Error> {
+        self.conn()?.exec_drop(
+            "DELETE FROM sessions WHERE token_hash = ?",
+            (token_hash.to_vec(),),
+        )
+    }
+
+    /// Writes records with one multi-row INSERT.
+    pub fn insert_records(&self, records: &[LoginRecord]) -> Result<(), mysql::Error> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let row = "(?, ?, FROM_UNIXTIME(? / 1000), ?, ?, ?)";
+        let sql = format!(
+            "INSERT INTO login_records (user_id, username, at, ip, user_agent, result) VALUES {}",
+            vec![row; records.len()].join(", ")
+        );
+        let mut params: Vec<mysql::Value> = Vec::with_capacity(records.len() * 6);
+        for r in records {
+            params.push(r.user_id.into());
+            params.push(r.username.as_str().into());
+            params.push(r.at_ms.into());
+            params.push(r.ip.as_str().into());
+            params.push(r.agent.as_str().into());
+            params.push(r.result.into());
+        }
+        self.conn()?.exec_drop(sql, params)
+    }
+}
+
+/// Maps a duplicate-key error to which key it was.
+fn duplicate(e: mysql::Error) -> DbError {
+    if let mysql::Error::MySqlError(inner) = &e {
+        if inner.code == 1062 {
+            if inner.message.contains("users_email") {
+                return DbError::EmailTaken;
+            }
+            return DbError::Taken;
+        }
+    }
+    DbError::Mysql(e)
+}

@@ -1,0 +1,157 @@
+//! The storage workers. Reactors only decode; every request that touches
+//! MySQL or Redis becomes a [`Job`] in one bounded queue. A worker takes
+//! everything queued (up to `workers.batch`) and batches what it can: the
+//! Redis reads of all sign-ins, session checks and lookups of a batch go in
+//! one pipeline each, and their writes in one more. argon2 runs on its own
+//! pool ([`crate::hasher`]); its results come back here to be finished.
+
+mod account;
+mod codes;
+mod sessions;
+mod signin;
+mod users;
+
+use crate::config::Config;
+use crate::hasher::{Hasher, Resumed};
+use crate::mailer::Mail;
+use crate::ops::{Job, Op};
+use crate::store::cache::{Cache, Health};
+use crate::store::db::{Db, LoginRecord};
+use crossbeam_channel::{select, Receiver, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use throng_core::proto::Status;
+
+/// What every worker shares.
+pub struct Shared {
+    pub cfg: Arc<Config>,
+    pub db: Db,
+    pub hasher: Hasher,
+    pub records: Sender<LoginRecord>,
+    pub mail: Sender<Mail>,
+    pub health: Arc<Health>,
+    pub secret: Arc<Vec<u8>>,
+}
+
+/// One worker thread's state: the shared parts and its own Redis connection.
+pub struct Worker {
+    shared: Arc<Shared>,
+    cache: Cache,
+}
+
+/// Starts `threads` workers on the job queue and the argon2 results.
+pub fn start(
+    shared: Arc<Shared>,
+    jobs: Receiver<Job>,
+    resumed: Receiver<Resumed>,
+) -> Result<Vec<JoinHandle<()>>, String> {
+    let cfg = shared.cfg.clone();
+    (0..cfg.workers.threads.max(1))
+        .map(|i| {
+            let cache = Cache::new(&cfg.redis.url, &cfg.redis.prefix, shared.health.clone())
+                .map_err(|e| format!("redis.url: {}", e.kind_name_for_config()))?;
+            let worker = Worker {
+                shared: shared.clone(),
+                cache,
+            };
+            let (jobs, resumed, batch) = (jobs.clone(), resumed.clone(), cfg.workers.batch.max(1));
+            std::thread::Builder::new()
+                .name(format!("worker-{i}"))
+                .spawn(move || worker.run(&jobs, &resumed, batch))
+                .map_err(|e| e.to_string())
+        })
+        .collect()
+}
+
+trait ConfigErrorName {
+    fn kind_name_for_config(&self) -> String;
+}
+
+impl ConfigErrorName for redis::RedisError {
+    /// The category only: the URL holds a password.
+    fn kind_name_for_config(&self) -> String {
+        format!("invalid URL ({:?})", self.kind())
+    }
+}
+
+impl Worker {
+    fn run(mut self, jobs: &Receiver<Job>, resumed: &Receiver<Resumed>, batch_max: usize) {
+        let mut jobs_open = true;
+        loop {
+            let mut batch = Vec::new();
+            let mut results = Vec::new();
+            if jobs_open {
+                select! {
+                    recv(jobs) -> job => match job {
+                        Ok(job) => batch.push(job),
+                        Err(_) => jobs_open = false,
+                    },
+                    recv(resumed) -> r => if let Ok(r) = r { results.push(r) },
+                }
+            } else {
+                // The reactors are gone; finish what argon2 still owes us.
+                if self.shared.hasher.in_flight() == 0 {
+                    return;
+                }
+                if let Ok(r) = resumed.recv_timeout(Duration::from_millis(50)) {
+                    results.push(r);
+                }
+            }
+            while batch.len() < batch_max {
+                match jobs.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            while let Ok(r) = resumed.try_recv() {
+                results.push(r);
+            }
+            self.process(batch, results);
+        }
+    }
+
+    fn process(&mut self, batch: Vec<Job>, results: Vec<Resumed>) {
+        for r in results {
+            self.shared.hasher.done();
+            match r {
+                Resumed::Verified { job, user, ok, .. } => self.verified(job, *user, ok),
+                Resumed::Hashed { job, phc, then } => self.hashed(job, phc, then),
+            }
+        }
+        let (mut signins, mut validates, mut lookups, mut others) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for job in batch {
+            match job.op {
+                Op::SignIn { .. } | Op::TryLogin { .. } => signins.push(job),
+                Op::ValidateSession { .. } => validates.push(job),
+                Op::Lookup { .. } => lookups.push(job),
+                _ => others.push(job),
+            }
+        }
+        if !signins.is_empty() {
+            self.sign_in_batch(signins);
+        }
+        if !validates.is_empty() {
+            self.validate_batch(validates);
+        }
+        if !lookups.is_empty() {
+            self.lookup_batch(lookups);
+        }
+        for job in others {
+            self.one(job);
+        }
+    }
+
+    /// Queues a login record (waits if the writer is behind: never drops).
+    fn record(&self, record: LoginRecord) {
+        let _ = self.shared.records.send(record);
+    }
+}
+
+/// Logs a store failure (no secrets: the error of a prepared statement
+/// carries no parameters) and returns the status the client gets.
+fn store_failed(what: &str, e: impl std::fmt::Display) -> Status {
+    log::error!("{what}: {e}");
+    Status::Unavailable
+}

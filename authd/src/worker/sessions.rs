@@ -1,0 +1,224 @@
+//! Sessions. A sign-in gets a fresh random 128-bit token (never one the
+//! client chose: no fixation). Normally the session lives in Redis under
+//! the SHA-256 of the token with a sliding TTL (`r.` tokens); while Redis is
+//! down it is written to MySQL instead (`m.` tokens), so sign-ins that MySQL
+//! can answer still work. The prefix routes every later check to the right
+//! store with no extra lookup.
+
+use super::users::By;
+use super::Worker;
+use crate::ops::{body, Job, Op};
+use crate::password::token_hash;
+use crate::store::User;
+use throng_core::proto::Status;
+
+/// Where a token's session lives.
+enum Home {
+    Redis(String),
+    Mysql([u8; 32]),
+}
+
+fn random_hex16() -> Result<String, Status> {
+    let mut raw = [0u8; 16];
+    getrandom::fill(&mut raw).map_err(|_| Status::Internal)?;
+    Ok(hex::encode(raw))
+}
+
+/// Writes a user's public fields: uuid, username, nickname, avatar.
+pub(super) fn profile_fields(w: &mut throng_core::proto::FieldWriter<'_>, user: &User) {
+    w.uuid(user.uuid).str(&user.username).str(&user.nickname);
+    match &user.avatar {
+        Some(a) => w.str(a),
+        None => w.null(),
+    };
+}
+
+impl Worker {
+    fn home(&self, token: &str) -> Option<Home> {
+        let (kind, rest) = token.split_once('.')?;
+        if rest.len() != 32 || !rest.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let hash = token_hash(token);
+        match kind {
+            "r" => Some(Home::Redis(self.cache.key("s", &hex::encode(hash)))),
+            "m" => Some(Home::Mysql(hash)),
+            _ => None,
+        }
+    }
+
+    /// A new session for `user`: in Redis, or in MySQL when Redis is down.
+    pub(super) fn create_session(&mut self, user: &User) -> Result<String, Status> {
+        let ttl = self.shared.cfg.sessions.ttl;
+        let token = format!("r.{}", random_hex16()?);
+        let key = self.cache.key("s", &hex::encode(token_hash(&token)));
+        let value = format!("{}:{}", user.id, user.uuid_hex());
+        if self
+            .cache
+            .run(|c| {
+                redis::cmd("SET")
+                    .arg(&key)
+                    .arg(&value)
+                    .arg("EX")
+                    .arg(ttl.as_secs().max(1))
+                    .query::<()>(c)
+            })
+            .is_some()
+        {
+            return Ok(token);
+        }
+        let token = format!("m.{}", random_hex16()?);
+        self.shared
+            .db
+            .insert_session(&token_hash(&token), user.id, ttl)
+            .map_err(|e| super::store_failed("storing a fallback session", e))?;
+        Ok(token)
+    }
+
+    /// The users of many tokens at once (one pipeline for the Redis ones),
+    /// sliding each session's expiry.
+    fn session_users(&mut self, tokens: &[&str]) -> Vec<Result<User, Status>> {
+        let ttl = self.shared.cfg.sessions.ttl.as_secs().max(1);
+        let homes: Vec<Option<Home>> = tokens.iter().map(|t| self.home(t)).collect();
+        let redis_keys: Vec<&String> = homes
+            .iter()
+            .filter_map(|h| match h {
+                Some(Home::Redis(k)) => Some(k),
+                _ => None,
+            })
+            .collect();
+        let values: Option<Vec<Option<String>>> = if redis_keys.is_empty() {
+            Some(Vec::new())
+        } else {
+            self.cache.run(|c| {
+                let mut p = redis::pipe();
+                for k in &redis_keys {
+                    p.cmd("GETEX").arg(*k).arg("EX").arg(ttl);
+                }
+                p.query(c)
+            })
+        };
+        let mut values = values.map(|v| v.into_iter());
+        // The user uuid of each token, or the status to answer.
+        let mut uuids: Vec<Result<[u8; 16], Status>> = Vec::with_capacity(tokens.len());
+        for home in &homes {
+            uuids.push(match home {
+                None => Err(Status::NoSession),
+                Some(Home::Redis(_)) => match values.as_mut() {
+                    None => Err(Status::Unavailable),
+                    Some(vals) => match vals.next().flatten() {
+                        None => Err(Status::NoSession),
+                        Some(v) => parse_session(&v).ok_or(Status::NoSession),
+                    },
+                },
+                Some(Home::Mysql(hash)) => match self
+                    .shared
+                    .db
+                    .touch_session(hash, self.shared.cfg.sessions.ttl)
+                {
+                    Ok(Some(id)) => match self.shared.db.user_by_id(id) {
+                        Ok(Some(u)) => Ok(u.uuid),
+                        Ok(None) => Err(Status::NoSession),
+                        Err(e) => Err(super::store_failed("loading a session user", e)),
+                    },
+                    Ok(None) => Err(Status::NoSession),
+                    Err(e) => Err(super::store_failed("checking a fallback session", e)),
+                },
+            });
+        }
+        let wanted: Vec<[u8; 16]> = uuids
+            .iter()
+            .filter_map(|u| u.as_ref().ok().copied())
+            .collect();
+        let by: Vec<By<'_>> = wanted.iter().map(By::Uuid).collect();
+        let mut found = self.users(&by).into_iter();
+        uuids
+            .into_iter()
+            .map(|u| {
+                u.and_then(|_| match found.next() {
+                    Some(Ok(Some(user))) => Ok(user),
+                    Some(Ok(None)) => Err(Status::NoSession),
+                    _ => Err(Status::Unavailable),
+                })
+            })
+            .collect()
+    }
+
+    pub(super) fn session_user(&mut self, token: &str) -> Result<User, Status> {
+        self.session_users(&[token])
+            .pop()
+            .unwrap_or(Err(Status::Internal))
+    }
+
+    pub(super) fn validate_batch(&mut self, jobs: Vec<Job>) {
+        let tokens: Vec<String> = jobs
+            .iter()
+            .map(|j| match &j.op {
+                Op::ValidateSession { token } => token.as_str().to_owned(),
+                _ => String::new(),
+            })
+            .collect();
+        let refs: Vec<&str> = tokens.iter().map(String::as_str).collect();
+        let users = self.session_users(&refs);
+        for (job, user) in jobs.into_iter().zip(users) {
+            match user {
+                Ok(user) => job.answer(Status::Ok, body(|w| profile_fields(w, &user))),
+                Err(status) => job.answer(status, Vec::new()),
+            }
+        }
+    }
+
+    pub(super) fn lookup_batch(&mut self, jobs: Vec<Job>) {
+        let uuids: Vec<[u8; 16]> = jobs
+            .iter()
+            .map(|j| match &j.op {
+                Op::Lookup { uuid } => *uuid,
+                _ => [0; 16],
+            })
+            .collect();
+        let by: Vec<By<'_>> = uuids.iter().map(By::Uuid).collect();
+        let found = self.users(&by);
+        for (job, user) in jobs.into_iter().zip(found) {
+            match user {
+                Ok(Some(user)) => job.answer(
+                    Status::Ok,
+                    body(|w| {
+                        w.str(&user.username).str(&user.nickname);
+                        match &user.avatar {
+                            Some(a) => w.str(a),
+                            None => w.null(),
+                        };
+                    }),
+                ),
+                Ok(None) => job.answer(Status::NotFound, Vec::new()),
+                Err(()) => job.answer(Status::Unavailable, Vec::new()),
+            }
+        }
+    }
+
+    /// Ends a session wherever it lives; `ok` also when it was already gone.
+    pub(super) fn logout(&mut self, token: &str) -> Status {
+        match self.home(token) {
+            None => Status::Ok,
+            Some(Home::Redis(key)) => match self
+                .cache
+                .run(|c| redis::cmd("DEL").arg(&key).query::<()>(c))
+            {
+                Some(()) => Status::Ok,
+                None => Status::Unavailable,
+            },
+            Some(Home::Mysql(hash)) => match self.shared.db.delete_session(&hash) {
+                Ok(()) => Status::Ok,
+                Err(e) => super::store_failed("deleting a fallback session", e),
+            },
+        }
+    }
+}
+
+/// `"<id>:<uuid hex>"` → uuid.
+fn parse_session(v: &str) -> Option<[u8; 16]> {
+    let (_, uuid) = v.split_once(':')?;
+    let mut out = [0u8; 16];
+    hex::decode_to_slice(uuid, &mut out).ok()?;
+    Some(out)
+}
