@@ -170,7 +170,8 @@ pub struct Argon2Config {
     pub threads: usize,
     /// Hashes queued; beyond it sign-ins that need one answer `busy`.
     pub queue: usize,
-    /// How long a fast verifier of a verified password lives in Redis.
+    /// How long a fast verifier of a verified password lives in Redis;
+    /// "0s" turns fast verifiers off (every sign-in runs argon2).
     #[serde(with = "humantime_serde")]
     pub verifier_ttl: Duration,
 }

@@ -111,17 +111,19 @@ impl Worker {
                     continue;
                 }
             };
-            let warm = row[0].as_deref().is_some_and(|v| {
-                same(
-                    v,
-                    &fast_verifier(
-                        &self.shared.secret,
-                        user.id,
-                        &user.pwhash,
-                        c.password.as_str(),
-                    ),
-                )
-            });
+            let verifiers_on = !self.shared.cfg.argon2.verifier_ttl.is_zero();
+            let warm = verifiers_on
+                && row[0].as_deref().is_some_and(|v| {
+                    same(
+                        v,
+                        &fast_verifier(
+                            &self.shared.secret,
+                            user.id,
+                            &user.pwhash,
+                            c.password.as_str(),
+                        ),
+                    )
+                });
             if warm {
                 self.succeeded(job, c, user, false);
                 continue;
@@ -161,11 +163,11 @@ impl Worker {
             &user.pwhash,
             c.password.as_str(),
         );
-        let fv_ttl = self.shared.cfg.argon2.verifier_ttl.as_secs().max(1);
+        let fv_ttl = self.shared.cfg.argon2.verifier_ttl.as_secs();
         self.cache.run(|conn| {
             let mut p = redis::pipe();
             p.del(&acct).ignore();
-            if store_verifier {
+            if store_verifier && fv_ttl > 0 {
                 p.set_ex(&fv_key, &fv, fv_ttl).ignore();
             }
             p.query::<()>(conn)
