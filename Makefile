@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 CARGO ?= $(shell command -v cargo 2>/dev/null || echo $(HOME)/.cargo/bin/cargo)
 
-.PHONY: up down status test lint build bench-ping clean-var
+.PHONY: up down status test lint build bench-ping bench-authd clean-var
 
 ## up: build in release, start private MariaDB and Redis under ./var, then the daemons
 up:
@@ -33,6 +33,10 @@ build:
 ## bench-ping: the core ping server against redis-server PING, same client (see bench/README.md)
 bench-ping: build
 	@bench/ping-vs-redis.sh
+
+## bench-authd: authd's sign-in, session and lookup rates over 10,000 seeded users (needs make up)
+bench-authd: build
+	@bench/authd-rpc.sh
 
 ## clean-var: stop everything and delete ./var (data, logs, generated passwords)
 clean-var: down

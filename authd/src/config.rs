@@ -141,7 +141,10 @@ impl Default for RedisConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WorkerConfig {
-    /// Storage worker threads (they wait on MySQL and Redis, not on the CPU).
+    /// Storage worker threads; 0 = one per core. Fewer workers make bigger
+    /// batches and fewer Redis round trips: on 2 cores with 100 clients,
+    /// session checks ran at 76k/s with 1 worker, 71k with 2, 58k with 4
+    /// and 42k with 8 (bench/RESULTS.md); more help only when MySQL is slow.
     pub threads: usize,
     /// Jobs queued for the workers; beyond it requests answer `busy`.
     pub queue: usize,
@@ -152,7 +155,7 @@ pub struct WorkerConfig {
 impl Default for WorkerConfig {
     fn default() -> Self {
         WorkerConfig {
-            threads: 8,
+            threads: 0,
             queue: 16_384,
             batch: 256,
         }

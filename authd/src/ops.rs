@@ -101,6 +101,16 @@ fn check(result: Result<(), Status>) -> Result<(), Refusal> {
     result.map_err(|status| (status, Vec::new()))
 }
 
+/// Credentials that no account can have (a name outside the username
+/// rules, a password of the wrong length) are `bad_credentials` at once:
+/// the same answer as a wrong password, without touching a store.
+fn plausible_credentials(username: &str, password: &Secret) -> Result<(), Refusal> {
+    if validate::username(username).is_err() || validate::password(password.as_str()).is_err() {
+        return Err((Status::BadCredentials, Vec::new()));
+    }
+    Ok(())
+}
+
 /// Decodes and validates the body of an authd opcode. `None` for opcodes
 /// authd does not serve.
 pub fn decode(opcode: Opcode, raw: &[u8]) -> Option<Result<Op, Refusal>> {
@@ -124,6 +134,7 @@ pub fn decode(opcode: Opcode, raw: &[u8]) -> Option<Result<Op, Refusal>> {
             Opcode::SignIn => {
                 let (username, password, ip, agent) =
                     (s(&mut r)?, secret(&mut r)?, s(&mut r)?, s(&mut r)?);
+                plausible_credentials(&username, &password)?;
                 Op::SignIn {
                     username,
                     password,
@@ -184,10 +195,11 @@ pub fn decode(opcode: Opcode, raw: &[u8]) -> Option<Result<Op, Refusal>> {
                     password,
                 }
             }
-            Opcode::TryLogin => Op::TryLogin {
-                username: s(&mut r)?,
-                password: secret(&mut r)?,
-            },
+            Opcode::TryLogin => {
+                let (username, password) = (s(&mut r)?, secret(&mut r)?);
+                plausible_credentials(&username, &password)?;
+                Op::TryLogin { username, password }
+            }
             Opcode::Ping | Opcode::Stats => return Err((Status::UnknownOpcode, Vec::new())),
         };
         r.clone().finish().map_err(malformed)?;

@@ -8,7 +8,9 @@ pub mod load;
 pub mod ping_server;
 pub mod report;
 pub mod scenario;
+pub mod seed;
 pub mod summary;
+pub mod users;
 
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -26,6 +28,24 @@ pub struct Cli {
 pub enum Command {
     /// Drive one scenario and report throughput and latency.
     Run(RunArgs),
+    /// Create the seeded users user00000001… in MySQL (idempotent).
+    Seed {
+        #[arg(long, default_value_t = 10_000)]
+        users: u64,
+        /// MySQL URL (default: THRONG_MYSQL_URL from var/stack.env).
+        #[arg(long, env = "THRONG_MYSQL_URL", hide_env_values = true)]
+        mysql_url: String,
+        /// Precomputed argon2id hashes, reused by index.
+        #[arg(long, default_value_t = users::DEFAULT_HASH_POOL)]
+        hash_pool: u64,
+    },
+    /// Verifications per second of argon2 alone (authd's defaults).
+    Argon2 {
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        #[arg(long, default_value_t = 10.0)]
+        duration: f64,
+    },
     /// Median table (markdown) of repeated `run --json` reports in FILE.
     Summarize {
         /// A file with one JSON report per line ("-" for stdin).
@@ -63,6 +83,9 @@ pub struct RunArgs {
     /// Requests outstanding per connection.
     #[arg(long, default_value_t = 1)]
     pub pipeline: usize,
+    /// Seeded users the rpc-* scenarios cycle through.
+    #[arg(long, default_value_t = 10_000)]
+    pub users: u64,
     /// Redis password for the resp-* scenarios.
     #[arg(long, env = "THRONG_BENCH_REDIS_PASSWORD", hide_env_values = true)]
     pub redis_password: Option<String>,
@@ -78,6 +101,21 @@ pub struct RunArgs {
 pub fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Run(args) => run_scenario(&args),
+        Command::Seed {
+            users,
+            mysql_url,
+            hash_pool,
+        } => seed::seed(&mysql_url, users, hash_pool),
+        Command::Argon2 { threads, duration } => {
+            let threads = if threads > 0 {
+                threads
+            } else {
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            };
+            let rate = seed::argon2_rate(threads, duration)?;
+            println!("argon2id (authd defaults), {threads} threads, {duration} s: {rate:.1} verifications/s");
+            Ok(())
+        }
         Command::Summarize { file } => {
             let text = if file.as_os_str() == "-" {
                 std::io::read_to_string(std::io::stdin()).map_err(|e| e.to_string())?
@@ -98,6 +136,8 @@ pub fn run(cli: Cli) -> Result<(), String> {
 fn run_scenario(args: &RunArgs) -> Result<(), String> {
     let options = scenario::ScenarioOptions {
         redis_password: args.redis_password.clone(),
+        users: args.users,
+        connections: args.connections,
     };
     let workload: Arc<dyn scenario::Workload> =
         Arc::from(scenario::by_name(&args.scenario, &options)?);

@@ -65,11 +65,14 @@ struct Conn {
     index: usize,
     phase: Phase,
     handshake_left: usize,
+    handshake: Vec<u8>,
     input: Vec<u8>,
     out: Vec<u8>,
     out_pos: usize,
     sent: VecDeque<Instant>,
     seq: u64,
+    /// What the handshake left for the requests (token, user id).
+    state: Vec<u8>,
     write_interest: bool,
 }
 
@@ -185,22 +188,24 @@ fn worker(
         up: 0,
         histogram: new_histogram(),
     };
-    let mut handshake = Vec::new();
-    let handshake_answers = workload.handshake(&mut handshake);
     for index in first..first + count {
         match TcpStream::connect(cfg.target) {
             Ok(stream) => {
                 let entry = conns.vacant_entry();
+                let mut handshake = Vec::new();
+                let handshake_answers = workload.handshake(index, &mut handshake);
                 let mut conn = Conn {
                     stream,
                     index,
                     phase: Phase::Connecting,
                     handshake_left: handshake_answers,
+                    handshake,
                     input: Vec::with_capacity(512),
                     out: Vec::new(),
                     out_pos: 0,
                     sent: VecDeque::with_capacity(cfg.pipeline),
                     seq: 0,
+                    state: Vec::new(),
                     write_interest: true,
                 };
                 poll.registry()
@@ -227,7 +232,7 @@ fn worker(
                 continue;
             };
             let before = conn.phase;
-            let ok = advance_setup(conn, workload, &handshake, event.is_error());
+            let ok = advance_setup(conn, workload, event.is_error());
             if !ok {
                 result.connect_errors += 1;
                 conns.remove(key);
@@ -319,7 +324,7 @@ fn worker(
 
 /// Moves a connection through connect → handshake → ready. False when it
 /// failed.
-fn advance_setup(conn: &mut Conn, workload: &dyn Workload, handshake: &[u8], error: bool) -> bool {
+fn advance_setup(conn: &mut Conn, workload: &dyn Workload, error: bool) -> bool {
     if error {
         return false;
     }
@@ -338,7 +343,7 @@ fn advance_setup(conn: &mut Conn, workload: &dyn Workload, handshake: &[u8], err
             conn.phase = Phase::Ready;
             return true;
         }
-        if conn.stream.write_all(handshake).is_err() {
+        if conn.stream.write_all(&conn.handshake).is_err() {
             return false;
         }
         conn.phase = Phase::Handshake;
@@ -349,7 +354,7 @@ fn advance_setup(conn: &mut Conn, workload: &dyn Workload, handshake: &[u8], err
             _ => return false,
         }
         while conn.handshake_left > 0 {
-            match workload.answer(&conn.input) {
+            match workload.handshake_answer(&conn.input, &mut conn.state) {
                 Ok(Some((used, Answer::Ok))) => {
                     conn.input.drain(..used);
                     conn.handshake_left -= 1;
@@ -364,7 +369,7 @@ fn advance_setup(conn: &mut Conn, workload: &dyn Workload, handshake: &[u8], err
 }
 
 fn send(conn: &mut Conn, workload: &dyn Workload, now: Instant) {
-    workload.request(conn.index, conn.seq, &mut conn.out);
+    workload.request(conn.index, &conn.state, conn.seq, &mut conn.out);
     conn.seq += 1;
     conn.sent.push_back(now);
 }

@@ -47,7 +47,11 @@ pub fn start(
     resumed: Receiver<Resumed>,
 ) -> Result<Vec<JoinHandle<()>>, String> {
     let cfg = shared.cfg.clone();
-    (0..cfg.workers.threads.max(1))
+    let threads = match cfg.workers.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    (0..threads)
         .map(|i| {
             let cache = Cache::new(&cfg.redis.url, &cfg.redis.prefix, shared.health.clone())
                 .map_err(|e| format!("redis.url: {}", e.kind_name_for_config()))?;

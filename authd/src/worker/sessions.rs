@@ -47,30 +47,24 @@ impl Worker {
         }
     }
 
-    /// A new session for `user`: in Redis, or in MySQL when Redis is down.
-    pub(super) fn create_session(&mut self, user: &User) -> Result<String, Status> {
-        let ttl = self.shared.cfg.sessions.ttl;
+    /// A fresh Redis session token and the key it is stored under.
+    pub(super) fn new_redis_token(&self) -> Result<(String, String), Status> {
         let token = format!("r.{}", random_hex16()?);
         let key = self.cache.key("s", &hex::encode(token_hash(&token)));
-        let value = format!("{}:{}", user.id, user.uuid_hex());
-        if self
-            .cache
-            .run(|c| {
-                redis::cmd("SET")
-                    .arg(&key)
-                    .arg(&value)
-                    .arg("EX")
-                    .arg(ttl.as_secs().max(1))
-                    .query::<()>(c)
-            })
-            .is_some()
-        {
-            return Ok(token);
-        }
+        Ok((token, key))
+    }
+
+    /// The value of a Redis session.
+    pub(super) fn session_value(user: &User) -> String {
+        format!("{}:{}", user.id, user.uuid_hex())
+    }
+
+    /// A session in MySQL, for when Redis is down.
+    pub(super) fn mysql_session(&mut self, user: &User) -> Result<String, Status> {
         let token = format!("m.{}", random_hex16()?);
         self.shared
             .db
-            .insert_session(&token_hash(&token), user.id, ttl)
+            .insert_session(&token_hash(&token), user.id, self.shared.cfg.sessions.ttl)
             .map_err(|e| super::store_failed("storing a fallback session", e))?;
         Ok(token)
     }

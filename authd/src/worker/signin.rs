@@ -1,13 +1,14 @@
 //! Sign-in and TryLogin, batched. One pipeline reads, for every attempt of
 //! the batch, the cached user, its fast verifier and both failure counters;
-//! users missing from the cache come from MySQL. An attempt whose password
-//! matches its fast verifier finishes at once; the rest go to argon2 and
-//! finish in [`Worker::verified`]. Failures count per account and per
-//! client address; over the limit the answer is `too_many_attempts` with
-//! the time to wait. Every attempt leaves a login record.
+//! users missing from the cache come from MySQL. Attempts whose password
+//! matches their fast verifier win at once; the rest go to argon2 and come
+//! back through [`Worker::verified`]. The writes of all winners (sessions,
+//! verifiers, cleared counters) go in one more pipeline. Failures count per
+//! account and per client address; over the limit the answer is
+//! `too_many_attempts` with the time to wait. Every attempt leaves a login
+//! record.
 
 use super::sessions::profile_fields;
-use super::users::By;
 use super::Worker;
 use crate::hasher::Task;
 use crate::nodes;
@@ -49,6 +50,19 @@ fn creds(job: &Job) -> Creds {
     }
 }
 
+/// A verified attempt waiting for its writes.
+struct Win {
+    job: Job,
+    creds: Creds,
+    user: User,
+    clear_failures: bool,
+    store_verifier: bool,
+}
+
+fn count(v: &Option<String>) -> u32 {
+    v.as_deref().and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
 impl Worker {
     fn fail_keys(&self, c: &Creds) -> (String, String) {
         let ip = if c.ip.is_empty() { "-" } else { &c.ip };
@@ -60,38 +74,33 @@ impl Worker {
 
     pub(super) fn sign_in_batch(&mut self, jobs: Vec<Job>) {
         let all: Vec<Creds> = jobs.iter().map(creds).collect();
-        let mut keys = Vec::with_capacity(all.len() * 3);
+        let mut keys = Vec::with_capacity(all.len() * 4);
         for c in &all {
+            let name = c.username.to_ascii_lowercase();
             let (acct, ip) = self.fail_keys(c);
-            keys.push(self.cache.key("fv", &c.username.to_ascii_lowercase()));
+            keys.push(self.cache.key("u:n", &name));
+            keys.push(self.cache.key("fv", &name));
             keys.push(acct);
             keys.push(ip);
         }
-        let got: Option<Vec<Option<String>>> = self.cache.run(|conn| {
-            let mut p = redis::pipe();
-            for k in &keys {
-                p.get(k);
-            }
-            p.query(conn)
-        });
-        let got = got.unwrap_or_else(|| vec![None; keys.len()]);
-        let by: Vec<By<'_>> = all.iter().map(|c| By::Name(&c.username)).collect();
-        let users = self.users(&by);
+        let got: Vec<Option<String>> = self
+            .cache
+            .run(|conn| {
+                let mut p = redis::pipe();
+                for k in &keys {
+                    p.get(k);
+                }
+                p.query(conn)
+            })
+            .unwrap_or_else(|| vec![None; keys.len()]);
         let limits = self.shared.cfg.limits.clone();
-        for (((job, c), user), row) in jobs
-            .into_iter()
-            .zip(all.iter())
-            .zip(users)
-            .zip(got.chunks(3))
-        {
-            let count = |v: &Option<String>| {
-                v.as_deref()
-                    .and_then(|s| s.parse::<u32>().ok())
-                    .unwrap_or(0)
-            };
-            if count(&row[1]) >= limits.account_failures || count(&row[2]) >= limits.ip_failures {
-                let retry = self.retry_after(c);
-                self.record_attempt(c, None, "too_many_attempts");
+        let verifiers_on = !self.shared.cfg.argon2.verifier_ttl.is_zero();
+        let mut wins = Vec::new();
+        let mut loaded = Vec::new();
+        for ((job, c), row) in jobs.into_iter().zip(all).zip(got.chunks(4)) {
+            if count(&row[2]) >= limits.account_failures || count(&row[3]) >= limits.ip_failures {
+                let retry = self.retry_after(&c);
+                self.record_attempt(&c, None, "too_many_attempts");
                 job.answer(
                     Status::TooManyAttempts,
                     body(|w| {
@@ -100,20 +109,25 @@ impl Worker {
                 );
                 continue;
             }
-            let user = match user {
-                Ok(Some(user)) => user,
-                Ok(None) => {
-                    self.failed(job, c, None, "unknown_user");
-                    continue;
-                }
-                Err(()) => {
-                    job.answer(Status::Unavailable, Vec::new());
-                    continue;
-                }
+            let user = match row[0].as_deref().and_then(User::decode) {
+                Some(user) => user,
+                None => match self.shared.db.user_by_name(&c.username) {
+                    Ok(Some(user)) => {
+                        loaded.push(user.clone());
+                        user
+                    }
+                    Ok(None) => {
+                        self.failed(job, &c, None, "unknown_user");
+                        continue;
+                    }
+                    Err(e) => {
+                        job.answer(super::store_failed("loading a user", e), Vec::new());
+                        continue;
+                    }
+                },
             };
-            let verifiers_on = !self.shared.cfg.argon2.verifier_ttl.is_zero();
             let warm = verifiers_on
-                && row[0].as_deref().is_some_and(|v| {
+                && row[1].as_deref().is_some_and(|v| {
                     same(
                         v,
                         &fast_verifier(
@@ -125,7 +139,14 @@ impl Worker {
                     )
                 });
             if warm {
-                self.succeeded(job, c, user, false);
+                let clear_failures = count(&row[2]) > 0;
+                wins.push(Win {
+                    job,
+                    creds: c,
+                    user,
+                    clear_failures,
+                    store_verifier: false,
+                });
                 continue;
             }
             let task = Task::Verify {
@@ -137,58 +158,88 @@ impl Worker {
                 task.into_job().answer(Status::Busy, Vec::new());
             }
         }
+        if !loaded.is_empty() {
+            self.cache_users(&loaded);
+        }
+        self.finish_wins(wins);
     }
 
     /// argon2 has spoken on a cold attempt.
     pub(super) fn verified(&mut self, job: Job, user: User, ok: bool) {
-        match &job.op {
-            Op::SignIn { .. } | Op::TryLogin { .. } => {
-                let c = creds(&job);
-                if ok {
-                    self.succeeded(job, &c, user, true);
-                } else {
-                    self.failed(job, &c, Some(user.id), "bad_password");
-                }
-            }
-            _ => job.answer(Status::Internal, Vec::new()),
+        if !matches!(job.op, Op::SignIn { .. } | Op::TryLogin { .. }) {
+            return job.answer(Status::Internal, Vec::new());
+        }
+        let c = creds(&job);
+        if ok {
+            let win = Win {
+                job,
+                creds: c,
+                user,
+                clear_failures: true,
+                store_verifier: true,
+            };
+            self.finish_wins(vec![win]);
+        } else {
+            self.failed(job, &c, Some(user.id), "bad_password");
         }
     }
 
-    fn succeeded(&mut self, job: Job, c: &Creds, user: User, store_verifier: bool) {
-        let (acct, _) = self.fail_keys(c);
-        let fv_key = self.cache.key("fv", &c.username.to_ascii_lowercase());
-        let fv = fast_verifier(
-            &self.shared.secret,
-            user.id,
-            &user.pwhash,
-            c.password.as_str(),
-        );
+    /// Writes what the winners need in one pipeline, then answers them.
+    fn finish_wins(&mut self, wins: Vec<Win>) {
+        if wins.is_empty() {
+            return;
+        }
+        let session_ttl = self.shared.cfg.sessions.ttl.as_secs().max(1);
         let fv_ttl = self.shared.cfg.argon2.verifier_ttl.as_secs();
-        self.cache.run(|conn| {
-            let mut p = redis::pipe();
-            p.del(&acct).ignore();
-            if store_verifier && fv_ttl > 0 {
-                p.set_ex(&fv_key, &fv, fv_ttl).ignore();
+        let mut sessions: Vec<Option<(String, String)>> = Vec::with_capacity(wins.len());
+        let mut p = redis::pipe();
+        for win in &wins {
+            let name = win.creds.username.to_ascii_lowercase();
+            if win.clear_failures {
+                p.del(self.cache.key("fail:a", &name)).ignore();
             }
-            p.query::<()>(conn)
-        });
-        match job.op {
-            Op::TryLogin { .. } => {
-                let (status, answer) = self.pick_node(&user);
-                self.record_attempt(
-                    c,
-                    Some(user.id),
-                    if status == Status::Ok {
-                        "ok_trylogin"
-                    } else {
-                        "ok_no_node"
-                    },
+            if win.store_verifier && fv_ttl > 0 {
+                let fv = fast_verifier(
+                    &self.shared.secret,
+                    win.user.id,
+                    &win.user.pwhash,
+                    win.creds.password.as_str(),
                 );
-                job.answer(status, answer);
+                p.set_ex(self.cache.key("fv", &name), fv, fv_ttl).ignore();
             }
-            _ => match self.create_session(&user) {
+            let session = match win.job.op {
+                Op::SignIn { .. } => self.new_redis_token().ok(),
+                _ => None,
+            };
+            if let Some((_, key)) = &session {
+                p.set_ex(key, Self::session_value(&win.user), session_ttl)
+                    .ignore();
+            }
+            sessions.push(session);
+        }
+        let stored = self.cache.run(|c| p.query::<()>(c)).is_some();
+        for (win, session) in wins.into_iter().zip(sessions) {
+            let Win {
+                job, creds, user, ..
+            } = win;
+            if let Op::TryLogin { .. } = job.op {
+                let (status, answer) = self.pick_node(&user);
+                let result = if status == Status::Ok {
+                    "ok_trylogin"
+                } else {
+                    "ok_no_node"
+                };
+                self.record_attempt(&creds, Some(user.id), result);
+                job.answer(status, answer);
+                continue;
+            }
+            let token = match session {
+                Some((token, _)) if stored => Ok(token),
+                _ => self.mysql_session(&user),
+            };
+            match token {
                 Ok(token) => {
-                    self.record_attempt(c, Some(user.id), "ok");
+                    self.record_attempt(&creds, Some(user.id), "ok");
                     job.answer(
                         Status::Ok,
                         body(|w| {
@@ -198,7 +249,7 @@ impl Worker {
                     );
                 }
                 Err(status) => job.answer(status, Vec::new()),
-            },
+            }
         }
     }
 

@@ -4,9 +4,11 @@
 
 mod ping;
 mod resp;
+mod rpc;
 
 pub use ping::Ping;
 pub use resp::{RespCommand, RespScenario};
+pub use rpc::{Rpc, RpcKind};
 
 use std::net::SocketAddr;
 
@@ -31,15 +33,26 @@ pub trait Workload: Send + Sync {
     /// Where the scenario's server listens by default.
     fn default_target(&self) -> SocketAddr;
 
-    /// Bytes sent once after connecting (authentication); each produces one
-    /// answer that is read and must be `Ok` before the run starts.
-    fn handshake(&self, out: &mut Vec<u8>) -> usize {
-        let _ = out;
+    /// Requests sent once after connecting, before the clock starts
+    /// (authentication, a sign-in); returns how many answers to await.
+    fn handshake(&self, conn: usize, out: &mut Vec<u8>) -> usize {
+        let _ = (conn, out);
         0
     }
 
+    /// Reads one handshake answer, keeping in `state` what the
+    /// connection's requests need (a session token, a user id).
+    fn handshake_answer(
+        &self,
+        input: &[u8],
+        state: &mut Vec<u8>,
+    ) -> Result<Option<(usize, Answer)>, StreamError> {
+        let _ = state;
+        self.answer(input)
+    }
+
     /// Appends request number `seq` of connection `conn`.
-    fn request(&self, conn: usize, seq: u64, out: &mut Vec<u8>);
+    fn request(&self, conn: usize, state: &[u8], seq: u64, out: &mut Vec<u8>);
 
     /// Reads one answer from the front of `input`: `Ok(None)` when it is
     /// not complete yet, else the bytes it took and what it said.
@@ -58,6 +71,21 @@ pub fn by_name(name: &str, options: &ScenarioOptions) -> Result<Box<dyn Workload
             RespCommand::Incr,
             options.redis_password.clone(),
         ))),
+        "rpc-signin" => Ok(Box::new(Rpc::new(
+            RpcKind::SignIn,
+            options.users,
+            options.connections,
+        ))),
+        "rpc-session" => Ok(Box::new(Rpc::new(
+            RpcKind::Session,
+            options.users,
+            options.connections,
+        ))),
+        "rpc-lookup" => Ok(Box::new(Rpc::new(
+            RpcKind::Lookup,
+            options.users,
+            options.connections,
+        ))),
         _ if PLANNED.contains(&name) => Err(format!(
             "scenario {name} needs a part of Throng that is not built yet; available now: {}",
             AVAILABLE.join(", ")
@@ -70,22 +98,25 @@ pub fn by_name(name: &str, options: &ScenarioOptions) -> Result<Box<dyn Workload
 }
 
 /// Scenarios that run today.
-pub const AVAILABLE: &[&str] = &["ping", "resp-ping", "resp-incr"];
-
-/// Scenarios named in the design whose servers are not built yet.
-const PLANNED: &[&str] = &[
-    "http-login",
-    "http-home",
-    "http-static",
+pub const AVAILABLE: &[&str] = &[
+    "ping",
+    "resp-ping",
+    "resp-incr",
     "rpc-signin",
     "rpc-session",
     "rpc-lookup",
-    "mass",
 ];
 
+/// Scenarios named in the design whose servers are not built yet.
+const PLANNED: &[&str] = &["http-login", "http-home", "http-static", "mass"];
+
 /// Settings some scenarios need.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ScenarioOptions {
     /// Redis `AUTH` password for the `resp-*` scenarios.
     pub redis_password: Option<String>,
+    /// Seeded users the `rpc-*` scenarios cycle through.
+    pub users: u64,
+    /// Connections of the run (the `rpc-*` scenarios spread users by it).
+    pub connections: usize,
 }

@@ -16,7 +16,7 @@ impl Workload for Ping {
         SocketAddr::from(([127, 0, 0, 1], 7070))
     }
 
-    fn request(&self, _conn: usize, seq: u64, out: &mut Vec<u8>) {
+    fn request(&self, _conn: usize, _state: &[u8], seq: u64, out: &mut Vec<u8>) {
         proto::encode_empty(out, Header::request(Opcode::Ping as u8, seq as u32));
     }
 

@@ -41,7 +41,7 @@ impl Workload for RespScenario {
         SocketAddr::from(([127, 0, 0, 1], 16379))
     }
 
-    fn handshake(&self, out: &mut Vec<u8>) -> usize {
+    fn handshake(&self, _conn: usize, out: &mut Vec<u8>) -> usize {
         match &self.password {
             Some(password) => {
                 out.extend_from_slice(b"*2\r\n");
@@ -53,7 +53,7 @@ impl Workload for RespScenario {
         }
     }
 
-    fn request(&self, conn: usize, _seq: u64, out: &mut Vec<u8>) {
+    fn request(&self, conn: usize, _state: &[u8], _seq: u64, out: &mut Vec<u8>) {
         match self.command {
             RespCommand::Ping => out.extend_from_slice(b"*1\r\n$4\r\nPING\r\n"),
             RespCommand::Incr => {
@@ -105,11 +105,11 @@ mod tests {
     fn auth_is_sent_only_with_a_password() {
         let mut out = Vec::new();
         assert_eq!(
-            RespScenario::new(RespCommand::Ping, None).handshake(&mut out),
+            RespScenario::new(RespCommand::Ping, None).handshake(0, &mut out),
             0
         );
         assert_eq!(
-            RespScenario::new(RespCommand::Ping, Some("pw".into())).handshake(&mut out),
+            RespScenario::new(RespCommand::Ping, Some("pw".into())).handshake(0, &mut out),
             1
         );
         assert_eq!(out, b"*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n");

@@ -3,6 +3,9 @@
 //! worker replies, flush and close what the callbacks touched, fire timers,
 //! and, once shutdown began, drain.
 
+mod deadlines;
+mod drain;
+
 use super::conn::Connection;
 use super::service::{ConnInfo, Env, Service};
 use super::session::{Conns, Session};
@@ -414,95 +417,6 @@ impl<S: Service> Reactor<S> {
                 }
             }
         }
-    }
-
-    fn timers(&mut self, now: Instant) {
-        self.wheel.expire(now, &mut self.fired);
-        let idle = self.config.idle();
-        let mut fired = std::mem::take(&mut self.fired);
-        for (key, id, at) in fired.drain(..) {
-            let Some(conn) = self.conns.get_mut(key) else {
-                continue;
-            };
-            if conn.id != id || conn.armed_at != Some(at) {
-                continue; // a stale entry: the deadline moved since
-            }
-            conn.armed_at = None;
-            match conn.effective_deadline(idle) {
-                Some(deadline) if deadline <= now => {
-                    self.shared.metrics.timed_out.inc();
-                    let mut env =
-                        Self::env(&self.poll, now, self.drain_deadline.is_some(), self.index);
-                    let mut session = Session {
-                        conn,
-                        pool: &mut self.pool,
-                    };
-                    self.service.deadline(&mut session, &mut env);
-                    if let Some(conn) = self.conns.get_mut(key) {
-                        // The service may not have moved the deadline; never
-                        // fire the same past deadline in a loop.
-                        if conn.effective_deadline(idle).is_some_and(|d| d <= now) {
-                            conn.deadline = None;
-                            conn.last_active = now;
-                        }
-                    }
-                    self.settle(key, now);
-                }
-                Some(_) => self.arm(key),
-                None => {}
-            }
-        }
-        self.fired = fired;
-        if self.service.wants_tick() && now.duration_since(self.last_service_tick) >= TICK {
-            self.last_service_tick = now;
-            let mut env = Self::env(&self.poll, now, self.drain_deadline.is_some(), self.index);
-            let mut conns = Conns {
-                slab: &mut self.conns,
-                pool: &mut self.pool,
-                touched: &mut self.touched,
-            };
-            self.service.tick(&mut conns, &mut env);
-            self.settle_touched(now);
-        }
-    }
-
-    /// Stops accepting and tells the service; connections are closed as they
-    /// become idle by [`Reactor::drain_step`].
-    fn begin_drain(&mut self, now: Instant) {
-        self.drain_deadline = Some(now + self.config.drain_timeout);
-        for (mut listener, _) in self.listeners.drain(..) {
-            let _ = self.poll.registry().deregister(&mut listener);
-        }
-        let mut env = Self::env(&self.poll, now, true, self.index);
-        let mut conns = Conns {
-            slab: &mut self.conns,
-            pool: &mut self.pool,
-            touched: &mut self.touched,
-        };
-        self.service.shutdown(&mut conns, &mut env);
-        self.settle_touched(now);
-    }
-
-    /// One drain pass; true when the reactor may exit.
-    fn drain_step(&mut self, now: Instant, deadline: Instant) -> bool {
-        let overdue = now >= deadline;
-        let done: Vec<usize> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| overdue || (c.output.is_none() && !self.service.busy(&c.state)))
-            .map(|(key, _)| key)
-            .collect();
-        for key in done {
-            self.close(key, now);
-        }
-        if overdue && (!self.conns.is_empty() || self.service.pending() > 0) {
-            log::warn!(
-                "reactor {}: drain deadline passed with {} pending jobs; exiting anyway",
-                self.index,
-                self.service.pending()
-            );
-        }
-        overdue || (self.conns.is_empty() && self.service.pending() == 0)
     }
 }
 

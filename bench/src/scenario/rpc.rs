@@ -1,0 +1,144 @@
+//! `rpc-signin`, `rpc-session` and `rpc-lookup`: the binary protocol
+//! straight to authd, over the seeded users. Sign-in cycles through the
+//! first K users; the session and lookup scenarios sign each connection in
+//! once during the handshake and then validate its token or look up its
+//! user.
+
+use super::{Answer, StreamError, Workload};
+use crate::users;
+use std::net::SocketAddr;
+use throng_core::proto::{self, FieldReader, FrameWriter, Header, Opcode, Status};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RpcKind {
+    SignIn,
+    Session,
+    Lookup,
+}
+
+pub struct Rpc {
+    kind: RpcKind,
+    users: u64,
+    connections: u64,
+}
+
+impl Rpc {
+    pub fn new(kind: RpcKind, users: u64, connections: usize) -> Self {
+        Rpc {
+            kind,
+            users: users.max(1),
+            connections: connections.max(1) as u64,
+        }
+    }
+
+    fn sign_in(&self, user: u64, id: u32, out: &mut Vec<u8>) {
+        let mut w = FrameWriter::new(
+            out,
+            Header::request(Opcode::SignIn as u8, id),
+            proto::DEFAULT_MAX_FRAME,
+        );
+        w.fields()
+            .str(&users::username(user))
+            .str(&users::password(user, users::DEFAULT_HASH_POOL))
+            .str("127.0.0.1")
+            .str("throng-bench/1");
+        w.finish().expect("a sign-in fits a frame");
+    }
+
+    /// User number for connection `conn`, request `seq`: together the
+    /// connections sweep the users in order, so concurrent requests hit
+    /// different users and every user is signed in once per sweep (which
+    /// is also how a warm-up run warms every fast verifier).
+    fn user_for(&self, conn: usize, seq: u64) -> u64 {
+        1 + (seq * self.connections + conn as u64) % self.users
+    }
+}
+
+impl Workload for Rpc {
+    fn name(&self) -> &'static str {
+        match self.kind {
+            RpcKind::SignIn => "rpc-signin",
+            RpcKind::Session => "rpc-session",
+            RpcKind::Lookup => "rpc-lookup",
+        }
+    }
+
+    fn default_target(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 9999))
+    }
+
+    fn handshake(&self, conn: usize, out: &mut Vec<u8>) -> usize {
+        if self.kind == RpcKind::SignIn {
+            return 0;
+        }
+        self.sign_in(self.user_for(conn, 0), 0, out);
+        1
+    }
+
+    fn handshake_answer(
+        &self,
+        input: &[u8],
+        state: &mut Vec<u8>,
+    ) -> Result<Option<(usize, Answer)>, StreamError> {
+        let Some((frame, used)) = proto::decode(input, proto::DEFAULT_MAX_FRAME)
+            .map_err(|e| StreamError(e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        if frame.header.status != Status::Ok as u8 {
+            return Err(StreamError(format!(
+                "handshake sign-in answered status {} (seeded users present? `bench seed`)",
+                frame.header.status
+            )));
+        }
+        let mut r = FieldReader::new(frame.body);
+        let token = r.str().map_err(|e| StreamError(e.to_string()))?;
+        let uuid = r.uuid().map_err(|e| StreamError(e.to_string()))?;
+        state.clear();
+        match self.kind {
+            RpcKind::Session => state.extend_from_slice(token.as_bytes()),
+            _ => state.extend_from_slice(&uuid),
+        }
+        Ok(Some((used, Answer::Ok)))
+    }
+
+    fn request(&self, conn: usize, state: &[u8], seq: u64, out: &mut Vec<u8>) {
+        let id = seq as u32;
+        match self.kind {
+            RpcKind::SignIn => self.sign_in(self.user_for(conn, seq), id, out),
+            RpcKind::Session => {
+                let mut w = FrameWriter::new(
+                    out,
+                    Header::request(Opcode::ValidateSession as u8, id),
+                    proto::DEFAULT_MAX_FRAME,
+                );
+                w.fields().str(std::str::from_utf8(state).unwrap_or(""));
+                w.finish().expect("a token fits a frame");
+            }
+            RpcKind::Lookup => {
+                let mut uuid = [0u8; 16];
+                if state.len() == 16 {
+                    uuid.copy_from_slice(state);
+                }
+                let mut w = FrameWriter::new(
+                    out,
+                    Header::request(Opcode::Lookup as u8, id),
+                    proto::DEFAULT_MAX_FRAME,
+                );
+                w.fields().uuid(uuid);
+                w.finish().expect("a uuid fits a frame");
+            }
+        }
+    }
+
+    fn answer(&self, input: &[u8]) -> Result<Option<(usize, Answer)>, StreamError> {
+        match proto::decode(input, proto::DEFAULT_MAX_FRAME) {
+            Ok(None) => Ok(None),
+            Ok(Some((frame, used))) => {
+                let ok = frame.header.status == Status::Ok as u8;
+                Ok(Some((used, if ok { Answer::Ok } else { Answer::Failed })))
+            }
+            Err(e) => Err(StreamError(e.to_string())),
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! The reactor's deadlines: firing the timer wheel (idle and service
+//! deadlines of connections, re-arming lazily when a deadline moved) and
+//! the service's periodic tick.
+
+use super::{Reactor, TICK};
+use crate::reactor::service::Service;
+use crate::reactor::session::{Conns, Session};
+use std::time::Instant;
+
+impl<S: Service> Reactor<S> {
+    pub(super) fn timers(&mut self, now: Instant) {
+        self.wheel.expire(now, &mut self.fired);
+        let idle = self.config.idle();
+        let mut fired = std::mem::take(&mut self.fired);
+        for (key, id, at) in fired.drain(..) {
+            let Some(conn) = self.conns.get_mut(key) else {
+                continue;
+            };
+            if conn.id != id || conn.armed_at != Some(at) {
+                continue; // a stale entry: the deadline moved since
+            }
+            conn.armed_at = None;
+            match conn.effective_deadline(idle) {
+                Some(deadline) if deadline <= now => {
+                    self.shared.metrics.timed_out.inc();
+                    let mut env =
+                        Self::env(&self.poll, now, self.drain_deadline.is_some(), self.index);
+                    let mut session = Session {
+                        conn,
+                        pool: &mut self.pool,
+                    };
+                    self.service.deadline(&mut session, &mut env);
+                    if let Some(conn) = self.conns.get_mut(key) {
+                        // The service may not have moved the deadline; never
+                        // fire the same past deadline in a loop.
+                        if conn.effective_deadline(idle).is_some_and(|d| d <= now) {
+                            conn.deadline = None;
+                            conn.last_active = now;
+                        }
+                    }
+                    self.settle(key, now);
+                }
+                Some(_) => self.arm(key),
+                None => {}
+            }
+        }
+        self.fired = fired;
+        if self.service.wants_tick() && now.duration_since(self.last_service_tick) >= TICK {
+            self.last_service_tick = now;
+            let mut env = Self::env(&self.poll, now, self.drain_deadline.is_some(), self.index);
+            let mut conns = Conns {
+                slab: &mut self.conns,
+                pool: &mut self.pool,
+                touched: &mut self.touched,
+            };
+            self.service.tick(&mut conns, &mut env);
+            self.settle_touched(now);
+        }
+    }
+}
