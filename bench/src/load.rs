@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
-use throng_core::nbio;
+use throng_core::nbio::{self, Outbox};
 
 /// How to drive the load.
 #[derive(Debug, Clone)]
@@ -67,13 +67,11 @@ struct Conn {
     handshake_left: usize,
     handshake: Vec<u8>,
     input: Vec<u8>,
-    out: Vec<u8>,
-    out_pos: usize,
+    out: Outbox,
     sent: VecDeque<Instant>,
     seq: u64,
     /// What the handshake left for the requests (token, user id).
     state: Vec<u8>,
-    write_interest: bool,
 }
 
 fn new_histogram() -> Histogram<u64> {
@@ -201,12 +199,10 @@ fn worker(
                     handshake_left: handshake_answers,
                     handshake,
                     input: Vec::with_capacity(512),
-                    out: Vec::new(),
-                    out_pos: 0,
+                    out: Outbox::new(true),
                     sent: VecDeque::with_capacity(cfg.pipeline),
                     seq: 0,
                     state: Vec::new(),
-                    write_interest: true,
                 };
                 poll.registry()
                     .register(
@@ -369,7 +365,7 @@ fn advance_setup(conn: &mut Conn, workload: &dyn Workload, error: bool) -> bool 
 }
 
 fn send(conn: &mut Conn, workload: &dyn Workload, now: Instant) {
-    workload.request(conn.index, &conn.state, conn.seq, &mut conn.out);
+    workload.request(conn.index, &conn.state, conn.seq, &mut conn.out.buf);
     conn.seq += 1;
     conn.sent.push_back(now);
 }
@@ -403,22 +399,7 @@ fn read_answers(
 }
 
 fn flush(conn: &mut Conn, poll: &Poll, key: usize) -> Result<(), ()> {
-    nbio::write_pending(&mut conn.stream, &conn.out, &mut conn.out_pos).map_err(|_| ())?;
-    if conn.out_pos == conn.out.len() {
-        conn.out.clear();
-        conn.out_pos = 0;
-    }
-    let want = !conn.out.is_empty();
-    if want != conn.write_interest {
-        let interest = if want {
-            Interest::READABLE | Interest::WRITABLE
-        } else {
-            Interest::READABLE
-        };
-        poll.registry()
-            .reregister(&mut conn.stream, Token(key), interest)
-            .map_err(|_| ())?;
-        conn.write_interest = want;
-    }
-    Ok(())
+    conn.out
+        .flush(&mut conn.stream, poll.registry(), Token(key))
+        .map_err(|_| ())
 }

@@ -2,6 +2,8 @@
 //! the load client: write until the socket stops taking bytes, read until
 //! it has none, retrying `EINTR` and telling `WouldBlock` apart from errors.
 
+use mio::event::Source;
+use mio::{Interest, Registry, Token};
 use std::io::{self, ErrorKind, Read, Write};
 
 /// Writes `buf[*pos..]` until done or `WouldBlock`, advancing `pos`.
@@ -31,6 +33,57 @@ pub fn read_available(r: &mut impl Read, into: &mut Vec<u8>) -> io::Result<bool>
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// Output waiting for a socket that keeps its own buffer (a client's
+/// connection): the bytes, how far they went, and whether write interest is
+/// registered — which it is exactly while bytes are left.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    pub buf: Vec<u8>,
+    pos: usize,
+    write_interest: bool,
+}
+
+impl Outbox {
+    /// `write_interest`: whether the socket was registered with WRITABLE.
+    pub fn new(write_interest: bool) -> Self {
+        Outbox {
+            buf: Vec::new(),
+            pos: 0,
+            write_interest,
+        }
+    }
+
+    /// Writes what the socket takes and keeps the registration in step.
+    pub fn flush<S>(&mut self, stream: &mut S, registry: &Registry, token: Token) -> io::Result<()>
+    where
+        S: Source + Write,
+    {
+        write_pending(stream, &self.buf, &mut self.pos)?;
+        if self.pos == self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+        }
+        let want = !self.buf.is_empty();
+        if want != self.write_interest {
+            let interest = if want {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            registry.reregister(stream, token, interest)?;
+            self.write_interest = want;
+        }
+        Ok(())
+    }
+
+    /// Forgets everything (the socket is gone).
+    pub fn reset(&mut self) {
+        self.buf.clear();
+        self.pos = 0;
+        self.write_interest = false;
     }
 }
 

@@ -2,6 +2,7 @@
 //! flight on it (by request id), its buffers and where it stands in the
 //! connect → probe → up → down cycle.
 
+use crate::nbio::Outbox;
 use mio::net::TcpStream;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -34,9 +35,7 @@ pub(crate) struct Link<T> {
     pub next_id: u32,
     pub probe_id: u32,
     pub pending: HashMap<u32, Pending<T>>,
-    pub out: Vec<u8>,
-    pub out_pos: usize,
-    pub write_interest: bool,
+    pub out: Outbox,
     pub input: Vec<u8>,
     pub backoff: Duration,
     /// Whether the last failure was already logged (log once per outage).
@@ -53,9 +52,7 @@ impl<T> Link<T> {
             next_id: 1,
             probe_id: 0,
             pending: HashMap::new(),
-            out: Vec::new(),
-            out_pos: 0,
-            write_interest: false,
+            out: Outbox::new(false),
             input: Vec::new(),
             backoff,
             outage_logged: false,

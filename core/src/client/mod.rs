@@ -137,7 +137,7 @@ impl<T> ProtoClient<T> {
         let link = &mut self.links[idx];
         let id = link.take_id();
         let mut writer = FrameWriter::new(
-            &mut link.out,
+            &mut link.out.buf,
             Header::request(opcode, id),
             self.config.max_frame,
         );
@@ -270,7 +270,7 @@ impl<T> ProtoClient<T> {
             Ok(stream) => {
                 link.stream = Some(stream);
                 link.state = LinkState::Connecting;
-                link.write_interest = true;
+                link.out = crate::nbio::Outbox::new(true);
                 let at = now + self.config.connect_timeout;
                 self.timers
                     .insert(at, (idx, link.epoch, TimerKind::Connect));
@@ -287,7 +287,7 @@ impl<T> ProtoClient<T> {
         link.state = LinkState::Probing;
         link.probe_id = link.take_id();
         proto::encode_empty(
-            &mut link.out,
+            &mut link.out.buf,
             Header::request(Opcode::Ping as u8, link.probe_id),
         );
         if let Err(e) = self.flush(idx, registry) {
@@ -304,21 +304,7 @@ impl<T> ProtoClient<T> {
         if link.state == LinkState::Connecting {
             return Ok(()); // written once the connect completes
         }
-        crate::nbio::write_pending(stream, &link.out, &mut link.out_pos)?;
-        if link.out_pos == link.out.len() {
-            link.out.clear();
-            link.out_pos = 0;
-        }
-        let want = !link.out.is_empty();
-        if want != link.write_interest {
-            let interest = if want {
-                Interest::READABLE | Interest::WRITABLE
-            } else {
-                Interest::READABLE
-            };
-            registry.reregister(stream, token, interest)?;
-            link.write_interest = want;
-        }
+        link.out.flush(stream, registry, token)?;
         Ok(())
     }
 
@@ -375,10 +361,8 @@ impl<T> ProtoClient<T> {
         if let Some(mut stream) = link.stream.take() {
             let _ = registry.deregister(&mut stream);
         }
-        link.out.clear();
-        link.out_pos = 0;
+        link.out.reset();
         link.input.clear();
-        link.write_interest = false;
         link.epoch = link.epoch.wrapping_add(1);
         for (_, p) in link.pending.drain() {
             self.completions.push(Completion {
