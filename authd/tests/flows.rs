@@ -274,6 +274,7 @@ fn wrong_tries_burn_a_code_and_codes_expire_and_are_rationed() {
     );
 
     assert_eq!(ask(&mut c).status(), Status::Ok);
+    stores.wait_for_mails(email, 2);
     let code = stores.last_code(email);
     std::thread::sleep(std::time::Duration::from_millis(1600));
     let expired = c.call(Opcode::Register, |w| {
@@ -370,4 +371,62 @@ fn try_login_picks_the_least_loaded_live_node() {
         w.str("erin").str("wrong-password");
     });
     assert_eq!(wrong.status(), Status::BadCredentials);
+}
+
+#[test]
+fn the_code_flows_refuse_taken_names_bad_addresses_and_unknown_accounts() {
+    let stores = Stores::new();
+    let authd = Authd::start(&stores, None, &[]);
+    let mut c = authd.client();
+    assert_eq!(
+        c.call(Opcode::RequestCode, |w| {
+            w.str("not an address");
+        })
+        .status(),
+        Status::InvalidEmail
+    );
+    let register = |c: &mut common::Client, name: &str, email: &str| {
+        let before = stores.mails_to(email);
+        assert_eq!(
+            c.call(Opcode::RequestCode, |w| {
+                w.str(email);
+            })
+            .status(),
+            Status::Ok
+        );
+        stores.wait_for_mails(email, before + 1);
+        let code = stores.last_code(email);
+        c.call(Opcode::Register, |w| {
+            w.str(name).str(PW).str(email).str(&code);
+        })
+    };
+    assert_eq!(c.sign_up("gina", "G", PW).status(), Status::Ok);
+    assert_eq!(
+        register(&mut c, "gina", "gina@example.com").status(),
+        Status::Taken
+    );
+    assert_eq!(
+        register(&mut c, "gina2", "gina@example.com").status(),
+        Status::Ok
+    );
+    assert_eq!(
+        register(&mut c, "gina3", "gina@example.com").status(),
+        Status::EmailTaken
+    );
+    // A code for an address no account has: the reset finds nobody.
+    assert_eq!(
+        c.call(Opcode::RequestCode, |w| {
+            w.str("nobody@example.com");
+        })
+        .status(),
+        Status::Ok
+    );
+    let code = stores.last_code("nobody@example.com");
+    assert_eq!(
+        c.call(Opcode::ResetPassword, |w| {
+            w.str("nobody@example.com").str(&code).str("new-password-1");
+        })
+        .status(),
+        Status::NotFound
+    );
 }
