@@ -1,9 +1,9 @@
-//! webd, the web front. For now a placeholder on the core reactor: it parses
-//! requests with `httparse` and answers `GET /` with a page saying the stack
-//! is up and the web front is not built yet, so `make up` can be checked
-//! with curl. The webd issue replaces this with the real HTTP layer, pages
-//! and JSON API. It listens on 127.0.0.1:9090 by default.
+//! webd, the web front, on 127.0.0.1:9090 by default. Its HTTP/1.1 layer
+//! ([`http`]) is built; the pages and the JSON API are not yet, so the only
+//! routes are the [`Placeholder`]'s: `GET /` says the stack is up and the
+//! web front is not built yet.
 
+pub mod http;
 mod placeholder;
 
 use clap::Parser;
@@ -29,6 +29,7 @@ pub struct Cli {
 pub struct Config {
     pub reactor: ReactorConfig,
     pub log: LogConfig,
+    pub http: http::HttpLimits,
 }
 
 impl Default for Config {
@@ -39,6 +40,7 @@ impl Default for Config {
                 ..ReactorConfig::default()
             },
             log: LogConfig::default(),
+            http: http::HttpLimits::default(),
         }
     }
 }
@@ -58,6 +60,9 @@ pub fn run(cli: Cli) -> Result<(), DaemonError> {
         return Ok(());
     };
     daemon::self_check(&d.config.reactor, 0, "web");
-    let handle = daemon::start(&d, |_| Placeholder::new())?;
+    let limits = d.config.http.clone();
+    let handle = daemon::start(&d, move |_| {
+        http::HttpService::new(Placeholder::new(), limits.clone())
+    })?;
     daemon::run_until_signalled("webd", handle, || {})
 }

@@ -1,0 +1,192 @@
+//! HTTP on the core reactor: one [`HttpService`] per reactor turns the
+//! bytes of a connection into requests for a [`Routes`] implementation and
+//! its answers into bytes, in order.
+//!
+//! Pipelined requests are answered in the order they came (each is handled
+//! as soon as it is complete). A request that is not complete yet stays in
+//! the reactor's input buffer and is parsed again when more bytes come: an
+//! incomplete head must be complete within `header_timeout` of its first
+//! byte (408 and close — a slowloris peer cannot hold a connection with a
+//! trickle), and a body must make progress at least that often. Between
+//! requests the reactor's idle timeout applies. A refused request whose
+//! body would have to be skipped closes the connection after the answer.
+
+use super::body::{self, BodyRead};
+use super::head::{self, BodyKind, Head, HttpError};
+use super::limits::HttpLimits;
+use super::response::{self, DateCache, Response};
+use throng_core::reactor::{ConnId, ConnInfo, Env, Service, Session};
+
+/// What a web application provides.
+pub trait Routes: 'static {
+    /// The body limit of the route for `method` and `path`, or the answer
+    /// that refuses it (404, or 405 with an `Allow` header).
+    fn route(&self, method: &str, path: &str) -> Result<usize, Response>;
+
+    /// Answers a request whose body arrived whole.
+    fn handle(&mut self, head: &Head<'_>, body: &[u8]) -> Response;
+}
+
+/// Per-connection state.
+#[derive(Debug, Default)]
+pub struct HttpConn {
+    /// Bytes of a request arrived and its answer is not written yet.
+    in_request: bool,
+    /// `100 Continue` was sent for the request in progress.
+    continue_sent: bool,
+}
+
+pub struct HttpService<R> {
+    routes: R,
+    limits: HttpLimits,
+    date: DateCache,
+    refusal: Vec<u8>,
+}
+
+impl<R: Routes> HttpService<R> {
+    pub fn new(routes: R, limits: HttpLimits) -> Self {
+        let mut date = DateCache::default();
+        let mut refusal = Vec::new();
+        let busy = Response::html(
+            503,
+            "<h1>503 Service Unavailable</h1>\n<p>Too many connections; try again shortly.</p>\n",
+        )
+        .header("Retry-After: 1");
+        response::write(&mut refusal, &busy, date.get(), false, true);
+        HttpService {
+            routes,
+            limits,
+            date,
+            refusal,
+        }
+    }
+
+    pub fn routes(&mut self) -> &mut R {
+        &mut self.routes
+    }
+
+    fn send(
+        &mut self,
+        s: &mut Session<'_, HttpConn>,
+        response: &Response,
+        head_only: bool,
+        close: bool,
+    ) {
+        let date = self.date.get().to_owned();
+        response::write(s.out(), response, &date, head_only, close);
+        if close {
+            s.close_after_flush();
+        }
+    }
+
+    fn refuse(&mut self, s: &mut Session<'_, HttpConn>, error: HttpError) {
+        let status = error.status();
+        let body = format!("<h1>{status} {}</h1>\n", response::reason(status));
+        self.send(s, &Response::html(status, body), false, true);
+    }
+
+    /// A request is under way but incomplete: arm its deadline once.
+    fn awaiting_head(&self, s: &mut Session<'_, HttpConn>, env: &Env<'_>) {
+        if !s.state().in_request {
+            s.state().in_request = true;
+            s.set_deadline(Some(env.now + self.limits.header_timeout));
+        }
+    }
+
+    fn finished(s: &mut Session<'_, HttpConn>) {
+        let state = s.state();
+        state.in_request = false;
+        state.continue_sent = false;
+        s.set_deadline(None);
+    }
+
+    /// One request at the front of `input`: the bytes it took, or `None`
+    /// when it is incomplete.
+    fn one(&mut self, s: &mut Session<'_, HttpConn>, input: &[u8], env: &Env<'_>) -> Option<usize> {
+        let head = match head::parse(input, &self.limits) {
+            Ok(Some(head)) => head,
+            Ok(None) => {
+                self.awaiting_head(s, env);
+                return None;
+            }
+            Err(e) => {
+                self.refuse(s, e);
+                return Some(input.len());
+            }
+        };
+        let head_only = head.method == "HEAD";
+        let limit = match self.routes.route(head.method, head.path) {
+            Ok(limit) => limit,
+            Err(answer) => {
+                let close = answer.close || !head.keep_alive || head.body != BodyKind::None;
+                self.send(s, &answer, head_only, close);
+                Self::finished(s);
+                return Some(if close { input.len() } else { head.len });
+            }
+        };
+        if matches!(head.method, "POST" | "PUT" | "PATCH") && !head.has_length {
+            self.refuse(s, HttpError::LengthRequired);
+            return Some(input.len());
+        }
+        match body::read(head.body, &input[head.len..], limit) {
+            Err(e) => {
+                self.refuse(s, e);
+                Some(input.len())
+            }
+            Ok(BodyRead::Incomplete) => {
+                if head.expect_continue && !s.state().continue_sent {
+                    s.write(b"HTTP/1.1 100 Continue\r\n\r\n");
+                    s.state().continue_sent = true;
+                }
+                // The body must keep coming: each read moves the deadline.
+                s.state().in_request = true;
+                s.set_deadline(Some(env.now + self.limits.header_timeout));
+                None
+            }
+            Ok(BodyRead::Complete { body, consumed }) => {
+                let answer = self.routes.handle(&head, &body);
+                let close = answer.close || !head.keep_alive;
+                self.send(s, &answer, head_only, close);
+                Self::finished(s);
+                Some(if close {
+                    input.len()
+                } else {
+                    head.len + consumed
+                })
+            }
+        }
+    }
+}
+
+impl<R: Routes> Service for HttpService<R> {
+    type Conn = HttpConn;
+    type Reply = ();
+
+    fn open(&mut self, _: ConnId, _: &ConnInfo, _: &mut Env<'_>) -> HttpConn {
+        HttpConn::default()
+    }
+
+    fn data(&mut self, s: &mut Session<'_, HttpConn>, input: &[u8], env: &mut Env<'_>) -> usize {
+        let mut used = 0;
+        while used < input.len() && !s.is_closing() {
+            match self.one(s, &input[used..], env) {
+                Some(n) => used += n,
+                None => break,
+            }
+        }
+        used
+    }
+
+    fn deadline(&mut self, s: &mut Session<'_, HttpConn>, _: &mut Env<'_>) {
+        if s.state().in_request {
+            let answer = Response::html(408, "<h1>408 Request Timeout</h1>\n");
+            self.send(s, &answer, false, true);
+        } else {
+            s.close();
+        }
+    }
+
+    fn refusal(&self) -> &[u8] {
+        &self.refusal
+    }
+}

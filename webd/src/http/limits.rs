@@ -1,0 +1,38 @@
+//! The limits of the HTTP layer, each with the status it answers.
+
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpLimits {
+    /// Longest request line (method, target, version); beyond: 414.
+    pub max_request_line: usize,
+    /// Longest request head (line and headers); beyond: 431.
+    pub max_head: usize,
+    /// Most header fields; beyond: 431.
+    pub max_headers: usize,
+    /// Body limit of routes that take no upload; beyond: 413.
+    pub max_body: usize,
+    /// Body limit of upload routes; beyond: 413.
+    pub max_upload: usize,
+    /// A request head must arrive completely within this; else 408.
+    #[serde(with = "humantime_serde")]
+    pub header_timeout: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            max_request_line: 8 * 1024,
+            max_head: 16 * 1024,
+            max_headers: 64,
+            max_body: 64 * 1024,
+            max_upload: 5 * 1024 * 1024,
+            header_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The most headers `httparse` is given room for (stack array size).
+pub const HEADER_SLOTS: usize = 128;
