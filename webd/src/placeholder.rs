@@ -2,7 +2,8 @@
 //! answer a page saying the stack is up and the web front is not built yet;
 //! other methods on `/` are 405, other paths 404.
 
-use crate::http::{Head, Response, Routes};
+use crate::http::{Head, Outcome, Response, Routes};
+use throng_core::reactor::{ConnId, Env};
 
 const PAGE: &str = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <title>Throng</title></head><body>\n<h1>Throng</h1>\n<p>The stack is up. The web \
@@ -18,7 +19,16 @@ impl Placeholder {
     }
 }
 
+impl Placeholder {
+    /// The page.
+    pub fn page() -> Response {
+        Response::html(200, PAGE)
+    }
+}
+
 impl Routes for Placeholder {
+    type Reply = ();
+
     fn route(&self, method: &str, path: &str) -> Result<usize, Response> {
         match (method, path) {
             ("GET" | "HEAD", "/") => Ok(0),
@@ -30,7 +40,7 @@ impl Routes for Placeholder {
         }
     }
 
-    fn handle(&mut self, _: &Head<'_>, _: &[u8]) -> Response {
-        Response::html(200, PAGE)
+    fn handle(&mut self, _: ConnId, _: &Head<'_>, _: &[u8], _: &mut Env<'_>) -> Outcome {
+        Outcome::Now(Self::page())
     }
 }

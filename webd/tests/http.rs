@@ -9,14 +9,17 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 use throng_core::metrics::Metrics;
 use throng_core::reactor::ReactorConfig;
+use throng_core::reactor::{ConnId, Env};
 use throng_core::server::{self, ServerHandle};
-use webd::http::{Head, HttpLimits, HttpService, Response, Routes};
+use webd::http::{Head, HttpLimits, HttpService, Outcome, Response, Routes};
 use webd::Placeholder;
 
 /// `/echo` answers the body it got; `/` is the placeholder.
 struct Echo;
 
 impl Routes for Echo {
+    type Reply = ();
+
     fn route(&self, method: &str, path: &str) -> Result<usize, Response> {
         match (method, path) {
             ("POST", "/echo") => Ok(1024),
@@ -25,13 +28,15 @@ impl Routes for Echo {
         }
     }
 
-    fn handle(&mut self, head: &Head<'_>, body: &[u8]) -> Response {
+    fn handle(&mut self, _: ConnId, head: &Head<'_>, body: &[u8], _: &mut Env<'_>) -> Outcome {
         if head.path == "/echo" {
-            Response::new(200)
-                .header("Content-Type: text/plain")
-                .body(body.to_vec())
+            Outcome::Now(
+                Response::new(200)
+                    .header("Content-Type: text/plain")
+                    .body(body.to_vec()),
+            )
         } else {
-            Placeholder.handle(head, body)
+            Outcome::Now(Placeholder::page())
         }
     }
 }

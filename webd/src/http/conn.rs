@@ -15,16 +15,59 @@ use super::body::{self, BodyRead};
 use super::head::{self, BodyKind, Head, HttpError};
 use super::limits::HttpLimits;
 use super::response::{self, DateCache, Response};
-use throng_core::reactor::{ConnId, ConnInfo, Env, Service, Session};
+use mio::event::Event;
+use mio::Token;
+use throng_core::reactor::{ConnId, ConnInfo, Conns, Env, Service, Session};
+
+/// What a handler did with a request.
+pub enum Outcome {
+    /// The answer, now.
+    Now(Response),
+    /// The answer comes later (an authd call, a worker), through the
+    /// `done` list of `foreign`, `tick` or `reply`.
+    Later,
+}
+
+/// Answers that became ready: the connection and its response.
+pub type Done = Vec<(ConnId, Response)>;
 
 /// What a web application provides.
 pub trait Routes: 'static {
+    /// Results that worker threads send back (avatar processing).
+    type Reply: Send + 'static;
+
     /// The body limit of the route for `method` and `path`, or the answer
     /// that refuses it (404, or 405 with an `Allow` header).
     fn route(&self, method: &str, path: &str) -> Result<usize, Response>;
 
     /// Answers a request whose body arrived whole.
-    fn handle(&mut self, head: &Head<'_>, body: &[u8]) -> Response;
+    fn handle(&mut self, conn: ConnId, head: &Head<'_>, body: &[u8], env: &mut Env<'_>) -> Outcome;
+
+    /// An event for one of the application's own sockets.
+    fn foreign(&mut self, token: Token, event: &Event, env: &mut Env<'_>, done: &mut Done) {
+        let _ = (token, event, env, done);
+    }
+
+    /// Periodic work (deadlines of calls in flight), about every 10 ms.
+    fn tick(&mut self, env: &mut Env<'_>, done: &mut Done) {
+        let _ = (env, done);
+    }
+
+    fn wants_tick(&self) -> bool {
+        false
+    }
+
+    /// A worker's result.
+    fn reply(&mut self, reply: Self::Reply, env: &mut Env<'_>, done: &mut Done) {
+        let _ = (reply, env, done);
+    }
+}
+
+/// How to write an answer that comes later.
+#[derive(Debug, Clone, Copy)]
+struct Waiting {
+    head_only: bool,
+    close: bool,
 }
 
 /// Per-connection state.
@@ -34,6 +77,10 @@ pub struct HttpConn {
     in_request: bool,
     /// `100 Continue` was sent for the request in progress.
     continue_sent: bool,
+    /// A complete request waits for its answer; requests pipelined behind
+    /// it stay in the input until it is written, which keeps answers in
+    /// order.
+    waiting: Option<Waiting>,
 }
 
 pub struct HttpService<R> {
@@ -102,7 +149,12 @@ impl<R: Routes> HttpService<R> {
 
     /// One request at the front of `input`: the bytes it took, or `None`
     /// when it is incomplete.
-    fn one(&mut self, s: &mut Session<'_, HttpConn>, input: &[u8], env: &Env<'_>) -> Option<usize> {
+    fn one(
+        &mut self,
+        s: &mut Session<'_, HttpConn>,
+        input: &[u8],
+        env: &mut Env<'_>,
+    ) -> Option<usize> {
         let head = match head::parse(input, &self.limits) {
             Ok(Some(head)) => head,
             Ok(None) => {
@@ -144,15 +196,26 @@ impl<R: Routes> HttpService<R> {
                 None
             }
             Ok(BodyRead::Complete { body, consumed }) => {
-                let answer = self.routes.handle(&head, &body);
-                let close = answer.close || !head.keep_alive;
-                self.send(s, &answer, head_only, close);
-                Self::finished(s);
-                Some(if close {
-                    input.len()
-                } else {
-                    head.len + consumed
-                })
+                match self.routes.handle(s.id(), &head, &body, env) {
+                    Outcome::Now(answer) => {
+                        let close = answer.close || !head.keep_alive;
+                        self.send(s, &answer, head_only, close);
+                        Self::finished(s);
+                        Some(if close {
+                            input.len()
+                        } else {
+                            head.len + consumed
+                        })
+                    }
+                    Outcome::Later => {
+                        s.state().waiting = Some(Waiting {
+                            head_only,
+                            close: !head.keep_alive,
+                        });
+                        s.set_deadline(None);
+                        Some(head.len + consumed)
+                    }
+                }
             }
         }
     }
@@ -160,7 +223,7 @@ impl<R: Routes> HttpService<R> {
 
 impl<R: Routes> Service for HttpService<R> {
     type Conn = HttpConn;
-    type Reply = ();
+    type Reply = R::Reply;
 
     fn open(&mut self, _: ConnId, _: &ConnInfo, _: &mut Env<'_>) -> HttpConn {
         HttpConn::default()
@@ -168,7 +231,7 @@ impl<R: Routes> Service for HttpService<R> {
 
     fn data(&mut self, s: &mut Session<'_, HttpConn>, input: &[u8], env: &mut Env<'_>) -> usize {
         let mut used = 0;
-        while used < input.len() && !s.is_closing() {
+        while used < input.len() && !s.is_closing() && s.state().waiting.is_none() {
             match self.one(s, &input[used..], env) {
                 Some(n) => used += n,
                 None => break,
@@ -188,5 +251,58 @@ impl<R: Routes> Service for HttpService<R> {
 
     fn refusal(&self) -> &[u8] {
         &self.refusal
+    }
+
+    fn foreign(
+        &mut self,
+        token: Token,
+        event: &Event,
+        conns: &mut Conns<'_, HttpConn>,
+        env: &mut Env<'_>,
+    ) {
+        let mut done = Done::new();
+        self.routes.foreign(token, event, env, &mut done);
+        self.deliver(conns, done);
+    }
+
+    fn wants_tick(&self) -> bool {
+        self.routes.wants_tick()
+    }
+
+    fn tick(&mut self, conns: &mut Conns<'_, HttpConn>, env: &mut Env<'_>) {
+        let mut done = Done::new();
+        self.routes.tick(env, &mut done);
+        self.deliver(conns, done);
+    }
+
+    fn reply(&mut self, reply: R::Reply, conns: &mut Conns<'_, HttpConn>, env: &mut Env<'_>) {
+        let mut done = Done::new();
+        self.routes.reply(reply, env, &mut done);
+        self.deliver(conns, done);
+    }
+
+    fn busy(&self, conn: &HttpConn) -> bool {
+        conn.waiting.is_some()
+    }
+}
+
+impl<R: Routes> HttpService<R> {
+    /// Writes answers that came later, then lets the connection go on with
+    /// the requests pipelined behind.
+    fn deliver(&mut self, conns: &mut Conns<'_, HttpConn>, done: Done) {
+        for (id, answer) in done {
+            let Some(mut s) = conns.get(id) else {
+                continue; // the client left meanwhile
+            };
+            let Some(waiting) = s.state().waiting.take() else {
+                continue;
+            };
+            let close = answer.close || waiting.close;
+            self.send(&mut s, &answer, waiting.head_only, close);
+            Self::finished(&mut s);
+            if !close {
+                s.rerun_input();
+            }
+        }
     }
 }

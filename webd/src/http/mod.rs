@@ -13,7 +13,7 @@ pub mod head;
 pub mod limits;
 pub mod response;
 
-pub use conn::{HttpService, Routes};
+pub use conn::{Done, HttpService, Outcome, Routes};
 pub use head::{Head, HttpError};
 pub use limits::HttpLimits;
 pub use response::Response;
