@@ -65,12 +65,56 @@ pub fn run(cli: Cli) -> Result<(), DaemonError> {
     let Some(d) = daemon::init::<Config>("authd", &cli.daemon)? else {
         return Ok(());
     };
+    let extra_fds = (d.config.mysql.pool_max + d.config.workers.threads + 8) as u64;
+    daemon::self_check(&d.config.reactor, extra_fds, "auth");
+    let running = start(&d)?;
+    throng_core::shutdown::on_signals(running.trigger(), || {})?;
+    running.wait()
+}
+
+/// A running authd: its reactors, workers and writer threads.
+pub struct Running {
+    server: throng_core::server::ServerHandle,
+    threads: Vec<std::thread::JoinHandle<()>>,
+    mail_thread: std::thread::JoinHandle<()>,
+    records_thread: std::thread::JoinHandle<()>,
+}
+
+impl Running {
+    /// Where it listens (port 0 resolved).
+    pub fn addrs(&self) -> &[std::net::SocketAddr] {
+        self.server.local_addrs()
+    }
+
+    /// Starts a graceful shutdown when fired.
+    pub fn trigger(&self) -> throng_core::server::ShutdownTrigger {
+        self.server.trigger()
+    }
+
+    /// Waits for the drain, then for the workers to finish the queue, then
+    /// for the mail and the login records to be flushed.
+    pub fn wait(self) -> Result<(), DaemonError> {
+        self.server.join()?;
+        log::info!("authd reactors stopped");
+        // The reactors are gone and with them every job sender: the workers
+        // finish the queue, then the hashers, the mailer and the record
+        // writer see their senders go and finish too.
+        for handle in self.threads {
+            let _ = handle.join();
+        }
+        let _ = self.mail_thread.join();
+        let _ = self.records_thread.join();
+        log::info!("authd stopped; login records flushed");
+        Ok(())
+    }
+}
+
+/// Connects the stores, applies migrations and starts every thread of
+/// authd with the config and metrics of `d`.
+pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
     let cfg = Arc::new(d.config.clone());
     let secret = Arc::new(server_secret(&cfg)?);
     let passwords = password::Passwords::new(&cfg.argon2).map_err(DaemonError::Other)?;
-    let extra_fds = (cfg.mysql.pool_max + cfg.workers.threads + 8) as u64;
-    daemon::self_check(&cfg.reactor, extra_fds, "auth");
-
     let db = store::db::Db::connect(&cfg.mysql.url, cfg.mysql.pool_min, cfg.mysql.pool_max)
         .map_err(|e| DaemonError::Other(format!("mysql: {e}")))?;
     let applied = db
@@ -100,25 +144,19 @@ pub fn run(cli: Cli) -> Result<(), DaemonError> {
         secret,
     });
     let workers = worker::start(shared, jobs_rx, resumed_rx).map_err(DaemonError::Other)?;
-
     let (max_frame, metrics) = (cfg.max_frame, d.metrics.clone());
     let busy = metrics.counter(
         "authd_busy_total",
         "Requests answered busy because the job queue was full.",
     );
-    let handle = daemon::start(&d, move |setup| {
+    let server = daemon::start(d, move |setup| {
         let handler = handler::AuthHandler::new(jobs_tx.clone(), setup.replies, busy.clone());
         RpcService::new(handler, max_frame, metrics.clone())
     })?;
-    daemon::run_until_signalled("authd reactors", handle, || {})?;
-    // The reactors are gone and with them every job sender: the workers
-    // finish the queue, then the hashers, the mailer and the record writer
-    // see their senders go and finish too.
-    for handle in workers.into_iter().chain(hash_handles) {
-        let _ = handle.join();
-    }
-    let _ = mail_thread.join();
-    let _ = records_thread.join();
-    log::info!("authd stopped; login records flushed");
-    Ok(())
+    Ok(Running {
+        server,
+        threads: workers.into_iter().chain(hash_handles).collect(),
+        mail_thread,
+        records_thread,
+    })
 }

@@ -1,8 +1,10 @@
-//! webd, the web front, on 127.0.0.1:9090 by default. Its HTTP/1.1 layer
-//! ([`http`]) is built; the pages and the JSON API are not yet, so the only
-//! routes are the [`Placeholder`]'s: `GET /` says the stack is up and the
-//! web front is not built yet.
+//! webd, the web front, on 127.0.0.1:9090 by default: its own HTTP/1.1
+//! layer ([`http`]) and the gateway JSON API ([`api`]) answered through
+//! authd ([`app`]). The pages are not built yet: `GET /` is the
+//! [`Placeholder`]'s page saying so.
 
+pub mod api;
+pub mod app;
 pub mod http;
 mod placeholder;
 
@@ -30,6 +32,8 @@ pub struct Config {
     pub reactor: ReactorConfig,
     pub log: LogConfig,
     pub http: http::HttpLimits,
+    /// The authd backends and how to call them.
+    pub authd: throng_core::client::ClientConfig,
 }
 
 impl Default for Config {
@@ -41,6 +45,10 @@ impl Default for Config {
             },
             log: LogConfig::default(),
             http: http::HttpLimits::default(),
+            authd: throng_core::client::ClientConfig {
+                backends: vec!["127.0.0.1:9999".parse().expect("valid literal")],
+                ..throng_core::client::ClientConfig::default()
+            },
         }
     }
 }
