@@ -1,12 +1,12 @@
 //! webd, the web front, on 127.0.0.1:9090 by default: its own HTTP/1.1
-//! layer ([`http`]) and the gateway JSON API ([`api`]) answered through
-//! authd ([`app`]). The pages are not built yet: `GET /` is the
-//! [`Placeholder`]'s page saying so.
+//! layer ([`http`]), the pages ([`pages`]) and the gateway JSON API
+//! ([`api`]), every request that needs data answered through authd
+//! ([`app`]).
 
 pub mod api;
 pub mod app;
 pub mod http;
-mod placeholder;
+pub mod pages;
 
 use clap::Parser;
 use serde::{Deserialize, Serialize};
@@ -14,8 +14,6 @@ use throng_core::config::{DaemonArgs, DaemonConfig};
 use throng_core::daemon::{self, DaemonError};
 use throng_core::logging::LogConfig;
 use throng_core::reactor::ReactorConfig;
-
-pub use placeholder::Placeholder;
 
 /// webd's command line.
 #[derive(Debug, Parser)]
@@ -32,6 +30,8 @@ pub struct Config {
     pub reactor: ReactorConfig,
     pub log: LogConfig,
     pub http: http::HttpLimits,
+    /// Mark cookies `Secure` (behind TLS).
+    pub secure_cookies: bool,
     /// The authd backends and how to call them.
     pub authd: throng_core::client::ClientConfig,
 }
@@ -45,6 +45,7 @@ impl Default for Config {
             },
             log: LogConfig::default(),
             http: http::HttpLimits::default(),
+            secure_cookies: false,
             authd: throng_core::client::ClientConfig {
                 backends: vec!["127.0.0.1:9999".parse().expect("valid literal")],
                 ..throng_core::client::ClientConfig::default()
@@ -68,9 +69,13 @@ pub fn run(cli: Cli) -> Result<(), DaemonError> {
         return Ok(());
     };
     daemon::self_check(&d.config.reactor, 0, "web");
-    let limits = d.config.http.clone();
+    let (limits, authd, secure) = (
+        d.config.http.clone(),
+        d.config.authd.clone(),
+        d.config.secure_cookies,
+    );
     let handle = daemon::start(&d, move |_| {
-        http::HttpService::new(Placeholder::new(), limits.clone())
+        http::HttpService::new(app::App::new(authd.clone(), secure), limits.clone())
     })?;
     daemon::run_until_signalled("webd", handle, || {})
 }

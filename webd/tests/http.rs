@@ -12,10 +12,11 @@ use throng_core::reactor::ReactorConfig;
 use throng_core::reactor::{ConnId, Env};
 use throng_core::server::{self, ServerHandle};
 use webd::http::{Head, HttpLimits, HttpService, Outcome, Response, Routes};
-use webd::Placeholder;
 
-/// `/echo` answers the body it got; `/` is the placeholder.
+/// `/echo` answers the body it got; `/` a small page.
 struct Echo;
+
+const PAGE: &str = "<!doctype html><h1>Throng</h1><p>not built yet: a test page</p>";
 
 impl Routes for Echo {
     type Reply = ();
@@ -24,11 +25,20 @@ impl Routes for Echo {
         match (method, path) {
             ("POST", "/echo") => Ok(1024),
             (_, "/echo") => Err(Response::new(405).header("Allow: POST")),
-            _ => Placeholder.route(method, path),
+            ("GET" | "HEAD", "/") => Ok(0),
+            (_, "/") => Err(Response::html(405, "<h1>405</h1>").header("Allow: GET, HEAD")),
+            _ => Err(Response::html(404, "<h1>404 Not Found</h1>\n")),
         }
     }
 
-    fn handle(&mut self, _: ConnId, head: &Head<'_>, body: &[u8], _: &mut Env<'_>) -> Outcome {
+    fn handle(
+        &mut self,
+        _: ConnId,
+        _: SocketAddr,
+        head: &Head<'_>,
+        body: &[u8],
+        _: &mut Env<'_>,
+    ) -> Outcome {
         if head.path == "/echo" {
             Outcome::Now(
                 Response::new(200)
@@ -36,7 +46,7 @@ impl Routes for Echo {
                     .body(body.to_vec()),
             )
         } else {
-            Outcome::Now(Placeholder::page())
+            Outcome::Now(Response::html(200, PAGE))
         }
     }
 }
@@ -98,7 +108,7 @@ fn closed(s: &mut TcpStream) -> bool {
 }
 
 #[test]
-fn the_placeholder_page_head_404_and_405() {
+fn a_page_head_404_and_405() {
     let (h, addr) = start(HttpLimits::default());
     let mut s = connect(addr);
     s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\n\r\n")

@@ -17,6 +17,7 @@ use super::limits::HttpLimits;
 use super::response::{self, DateCache, Response};
 use mio::event::Event;
 use mio::Token;
+use std::net::SocketAddr;
 use throng_core::reactor::{ConnId, ConnInfo, Conns, Env, Service, Session};
 
 /// What a handler did with a request.
@@ -41,7 +42,14 @@ pub trait Routes: 'static {
     fn route(&self, method: &str, path: &str) -> Result<usize, Response>;
 
     /// Answers a request whose body arrived whole.
-    fn handle(&mut self, conn: ConnId, head: &Head<'_>, body: &[u8], env: &mut Env<'_>) -> Outcome;
+    fn handle(
+        &mut self,
+        conn: ConnId,
+        peer: SocketAddr,
+        head: &Head<'_>,
+        body: &[u8],
+        env: &mut Env<'_>,
+    ) -> Outcome;
 
     /// An event for one of the application's own sockets.
     fn foreign(&mut self, token: Token, event: &Event, env: &mut Env<'_>, done: &mut Done) {
@@ -196,7 +204,7 @@ impl<R: Routes> HttpService<R> {
                 None
             }
             Ok(BodyRead::Complete { body, consumed }) => {
-                match self.routes.handle(s.id(), &head, &body, env) {
+                match self.routes.handle(s.id(), s.peer(), &head, &body, env) {
                     Outcome::Now(answer) => {
                         let close = answer.close || !head.keep_alive;
                         self.send(s, &answer, head_only, close);

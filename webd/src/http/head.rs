@@ -59,6 +59,7 @@ pub struct Head<'a> {
     pub len: usize,
     pub cookie: Option<&'a [u8]>,
     pub content_type: Option<&'a [u8]>,
+    pub user_agent: Option<&'a [u8]>,
 }
 
 fn eq(a: &[u8], b: &str) -> bool {
@@ -117,6 +118,7 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
         len,
         cookie: None,
         content_type: None,
+        user_agent: None,
     };
     let mut length: Option<u64> = None;
     let mut chunked = false;
@@ -152,6 +154,8 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
             head.cookie = Some(h.value);
         } else if eq(name, "content-type") {
             head.content_type = Some(h.value);
+        } else if eq(name, "user-agent") {
+            head.user_agent = Some(h.value);
         }
     }
     head.has_length = chunked || length.is_some();

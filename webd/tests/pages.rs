@@ -1,0 +1,263 @@
+//! The pages through the real stack, as a browser without JavaScript uses
+//! them: sign-up → log-in → home → nickname with emoji and CJK → log-out →
+//! home sends back to log-in; wrong password keeps the username; a taken
+//! username; a form without its CSRF token; HTML escaping.
+
+mod common;
+
+use common::Stack;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+/// A tiny browser: a cookie jar and form posts.
+struct Browser {
+    addr: SocketAddr,
+    cookies: HashMap<String, String>,
+}
+
+struct Page {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+impl Page {
+    fn location(&self) -> Option<&str> {
+        self.headers
+            .lines()
+            .find_map(|l| l.strip_prefix("Location: "))
+    }
+
+    /// The value of the hidden CSRF field.
+    fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("a CSRF field")
+            + 19;
+        self.body[at..at + 32].to_owned()
+    }
+}
+
+fn encode(pairs: &[(&str, &str)]) -> String {
+    let mut s = String::new();
+    for (k, v) in pairs {
+        if !s.is_empty() {
+            s.push('&');
+        }
+        s.push_str(k);
+        s.push('=');
+        for b in v.bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => s.push(b as char),
+                _ => s.push_str(&format!("%{b:02X}")),
+            }
+        }
+    }
+    s
+}
+
+impl Browser {
+    fn new(addr: SocketAddr) -> Self {
+        Browser {
+            addr,
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn send(&mut self, method: &str, path: &str, form: Option<String>) -> Page {
+        let mut s = TcpStream::connect(self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let cookie: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let body = form.unwrap_or_default();
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: t\r\nUser-Agent: test-browser\r\nConnection: close\r\n");
+        if !cookie.is_empty() {
+            req.push_str(&format!("Cookie: {}\r\n", cookie.join("; ")));
+        }
+        if method == "POST" {
+            req.push_str(&format!(
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        req.push_str("\r\n");
+        req.push_str(&body);
+        s.write_all(req.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let (headers, body) = text.split_once("\r\n\r\n").unwrap();
+        for line in headers
+            .lines()
+            .filter_map(|l| l.strip_prefix("Set-Cookie: "))
+        {
+            let (pair, attrs) = line.split_once(';').unwrap_or((line, ""));
+            let (k, v) = pair.split_once('=').unwrap();
+            assert!(attrs.contains("HttpOnly"), "{line}");
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        Page {
+            status: headers[9..12].parse().unwrap(),
+            headers: headers.to_owned(),
+            body: body.to_owned(),
+        }
+    }
+
+    fn get(&mut self, path: &str) -> Page {
+        self.send("GET", path, None)
+    }
+
+    fn post(&mut self, path: &str, pairs: &[(&str, &str)]) -> Page {
+        self.send("POST", path, Some(encode(pairs)))
+    }
+}
+
+/// Waits until webd reaches authd (it connects in the background).
+fn ready(b: &mut Browser) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        b.cookies.insert(
+            "throng_session".into(),
+            "r.00000000000000000000000000000000".into(),
+        );
+        let p = b.get("/home");
+        b.cookies.remove("throng_session");
+        if p.status == 303 || Instant::now() > deadline {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sign_up_log_in_edit_log_out() {
+    let stack = Stack::start("pages");
+    let mut b = Browser::new(stack.web);
+    ready(&mut b);
+    assert_eq!(b.get("/").location(), Some("/login"));
+
+    let form = b.get("/signup");
+    assert_eq!(form.status, 200);
+    assert!(form.headers.contains("Content-Security-Policy"));
+    let csrf = form.csrf();
+    let p = b.post(
+        "/signup",
+        &[
+            ("csrf", &csrf),
+            ("username", "ines"),
+            ("nickname", "Inês"),
+            ("password", "hunter2-hunter2"),
+            ("password2", "different!"),
+        ],
+    );
+    assert_eq!(p.status, 400);
+    assert!(p.body.contains("The two passwords differ") && p.body.contains("value=\"ines\""));
+    let p = b.post(
+        "/signup",
+        &[
+            ("csrf", &csrf),
+            ("username", "ines"),
+            ("nickname", "Inês"),
+            ("password", "hunter2-hunter2"),
+            ("password2", "hunter2-hunter2"),
+        ],
+    );
+    assert_eq!(
+        (p.status, p.location()),
+        (303, Some("/login?notice=created"))
+    );
+    let p = b.post(
+        "/signup",
+        &[
+            ("csrf", &csrf),
+            ("username", "ines"),
+            ("nickname", "x"),
+            ("password", "hunter2-hunter2"),
+            ("password2", "hunter2-hunter2"),
+        ],
+    );
+    assert_eq!(p.status, 409);
+    assert!(p.body.contains("taken"));
+
+    let login = b.get("/login?notice=created");
+    assert!(login.body.contains("Your account is ready"));
+    let p = b.post(
+        "/login",
+        &[
+            ("csrf", &login.csrf()),
+            ("username", "ines"),
+            ("password", "wrong-password"),
+        ],
+    );
+    assert_eq!(p.status, 401);
+    assert!(
+        p.body.contains("Wrong username or password") && p.body.contains("value=\"ines\""),
+        "the username is kept"
+    );
+    let p = b.post(
+        "/login",
+        &[
+            ("csrf", &login.csrf()),
+            ("username", "ines"),
+            ("password", "hunter2-hunter2"),
+        ],
+    );
+    assert_eq!((p.status, p.location()), (303, Some("/home")));
+    assert!(p.headers.contains("SameSite=Lax"));
+    assert!(b.cookies.contains_key("throng_session"));
+
+    let home = b.get("/home");
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("Inês") && home.body.contains("@ines"));
+    let edit = b.get("/edit");
+    let nick = "小明 🐱 <script>alert(1)</script>";
+    let p = b.post("/edit", &[("csrf", &edit.csrf()), ("nickname", nick)]);
+    assert_eq!((p.status, p.location()), (303, Some("/home")));
+    let home = b.get("/home");
+    assert!(
+        home.body.contains("小明 🐱 &#60;script&#62;")
+            || home.body.contains("小明 🐱 &lt;script&gt;"),
+        "escaped: {}",
+        home.body
+    );
+    assert!(!home.body.contains("<script>"));
+
+    let p = b.post("/logout", &[("csrf", &home.csrf())]);
+    assert_eq!((p.status, p.location()), (303, Some("/login")));
+    assert!(!b.cookies.contains_key("throng_session"));
+    assert_eq!(b.get("/home").location(), Some("/login"));
+}
+
+#[test]
+fn forms_without_their_csrf_token_are_refused() {
+    let stack = Stack::start("csrf");
+    let mut b = Browser::new(stack.web);
+    b.get("/login");
+    let p = b.post("/login", &[("username", "x"), ("password", "y")]);
+    assert_eq!(p.status, 403);
+    let p = b.post(
+        "/login",
+        &[
+            ("csrf", "00000000000000000000000000000000"),
+            ("username", "x"),
+            ("password", "y"),
+        ],
+    );
+    assert_eq!(p.status, 403, "a token that is not this browser's cookie");
+    let mut stranger = Browser::new(stack.web);
+    let p = stranger.post("/logout", &[("csrf", "whatever")]);
+    assert_eq!(p.status, 403);
+    assert_eq!(b.get("/style.css").status, 200);
+    let p = b.send("GET", "/logout", None);
+    assert!(p.status == 405 && p.headers.contains("Allow: POST"));
+}
