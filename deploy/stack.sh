@@ -18,6 +18,7 @@ THRONG_AUTHD_MYSQL__URL=$("$D/mariadb.sh" url)
 THRONG_AUTHD_REDIS__URL=$("$D/redis.sh" url)
 THRONG_AUTHD_SECRET=$(secret authd.secret 48)
 THRONG_AUTHD_MAIL__OUTBOX=$VAR/authd/outbox.txt
+THRONG_WEBD_AVATARS__DIR=$VAR/webd/avatars
 ENV
 )
 }

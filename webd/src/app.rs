@@ -1,15 +1,19 @@
-//! webd's routes: the gateway JSON API, answered through authd, and the
-//! placeholder page until the pages land. One `App` per reactor, with its
-//! own protocol client to every authd backend (a dead one is skipped).
+//! webd's routes: the pages and the gateway JSON API, answered through
+//! authd, and the avatars, processed and served by the avatar pool. One
+//! `App` per reactor, with its own protocol client to every authd backend
+//! (a dead one is skipped) and its own reply channel from the avatar pool.
 
 use crate::api::{self, Endpoint};
+use crate::avatars::{store, AvatarPool, AvatarReply, Task, TaskKind, UploadError};
 use crate::http::{Done, Head, Outcome, Response, Routes};
-use crate::pages::{PageCall, Pages, Step};
+use crate::pages::{self, PageCall, Pages, Step};
 use mio::event::Event;
 use mio::Token;
 use std::net::SocketAddr;
 use std::time::Instant;
 use throng_core::client::{CallError, ClientConfig, ProtoClient};
+use throng_core::handoff::ReplySender;
+use throng_core::proto::Opcode;
 use throng_core::reactor::{ConnId, Env, FOREIGN_TOKEN_BASE};
 
 /// What an authd call in flight will answer.
@@ -18,17 +22,30 @@ pub enum Pending {
     Page(PageCall),
 }
 
+/// The avatar side of the application.
+pub struct AvatarRoutes {
+    pub pool: AvatarPool,
+    pub replies: ReplySender<AvatarReply>,
+    /// Largest picture accepted, bytes.
+    pub max_upload: usize,
+}
+
 pub struct App {
     client: ProtoClient<(ConnId, Pending)>,
     pages: Pages,
+    avatars: AvatarRoutes,
     started: bool,
 }
 
+const UPLOAD_PATH: &str = "/edit/avatar";
+const AVATAR_PREFIX: &str = "/avatars/";
+
 impl App {
-    pub fn new(authd: ClientConfig, secure_cookies: bool) -> Self {
+    pub fn new(authd: ClientConfig, secure_cookies: bool, avatars: AvatarRoutes) -> Self {
         App {
             client: ProtoClient::new(authd, FOREIGN_TOKEN_BASE, Instant::now()),
             pages: Pages { secure_cookies },
+            avatars,
             started: false,
         }
     }
@@ -44,10 +61,80 @@ impl App {
             done.push((conn, answer));
         });
     }
+
+    fn call(
+        &mut self,
+        env: &mut Env<'_>,
+        conn: ConnId,
+        opcode: Opcode,
+        args: &[String],
+        pending: Pending,
+    ) -> Result<(), CallError> {
+        let fields = |w: &mut throng_core::proto::FieldWriter<'_>| api::write_fields(args, w);
+        self.client
+            .call(env.registry, env.now, opcode as u8, fields, (conn, pending))
+    }
+
+    fn upload(&mut self, conn: ConnId, head: &Head<'_>, body: &[u8]) -> Outcome {
+        let Some(token) = pages::session(head) else {
+            return Outcome::Now(pages::redirect("/login"));
+        };
+        let content_type = head
+            .content_type
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .unwrap_or_default();
+        let task = Task {
+            conn,
+            reply: self.avatars.replies.clone(),
+            kind: TaskKind::Upload {
+                body: body.to_vec(),
+                content_type,
+                csrf_cookie: pages::csrf_cookie_value(head),
+                token,
+                max_bytes: self.avatars.max_upload,
+            },
+        };
+        match self.avatars.pool.submit(task) {
+            Ok(()) => Outcome::Later,
+            Err(_) => Outcome::Now(pages::edit_error(UploadError::Busy)),
+        }
+    }
+
+    fn serve_avatar(&mut self, conn: ConnId, head: &Head<'_>) -> Outcome {
+        let id = &head.path[AVATAR_PREFIX.len()..];
+        if !store::valid_id(id) {
+            return Outcome::Now(Response::html(404, "<h1>404 Not Found</h1>\n"));
+        }
+        // The id is the content's hash: a client holding it holds the picture.
+        if head
+            .if_none_match
+            .is_some_and(|tags| String::from_utf8_lossy(tags).contains(id))
+        {
+            return Outcome::Now(avatar_headers(Response::new(304), id));
+        }
+        let task = Task {
+            conn,
+            reply: self.avatars.replies.clone(),
+            kind: TaskKind::Read {
+                id: id.to_owned(),
+                head_only: head.method == "HEAD",
+            },
+        };
+        match self.avatars.pool.submit(task) {
+            Ok(()) => Outcome::Later,
+            Err(_) => Outcome::Now(Response::new(503).header("Retry-After: 1")),
+        }
+    }
+}
+
+fn avatar_headers(r: Response, id: &str) -> Response {
+    r.header(format!("ETag: \"{id}\""))
+        .header("Cache-Control: public, max-age=31536000, immutable")
+        .header("X-Content-Type-Options: nosniff")
 }
 
 impl Routes for App {
-    type Reply = ();
+    type Reply = AvatarReply;
 
     fn route(&self, method: &str, path: &str) -> Result<usize, Response> {
         if api::endpoint(path).is_some() {
@@ -57,6 +144,23 @@ impl Routes for App {
                     Err(Response::html(405, "<h1>405 Method Not Allowed</h1>\n")
                         .header("Allow: POST"))
                 }
+            };
+        }
+        if path == UPLOAD_PATH {
+            return match method {
+                // Room for the multipart framing around a picture at the limit.
+                "POST" => Ok(self.avatars.max_upload + 64 * 1024),
+                _ => {
+                    Err(Response::html(405, "<h1>405 Method Not Allowed</h1>\n")
+                        .header("Allow: POST"))
+                }
+            };
+        }
+        if path.starts_with(AVATAR_PREFIX) {
+            return match method {
+                "GET" | "HEAD" => Ok(0),
+                _ => Err(Response::html(405, "<h1>405 Method Not Allowed</h1>\n")
+                    .header("Allow: GET, HEAD")),
             };
         }
         match self.pages.route(method, path) {
@@ -73,6 +177,12 @@ impl Routes for App {
         body: &[u8],
         env: &mut Env<'_>,
     ) -> Outcome {
+        if head.path == UPLOAD_PATH {
+            return self.upload(conn, head, body);
+        }
+        if head.path.starts_with(AVATAR_PREFIX) {
+            return self.serve_avatar(conn, head);
+        }
         let (opcode, args, pending) = match api::endpoint(head.path) {
             Some(endpoint) => match api::parse_request(endpoint, body) {
                 Ok(values) => (endpoint.opcode, values, Pending::Api(endpoint)),
@@ -83,11 +193,7 @@ impl Routes for App {
                 Step::Call { opcode, args, then } => (opcode, args, Pending::Page(then)),
             },
         };
-        let fields = |w: &mut throng_core::proto::FieldWriter<'_>| api::write_fields(&args, w);
-        match self
-            .client
-            .call(env.registry, env.now, opcode as u8, fields, (conn, pending))
-        {
+        match self.call(env, conn, opcode, &args, pending) {
             Ok(()) => Outcome::Later,
             Err(e) => Outcome::Now(match api::endpoint(head.path) {
                 Some(endpoint) => api::answer(endpoint, Err::<_, CallError>(e)),
@@ -112,5 +218,49 @@ impl Routes for App {
         }
         self.client.tick(env.registry, env.now);
         self.collect(done);
+    }
+
+    fn reply(&mut self, reply: AvatarReply, env: &mut Env<'_>, done: &mut Done) {
+        match reply {
+            AvatarReply::Read {
+                conn,
+                id,
+                head_only: _,
+                bytes,
+            } => {
+                let answer = match bytes {
+                    Some(png) => avatar_headers(
+                        Response::new(200)
+                            .header("Content-Type: image/png")
+                            .body(png),
+                        &id,
+                    ),
+                    None => Response::html(404, "<h1>404 Not Found</h1>\n"),
+                };
+                done.push((conn, answer));
+            }
+            AvatarReply::Stored {
+                conn,
+                token,
+                result,
+            } => match result {
+                Ok(id) => {
+                    let args = [token, id];
+                    if self
+                        .call(
+                            env,
+                            conn,
+                            Opcode::ChangeAvatar,
+                            &args,
+                            Pending::Page(PageCall::AvatarSaved),
+                        )
+                        .is_err()
+                    {
+                        done.push((conn, pages::edit_error(UploadError::Busy)));
+                    }
+                }
+                Err(e) => done.push((conn, pages::edit_error(e))),
+            },
+        }
     }
 }

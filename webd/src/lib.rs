@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod app;
+pub mod avatars;
 pub mod http;
 pub mod pages;
 
@@ -30,6 +31,7 @@ pub struct Config {
     pub reactor: ReactorConfig,
     pub log: LogConfig,
     pub http: http::HttpLimits,
+    pub avatars: AvatarConfig,
     /// Mark cookies `Secure` (behind TLS).
     pub secure_cookies: bool,
     /// The authd backends and how to call them.
@@ -45,6 +47,7 @@ impl Default for Config {
             },
             log: LogConfig::default(),
             http: http::HttpLimits::default(),
+            avatars: AvatarConfig::default(),
             secure_cookies: false,
             authd: throng_core::client::ClientConfig {
                 backends: vec!["127.0.0.1:9999".parse().expect("valid literal")],
@@ -52,6 +55,39 @@ impl Default for Config {
             },
         }
     }
+}
+
+/// Where avatars are kept and how many threads process them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AvatarConfig {
+    pub dir: std::path::PathBuf,
+    /// Image threads (0 = one per core).
+    pub threads: usize,
+    /// Uploads and reads queued; beyond it the answer is "busy".
+    pub queue: usize,
+}
+
+impl Default for AvatarConfig {
+    fn default() -> Self {
+        AvatarConfig {
+            dir: "var/webd/avatars".into(),
+            threads: 0,
+            queue: 1024,
+        }
+    }
+}
+
+/// Starts the avatar pool of `cfg`.
+pub fn start_avatars(
+    cfg: &AvatarConfig,
+) -> std::io::Result<(avatars::AvatarPool, Vec<std::thread::JoinHandle<()>>)> {
+    let store = avatars::store::AvatarStore::open(&cfg.dir)?;
+    let threads = match cfg.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    Ok(avatars::AvatarPool::start(store, threads, cfg.queue))
 }
 
 impl DaemonConfig for Config {
@@ -74,8 +110,23 @@ pub fn run(cli: Cli) -> Result<(), DaemonError> {
         d.config.authd.clone(),
         d.config.secure_cookies,
     );
-    let handle = daemon::start(&d, move |_| {
-        http::HttpService::new(app::App::new(authd.clone(), secure), limits.clone())
+    let (pool, pool_threads) = start_avatars(&d.config.avatars)?;
+    let max_upload = limits.max_upload;
+    let handle = daemon::start(&d, move |setup| {
+        let avatars = app::AvatarRoutes {
+            pool: pool.clone(),
+            replies: setup.replies,
+            max_upload,
+        };
+        http::HttpService::new(
+            app::App::new(authd.clone(), secure, avatars),
+            limits.clone(),
+        )
     })?;
-    daemon::run_until_signalled("webd", handle, || {})
+    daemon::run_until_signalled("webd", handle, || {})?;
+    // The reactors (and their pool handles) are gone: the avatar threads end.
+    for t in pool_threads {
+        let _ = t.join();
+    }
+    Ok(())
 }

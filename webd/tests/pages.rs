@@ -261,3 +261,154 @@ fn forms_without_their_csrf_token_are_refused() {
     let p = b.send("GET", "/logout", None);
     assert!(p.status == 405 && p.headers.contains("Allow: POST"));
 }
+
+fn multipart(csrf: &str, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----throngtestboundary";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"avatar\"; filename=\"me.png\"\r\nContent-Type: image/png\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl Browser {
+    fn upload(&mut self, csrf: &str, file: &[u8]) -> Page {
+        let (content_type, body) = multipart(csrf, file);
+        let mut s = TcpStream::connect(self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let cookie: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let head = format!(
+            "POST /edit/avatar HTTP/1.1\r\nHost: t\r\nCookie: {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            cookie.join("; "),
+            body.len()
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(&body).unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).unwrap();
+        let text = String::from_utf8_lossy(&out).to_string();
+        let (headers, body) = text.split_once("\r\n\r\n").unwrap();
+        Page {
+            status: headers[9..12].parse().unwrap(),
+            headers: headers.to_owned(),
+            body: body.to_owned(),
+        }
+    }
+
+    /// GET returning raw bytes and headers.
+    fn raw(&mut self, path: &str, extra: &str) -> (u16, String, Vec<u8>) {
+        let mut s = TcpStream::connect(self.addr).unwrap();
+        s.write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: t\r\n{extra}Connection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).unwrap();
+        let end = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let headers = String::from_utf8_lossy(&out[..end]).to_string();
+        (
+            headers[9..12].parse().unwrap(),
+            headers,
+            out[end + 4..].to_vec(),
+        )
+    }
+}
+
+#[test]
+fn avatars_are_re_encoded_stored_by_content_and_served_cached() {
+    let stack = Stack::start("avatar");
+    let mut b = Browser::new(stack.web);
+    ready(&mut b);
+    let form = b.get("/signup");
+    let csrf = form.csrf();
+    b.post(
+        "/signup",
+        &[
+            ("csrf", &csrf),
+            ("username", "jo"),
+            ("nickname", "Jo"),
+            ("password", "hunter2-hunter2"),
+            ("password2", "hunter2-hunter2"),
+        ],
+    );
+    let p = b.post(
+        "/login",
+        &[
+            ("csrf", &csrf),
+            ("username", "jo"),
+            ("password", "hunter2-hunter2"),
+        ],
+    );
+    assert_eq!(p.status, 303);
+
+    // A picture with a payload after its end: accepted, re-encoded, payload gone.
+    let picture = image::RgbImage::from_fn(400, 300, |x, y| image::Rgb([x as u8, y as u8, 7]));
+    let mut png = Vec::new();
+    picture
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    png.extend_from_slice(b"<script>alert(1)</script>");
+    let p = b.upload(&csrf, &png);
+    assert_eq!(
+        (p.status, p.location()),
+        (303, Some("/home")),
+        "{}",
+        p.headers
+    );
+    let home = b.get("/home");
+    let at = home
+        .body
+        .find("/avatars/")
+        .expect("the avatar on the home page")
+        + 9;
+    let id = home.body[at..at + 64].to_owned();
+    let (status, headers, bytes) = b.raw(&format!("/avatars/{id}"), "");
+    assert_eq!(status, 200);
+    assert!(
+        headers.contains("Content-Type: image/png") && headers.contains("immutable"),
+        "{headers}"
+    );
+    assert!(headers.contains(&format!("ETag: \"{id}\"")));
+    let back = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((back.width(), back.height()), (256, 256));
+    assert!(!bytes.windows(8).any(|w| w == b"<script>"));
+    let (status, _, _) = b.raw(
+        &format!("/avatars/{id}"),
+        &format!("If-None-Match: \"{id}\"\r\n"),
+    );
+    assert_eq!(status, 304);
+    assert_eq!(b.raw("/avatars/..%2F..%2Fetc%2Fpasswd", "").0, 404);
+    assert_eq!(b.raw(&format!("/avatars/{}", "0".repeat(64)), "").0, 404);
+
+    // Not a picture: refused on the edit page, the avatar unchanged.
+    let p = b.upload(&csrf, b"#!/bin/sh\necho not a picture\n");
+    assert_eq!(p.location(), Some("/edit?error=not_image"));
+    let edit = b.get("/edit?error=not_image");
+    assert!(
+        edit.body.contains("not a JPEG, PNG, GIF or WebP"),
+        "{}",
+        edit.body
+    );
+    assert!(
+        b.get("/home").body.contains(&id),
+        "the avatar did not change"
+    );
+    let p = b.upload("0123456789abcdef0123456789abcdef", &png);
+    assert_eq!(
+        p.location(),
+        Some("/edit?error=expired"),
+        "a wrong CSRF token"
+    );
+}

@@ -60,6 +60,7 @@ pub struct Head<'a> {
     pub cookie: Option<&'a [u8]>,
     pub content_type: Option<&'a [u8]>,
     pub user_agent: Option<&'a [u8]>,
+    pub if_none_match: Option<&'a [u8]>,
 }
 
 fn eq(a: &[u8], b: &str) -> bool {
@@ -119,6 +120,7 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
         cookie: None,
         content_type: None,
         user_agent: None,
+        if_none_match: None,
     };
     let mut length: Option<u64> = None;
     let mut chunked = false;
@@ -156,6 +158,8 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
             head.content_type = Some(h.value);
         } else if eq(name, "user-agent") {
             head.user_agent = Some(h.value);
+        } else if eq(name, "if-none-match") {
+            head.if_none_match = Some(h.value);
         }
     }
     head.has_length = chunked || length.is_some();

@@ -9,10 +9,11 @@
 mod forms;
 mod views;
 
+use crate::avatars::UploadError;
 use crate::http::{Head, Response};
+pub use forms::redirect;
 use forms::{
-    clear_session_cookie, cookie, csrf_cookie, csrf_ok, csrf_token, field, page, redirect,
-    session_cookie,
+    clear_session_cookie, cookie, csrf_cookie, csrf_ok, csrf_token, field, page, session_cookie,
 };
 use std::net::SocketAddr;
 use throng_core::client::{CallError, Response as Answer};
@@ -38,12 +39,41 @@ pub enum PageCall {
     EditForm {
         csrf: String,
         set_csrf: bool,
+        error: Option<&'static str>,
     },
     EditSave {
         nickname: String,
         csrf: String,
     },
+    AvatarSaved,
     Logout,
+}
+
+/// The session token of the request, if it carries one.
+pub fn session(head: &Head<'_>) -> Option<String> {
+    cookie(head, forms::SESSION_COOKIE)
+}
+
+/// The CSRF cookie of the request (the avatar pool checks the form).
+pub fn csrf_cookie_value(head: &Head<'_>) -> Option<String> {
+    cookie(head, forms::CSRF_COOKIE)
+}
+
+/// Back to the edit page with an upload's error shown.
+pub fn edit_error(e: UploadError) -> Response {
+    redirect(&format!("/edit?error={}", e.code()))
+}
+
+/// The message the edit page shows for `?error=<code>`.
+fn upload_message(query: Option<&str>) -> Option<&'static str> {
+    let code = query?.split('&').find_map(|p| p.strip_prefix("error="))?;
+    Some(match code {
+        "not_image" => "That file is not a JPEG, PNG, GIF or WebP picture.",
+        "too_large" => "That picture is too large: at most 5 MiB and 8192×8192 pixels.",
+        "expired" => "This form has expired; try again.",
+        "busy" => "The server is busy; try again in a moment.",
+        _ => "The picture could not be saved; try again.",
+    })
 }
 
 /// What to do with a page request.
@@ -181,7 +211,11 @@ impl Pages {
                     then: if head.path == "/home" {
                         PageCall::Home { csrf, set_csrf }
                     } else {
-                        PageCall::EditForm { csrf, set_csrf }
+                        PageCall::EditForm {
+                            csrf,
+                            set_csrf,
+                            error: upload_message(head.query),
+                        }
                     },
                 },
             },
@@ -297,12 +331,21 @@ impl Pages {
                 Status::NoSession => redirect("/login").header(clear_session_cookie()),
                 _ => busy_page(),
             },
-            PageCall::EditForm { csrf, set_csrf } => match status {
+            PageCall::EditForm {
+                csrf,
+                set_csrf,
+                error,
+            } => match status {
                 Status::Ok => {
+                    let avatar = match fields.get(3) {
+                        Some(Field::Str(a)) => Some((*a).to_owned()),
+                        _ => None,
+                    };
                     let html = render(&views::Edit {
                         csrf: &csrf,
                         nickname: &text(2),
-                        error: None,
+                        error,
+                        avatar: avatar.as_deref(),
                     });
                     with_csrf(page(200, html), &csrf, set_csrf, secure)
                 }
@@ -317,10 +360,17 @@ impl Pages {
                         csrf: &csrf,
                         nickname: &nickname,
                         error: Some("Nicknames are 1–64 characters, without control characters."),
+                        avatar: None,
                     });
                     page(400, html)
                 }
                 _ => busy_page(),
+            },
+            PageCall::AvatarSaved => match status {
+                Status::Ok => redirect("/home"),
+                Status::NoSession => redirect("/login").header(clear_session_cookie()),
+                Status::InvalidPhotoId => edit_error(UploadError::Failed),
+                _ => edit_error(UploadError::Busy),
             },
             PageCall::Logout => redirect("/login").header(clear_session_cookie()),
         }

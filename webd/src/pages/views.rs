@@ -36,6 +36,7 @@ pub struct Edit<'a> {
     pub csrf: &'a str,
     pub nickname: &'a str,
     pub error: Option<&'a str>,
+    pub avatar: Option<&'a str>,
 }
 
 /// Renders a template; a rendering failure is a bug, shown as such.

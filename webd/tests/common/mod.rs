@@ -77,8 +77,22 @@ impl Stack {
             backoff_max: Duration::from_millis(200),
             ..ClientConfig::default()
         };
-        let webd = server::start(&web_cfg, &Metrics::new(), move |_| {
-            HttpService::new(App::new(client.clone(), false), HttpLimits::default())
+        let (pool, _threads) = webd::start_avatars(&webd::AvatarConfig {
+            dir: dir.path().join("avatars"),
+            threads: 1,
+            queue: 64,
+        })
+        .unwrap();
+        let webd = server::start(&web_cfg, &Metrics::new(), move |setup| {
+            let avatars = webd::app::AvatarRoutes {
+                pool: pool.clone(),
+                replies: setup.replies,
+                max_upload: HttpLimits::default().max_upload,
+            };
+            HttpService::new(
+                App::new(client.clone(), false, avatars),
+                HttpLimits::default(),
+            )
         })
         .unwrap();
         let web = webd.local_addrs()[0];

@@ -1,0 +1,85 @@
+//! Turning an upload into an avatar: the bytes decide the format (JPEG,
+//! PNG, GIF or WebP — never the file name or the declared type), the
+//! decoder runs under size limits (no decompression bombs), and the picture
+//! is cropped to a square and re-encoded as a 256×256 PNG. Re-encoding
+//! drops every byte that was not pixels: EXIF and GPS metadata, comments,
+//! and whatever a polyglot file hid.
+
+use image::{ImageFormat, ImageReader, Limits};
+use std::io::Cursor;
+
+/// The side of a stored avatar, in pixels.
+pub const SIDE: u32 = 256;
+
+/// Why an upload is not an avatar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Not one of the accepted formats, or not a picture at all.
+    NotAnImage,
+    /// Too many pixels to decode safely.
+    TooBig,
+}
+
+pub fn to_avatar(bytes: &[u8]) -> Result<Vec<u8>, Refused> {
+    let format = image::guess_format(bytes).map_err(|_| Refused::NotAnImage)?;
+    if !matches!(
+        format,
+        ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Gif | ImageFormat::WebP
+    ) {
+        return Err(Refused::NotAnImage);
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(8192);
+    limits.max_image_height = Some(8192);
+    limits.max_alloc = Some(256 * 1024 * 1024);
+    reader.limits(limits);
+    let picture = reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => Refused::TooBig,
+        _ => Refused::NotAnImage,
+    })?;
+    let square = picture.resize_to_fill(SIDE, SIDE, image::imageops::FilterType::Lanczos3);
+    let mut out = Vec::new();
+    square
+        .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+        .map_err(|_| Refused::NotAnImage)?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8, y as u8, 99]));
+        let mut out = Vec::new();
+        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn pictures_become_256_square_pngs() {
+        let out = to_avatar(&png(640, 300)).unwrap();
+        let back = image::load_from_memory(&out).unwrap();
+        assert_eq!((back.width(), back.height()), (SIDE, SIDE));
+        assert_eq!(image::guess_format(&out).unwrap(), ImageFormat::Png);
+    }
+
+    #[test]
+    fn non_images_and_polyglots_are_refused_or_neutralised() {
+        assert_eq!(
+            to_avatar(b"#!/bin/sh\nrm -rf /\n"),
+            Err(Refused::NotAnImage)
+        );
+        // A GIF header over garbage declares absurd dimensions: refused either way.
+        assert!(to_avatar(b"GIF89a but not really").is_err());
+        let mut polyglot = png(32, 32);
+        polyglot.extend_from_slice(b"<script>alert(1)</script>");
+        let out = to_avatar(&polyglot).unwrap();
+        assert!(
+            !out.windows(8).any(|w| w == b"<script>"),
+            "trailing payload dropped"
+        );
+    }
+}

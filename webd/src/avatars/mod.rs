@@ -1,0 +1,174 @@
+//! Avatars: uploads are judged by their bytes, decoded and re-encoded to a
+//! 256×256 PNG ([`image`]) and stored content-addressed ([`store`]) on a
+//! pool of worker threads — never on a reactor. Serving reads the store on
+//! the same pool. Results return to the reactor that owns the connection.
+
+pub mod image;
+pub mod store;
+pub mod upload;
+
+use crossbeam_channel::{Sender, TrySendError};
+use std::thread::JoinHandle;
+use store::AvatarStore;
+use subtle::ConstantTimeEq;
+use throng_core::handoff::ReplySender;
+use throng_core::reactor::ConnId;
+
+/// Why an upload did not become an avatar; `code` is what the edit page
+/// is told (`/edit?error=<code>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadError {
+    Expired,
+    NotAnImage,
+    TooLarge,
+    Busy,
+    Failed,
+}
+
+impl UploadError {
+    pub fn code(self) -> &'static str {
+        match self {
+            UploadError::Expired => "expired",
+            UploadError::NotAnImage => "not_image",
+            UploadError::TooLarge => "too_large",
+            UploadError::Busy => "busy",
+            UploadError::Failed => "failed",
+        }
+    }
+}
+
+pub enum TaskKind {
+    Upload {
+        body: Vec<u8>,
+        content_type: String,
+        csrf_cookie: Option<String>,
+        token: String,
+        max_bytes: usize,
+    },
+    Read {
+        id: String,
+        head_only: bool,
+    },
+}
+
+pub struct Task {
+    pub conn: ConnId,
+    pub reply: ReplySender<AvatarReply>,
+    pub kind: TaskKind,
+}
+
+/// A finished task, back on the reactor.
+pub enum AvatarReply {
+    Stored {
+        conn: ConnId,
+        token: String,
+        result: Result<String, UploadError>,
+    },
+    Read {
+        conn: ConnId,
+        id: String,
+        head_only: bool,
+        bytes: Option<Vec<u8>>,
+    },
+}
+
+/// The submitting side of the pool.
+#[derive(Clone)]
+pub struct AvatarPool {
+    tx: Sender<Task>,
+}
+
+impl AvatarPool {
+    pub fn start(
+        store: AvatarStore,
+        threads: usize,
+        queue: usize,
+    ) -> (AvatarPool, Vec<JoinHandle<()>>) {
+        let (tx, rx) = crossbeam_channel::bounded::<Task>(queue.max(1));
+        let handles = (0..threads.max(1))
+            .map(|i| {
+                let (rx, store) = (rx.clone(), store.clone());
+                std::thread::Builder::new()
+                    .name(format!("avatar-{i}"))
+                    .spawn(move || {
+                        for task in rx {
+                            let reply = run(&store, task.conn, task.kind);
+                            let _ = task.reply.send(reply);
+                        }
+                    })
+                    .expect("spawn an avatar worker")
+            })
+            .collect();
+        (AvatarPool { tx }, handles)
+    }
+
+    /// Queues a task; gives it back when the queue is full.
+    pub fn submit(&self, task: Task) -> Result<(), Box<Task>> {
+        self.tx.try_send(task).map_err(|e| match e {
+            TrySendError::Full(t) | TrySendError::Disconnected(t) => Box::new(t),
+        })
+    }
+}
+
+fn run(store: &AvatarStore, conn: ConnId, kind: TaskKind) -> AvatarReply {
+    match kind {
+        TaskKind::Read { id, head_only } => {
+            let bytes = store.get(&id).unwrap_or_else(|e| {
+                log::error!("reading avatar {id}: {e}");
+                None
+            });
+            AvatarReply::Read {
+                conn,
+                id,
+                head_only,
+                bytes,
+            }
+        }
+        TaskKind::Upload {
+            body,
+            content_type,
+            csrf_cookie,
+            token,
+            max_bytes,
+        } => {
+            let result = process(
+                store,
+                body,
+                &content_type,
+                csrf_cookie.as_deref(),
+                max_bytes,
+            );
+            AvatarReply::Stored {
+                conn,
+                token,
+                result,
+            }
+        }
+    }
+}
+
+fn process(
+    store: &AvatarStore,
+    body: Vec<u8>,
+    content_type: &str,
+    csrf_cookie: Option<&str>,
+    max_bytes: usize,
+) -> Result<String, UploadError> {
+    let form = upload::parse(content_type, body).ok_or(UploadError::NotAnImage)?;
+    let csrf_ok = csrf_cookie
+        .is_some_and(|c| c.len() == 32 && bool::from(c.as_bytes().ct_eq(form.csrf.as_bytes())));
+    if !csrf_ok {
+        return Err(UploadError::Expired);
+    }
+    if form.file.len() > max_bytes {
+        return Err(UploadError::TooLarge);
+    }
+    let png = image::to_avatar(&form.file).map_err(|e| match e {
+        image::Refused::NotAnImage => UploadError::NotAnImage,
+        image::Refused::TooBig => UploadError::TooLarge,
+    })?;
+    store.put(&png).map_err(|e| {
+        log::error!("storing an avatar: {e}");
+        UploadError::Failed
+    })
+}
