@@ -10,9 +10,11 @@ use crate::pages::{self, PageCall, Pages, Step};
 use mio::event::Event;
 use mio::Token;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 use throng_core::client::{CallError, ClientConfig, ProtoClient};
 use throng_core::handoff::ReplySender;
+use throng_core::metrics::Metrics;
 use throng_core::proto::Opcode;
 use throng_core::reactor::{ConnId, Env, FOREIGN_TOKEN_BASE};
 
@@ -34,18 +36,26 @@ pub struct App {
     client: ProtoClient<(ConnId, Pending)>,
     pages: Pages,
     avatars: AvatarRoutes,
+    metrics: Arc<Metrics>,
     started: bool,
 }
 
 const UPLOAD_PATH: &str = "/edit/avatar";
 const AVATAR_PREFIX: &str = "/avatars/";
+const METRICS_PATH: &str = "/metrics";
 
 impl App {
-    pub fn new(authd: ClientConfig, secure_cookies: bool, avatars: AvatarRoutes) -> Self {
+    pub fn new(
+        authd: ClientConfig,
+        secure_cookies: bool,
+        avatars: AvatarRoutes,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         App {
             client: ProtoClient::new(authd, FOREIGN_TOKEN_BASE, Instant::now()),
             pages: Pages { secure_cookies },
             avatars,
+            metrics,
             started: false,
         }
     }
@@ -156,7 +166,7 @@ impl Routes for App {
                 }
             };
         }
-        if path.starts_with(AVATAR_PREFIX) {
+        if path.starts_with(AVATAR_PREFIX) || path == METRICS_PATH {
             return match method {
                 "GET" | "HEAD" => Ok(0),
                 _ => Err(Response::html(405, "<h1>405 Method Not Allowed</h1>\n")
@@ -182,6 +192,14 @@ impl Routes for App {
         }
         if head.path.starts_with(AVATAR_PREFIX) {
             return self.serve_avatar(conn, head);
+        }
+        if head.path == METRICS_PATH {
+            return Outcome::Now(
+                Response::new(200)
+                    .header("Content-Type: text/plain; version=0.0.4")
+                    .header("Cache-Control: no-store")
+                    .body(self.metrics.render()),
+            );
         }
         let (opcode, args, pending) = match api::endpoint(head.path) {
             Some(endpoint) => match api::parse_request(endpoint, body) {

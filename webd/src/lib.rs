@@ -112,16 +112,15 @@ pub fn run(cli: Cli) -> Result<(), DaemonError> {
     );
     let (pool, pool_threads) = start_avatars(&d.config.avatars)?;
     let max_upload = limits.max_upload;
+    let metrics = d.metrics.clone();
     let handle = daemon::start(&d, move |setup| {
         let avatars = app::AvatarRoutes {
             pool: pool.clone(),
             replies: setup.replies,
             max_upload,
         };
-        http::HttpService::new(
-            app::App::new(authd.clone(), secure, avatars),
-            limits.clone(),
-        )
+        let app = app::App::new(authd.clone(), secure, avatars, metrics.clone());
+        http::HttpService::new(app, limits.clone())
     })?;
     daemon::run_until_signalled("webd", handle, || {})?;
     // The reactors (and their pool handles) are gone: the avatar threads end.

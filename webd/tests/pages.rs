@@ -258,6 +258,12 @@ fn forms_without_their_csrf_token_are_refused() {
     let p = stranger.post("/logout", &[("csrf", "whatever")]);
     assert_eq!(p.status, 403);
     assert_eq!(b.get("/style.css").status, 200);
+    let metrics = b.get("/metrics");
+    assert!(
+        metrics.body.contains("throng_connections_accepted_total"),
+        "{}",
+        metrics.body
+    );
     let p = b.send("GET", "/logout", None);
     assert!(p.status == 405 && p.headers.contains("Allow: POST"));
 }

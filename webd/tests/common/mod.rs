@@ -83,14 +83,16 @@ impl Stack {
             queue: 64,
         })
         .unwrap();
-        let webd = server::start(&web_cfg, &Metrics::new(), move |setup| {
+        let metrics = Metrics::new();
+        let web_metrics = metrics.clone();
+        let webd = server::start(&web_cfg, &web_metrics, move |setup| {
             let avatars = webd::app::AvatarRoutes {
                 pool: pool.clone(),
                 replies: setup.replies,
                 max_upload: HttpLimits::default().max_upload,
             };
             HttpService::new(
-                App::new(client.clone(), false, avatars),
+                App::new(client.clone(), false, avatars, metrics.clone()),
                 HttpLimits::default(),
             )
         })
