@@ -23,7 +23,7 @@ test: lint
 	@deploy/stack.sh with-stores $(CARGO) test --workspace --quiet
 
 lint:
-	@deploy/deps.sh stores
+	@deploy/deps.sh stores browser
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
 

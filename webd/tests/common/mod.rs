@@ -29,7 +29,7 @@ pub struct Stack {
     mysql_base: String,
     pub redis_url: String,
     pub prefix: String,
-    dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
 }
 
 impl Stack {
