@@ -1,0 +1,185 @@
+//! `http-static`, `http-login` and `http-home`: webd over HTTP/1.1 with
+//! keep-alive, read by Content-Length. A 2xx or 3xx answer counts as done,
+//! anything else as an error. `http-login` posts the log-in form of a
+//! seeded user (sweeping the first K users like the rpc scenarios);
+//! `http-home` logs each connection in once during the handshake and then
+//! loads `/home` with its session cookie. The CSRF pair is a fixed token in
+//! both the cookie and the field: the double-submit check protects
+//! browsers, not the client that sets both.
+
+use super::{Answer, StreamError, Workload};
+use crate::users;
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpKind {
+    Static,
+    Login,
+    Home,
+}
+
+pub struct Http {
+    kind: HttpKind,
+    users: u64,
+    connections: u64,
+}
+
+const CSRF: &str = "0123456789abcdef0123456789abcdef";
+
+impl Http {
+    pub fn new(kind: HttpKind, users: u64, connections: usize) -> Self {
+        Http {
+            kind,
+            users: users.max(1),
+            connections: connections.max(1) as u64,
+        }
+    }
+
+    fn login(&self, user: u64, out: &mut Vec<u8>) {
+        let body = format!(
+            "csrf={CSRF}&username={}&password={}",
+            users::username(user),
+            users::password(user, users::DEFAULT_HASH_POOL)
+        );
+        out.extend_from_slice(
+            format!(
+                "POST /login HTTP/1.1\r\nHost: bench\r\nCookie: throng_csrf={CSRF}\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        );
+    }
+}
+
+/// One whole response at the front of `input`: its length, status and
+/// head text.
+fn response(input: &[u8]) -> Result<Option<(usize, u16, &str)>, StreamError> {
+    let Some(end) = input.windows(4).position(|w| w == b"\r\n\r\n") else {
+        if input.len() > 64 * 1024 {
+            return Err(StreamError("response head over 64 KiB".into()));
+        }
+        return Ok(None);
+    };
+    let head = std::str::from_utf8(&input[..end])
+        .map_err(|_| StreamError("response head is not UTF-8".into()))?;
+    let status: u16 = head
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| StreamError(format!("bad status line {:?}", head.lines().next())))?;
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    let total = end + 4 + length;
+    if input.len() < total {
+        return Ok(None);
+    }
+    Ok(Some((total, status, head)))
+}
+
+impl Workload for Http {
+    fn name(&self) -> &'static str {
+        match self.kind {
+            HttpKind::Static => "http-static",
+            HttpKind::Login => "http-login",
+            HttpKind::Home => "http-home",
+        }
+    }
+
+    fn default_target(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 9090))
+    }
+
+    fn handshake(&self, conn: usize, out: &mut Vec<u8>) -> usize {
+        if self.kind != HttpKind::Home {
+            return 0;
+        }
+        self.login(1 + conn as u64 % self.users, out);
+        1
+    }
+
+    fn handshake_answer(
+        &self,
+        input: &[u8],
+        state: &mut Vec<u8>,
+    ) -> Result<Option<(usize, Answer)>, StreamError> {
+        let Some((used, status, head)) = response(input)? else {
+            return Ok(None);
+        };
+        let cookie = head
+            .lines()
+            .filter_map(|l| l.strip_prefix("Set-Cookie: "))
+            .find_map(|c| c.strip_prefix("throng_session="))
+            .and_then(|c| c.split(';').next());
+        match (status, cookie) {
+            (303, Some(token)) => {
+                state.clear();
+                state.extend_from_slice(token.as_bytes());
+                Ok(Some((used, Answer::Ok)))
+            }
+            _ => Err(StreamError(format!(
+                "log-in answered {status} without a session (seeded users? `bench seed`)"
+            ))),
+        }
+    }
+
+    fn request(&self, conn: usize, state: &[u8], seq: u64, out: &mut Vec<u8>) {
+        match self.kind {
+            HttpKind::Static => {
+                out.extend_from_slice(b"GET /login HTTP/1.1\r\nHost: bench\r\n\r\n")
+            }
+            HttpKind::Login => {
+                self.login(1 + (seq * self.connections + conn as u64) % self.users, out)
+            }
+            HttpKind::Home => {
+                out.extend_from_slice(
+                    b"GET /home HTTP/1.1\r\nHost: bench\r\nCookie: throng_session=",
+                );
+                out.extend_from_slice(state);
+                out.extend_from_slice(b"\r\n\r\n");
+            }
+        }
+    }
+
+    fn answer(&self, input: &[u8]) -> Result<Option<(usize, Answer)>, StreamError> {
+        Ok(response(input)?.map(|(used, status, _)| {
+            (
+                used,
+                if (200..400).contains(&status) {
+                    Answer::Ok
+                } else {
+                    Answer::Failed
+                },
+            )
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn responses_are_read_by_length() {
+        let raw = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcHTTP/1.1 404";
+        let (used, status, _) = response(raw).unwrap().unwrap();
+        assert_eq!((used, status), (raw.len() - 12, 200));
+        assert!(response(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nab")
+            .unwrap()
+            .is_none());
+        let h = Http::new(HttpKind::Static, 1, 1);
+        assert_eq!(
+            h.answer(b"HTTP/1.1 503 X\r\n\r\n").unwrap(),
+            Some((18, Answer::Failed))
+        );
+        assert_eq!(
+            h.answer(b"HTTP/1.1 303 X\r\n\r\n").unwrap(),
+            Some((18, Answer::Ok))
+        );
+    }
+}
