@@ -193,33 +193,56 @@ impl Metrics {
         }
     }
 
-    /// Every metric in the Prometheus text exposition format. Histograms
-    /// appear as summaries with p50/p90/p99/p999 in seconds.
+    /// Every metric in the Prometheus text exposition format. A name may
+    /// carry labels (`family{route="/login",status="200"}`): the samples of
+    /// one family are grouped under one `HELP`/`TYPE`. Histograms appear as
+    /// summaries with p50/p90/p99/p999 in seconds.
     pub fn render(&self) -> String {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut order: Vec<&Entry> = entries.iter().collect();
+        order.sort_by(|a, b| family(&a.name).0.cmp(family(&b.name).0));
         let mut out = String::new();
-        for e in entries.iter() {
-            let _ = writeln!(out, "# HELP {} {}", e.name, e.help);
+        let mut last_family = "";
+        for e in order {
+            let (fam, labels) = family(&e.name);
+            if fam != last_family {
+                let kind = match e.kind {
+                    Kind::Counter(_) => "counter",
+                    Kind::Gauge(_) => "gauge",
+                    Kind::Histogram(_) => "summary",
+                };
+                let _ = writeln!(out, "# HELP {fam} {}\n# TYPE {fam} {kind}", e.help);
+                last_family = fam;
+            }
             match &e.kind {
                 Kind::Counter(c) => {
-                    let _ = writeln!(out, "# TYPE {} counter\n{} {}", e.name, e.name, c.get());
+                    let _ = writeln!(out, "{} {}", e.name, c.get());
                 }
                 Kind::Gauge(g) => {
-                    let _ = writeln!(out, "# TYPE {} gauge\n{} {}", e.name, e.name, g.get());
+                    let _ = writeln!(out, "{} {}", e.name, g.get());
                 }
                 Kind::Histogram(h) => {
                     let h = h.snapshot();
-                    let _ = writeln!(out, "# TYPE {} summary", e.name);
+                    let prefix = labels.map_or(String::new(), |l| format!("{l},"));
                     for q in [0.5, 0.9, 0.99, 0.999] {
                         let v = h.value_at_quantile(q) as f64 / 1e6;
-                        let _ = writeln!(out, "{}{{quantile=\"{q}\"}} {v}", e.name);
+                        let _ = writeln!(out, "{fam}{{{prefix}quantile=\"{q}\"}} {v}");
                     }
-                    let _ = writeln!(out, "{}_count {}", e.name, h.len());
-                    let _ = writeln!(out, "{}_max {}", e.name, h.max() as f64 / 1e6);
+                    let braced = labels.map_or(String::new(), |l| format!("{{{l}}}"));
+                    let _ = writeln!(out, "{fam}_count{braced} {}", h.len());
+                    let _ = writeln!(out, "{fam}_max{braced} {}", h.max() as f64 / 1e6);
                 }
             }
         }
         out
+    }
+}
+
+/// `family{labels}` → (family, Some(labels)); a bare name → (name, None).
+fn family(name: &str) -> (&str, Option<&str>) {
+    match name.split_once('{') {
+        Some((fam, rest)) => (fam, Some(rest.trim_end_matches('}'))),
+        None => (name, None),
     }
 }
 
@@ -269,6 +292,21 @@ mod tests {
         assert!(text.contains("b -2"), "{text}");
         assert!(text.contains("c_seconds_count 1"), "{text}");
         assert!(text.contains("c_seconds{quantile=\"0.5\"} 0.002"), "{text}");
+        m.counter("req_total{route=\"/a\"}", "R.").inc();
+        m.gauge("zz", "Z.").set(1);
+        m.counter("req_total{route=\"/b\"}", "R.").add(2);
+        let text = m.render();
+        assert_eq!(
+            text.matches("# TYPE req_total counter").count(),
+            1,
+            "{text}"
+        );
+        let a = text.find("req_total{route=\"/a\"} 1").unwrap();
+        let b = text.find("req_total{route=\"/b\"} 2").unwrap();
+        assert!(
+            text[a..b].lines().count() == 1,
+            "a family's samples stay together: {text}"
+        );
     }
 
     #[test]

@@ -12,9 +12,9 @@ use mio::Token;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
-use throng_core::client::{CallError, ClientConfig, ProtoClient};
+use throng_core::client::{CallError, ClientConfig, LinkState, ProtoClient};
 use throng_core::handoff::ReplySender;
-use throng_core::metrics::Metrics;
+use throng_core::metrics::{LocalHistogram, Metrics};
 use throng_core::proto::Opcode;
 use throng_core::reactor::{ConnId, Env, FOREIGN_TOKEN_BASE};
 
@@ -33,16 +33,18 @@ pub struct AvatarRoutes {
 }
 
 pub struct App {
-    client: ProtoClient<(ConnId, Pending)>,
+    client: ProtoClient<(ConnId, Pending, Instant)>,
     pages: Pages,
     avatars: AvatarRoutes,
     metrics: Arc<Metrics>,
+    authd_latency: LocalHistogram,
     started: bool,
 }
 
 const UPLOAD_PATH: &str = "/edit/avatar";
 const AVATAR_PREFIX: &str = "/avatars/";
 const METRICS_PATH: &str = "/metrics";
+const HEALTH_PATH: &str = "/healthz";
 
 impl App {
     pub fn new(
@@ -55,15 +57,33 @@ impl App {
             client: ProtoClient::new(authd, FOREIGN_TOKEN_BASE, Instant::now()),
             pages: Pages { secure_cookies },
             avatars,
+            authd_latency: metrics
+                .histogram(
+                    "webd_authd_call_seconds",
+                    "Time from a call to authd to its answer.",
+                )
+                .local(),
             metrics,
             started: false,
         }
     }
 
-    fn collect(&mut self, done: &mut Done) {
-        let pages = &self.pages;
+    fn collect(&mut self, done: &mut Done, now: Instant) {
+        let (pages, metrics, latency) = (&self.pages, &self.metrics, &mut self.authd_latency);
         self.client.drain(|c| {
-            let (conn, pending) = c.tag;
+            let (conn, pending, started) = c.tag;
+            latency.record(now.saturating_duration_since(started));
+            if let Err(e) = &c.result {
+                let kind = match e {
+                    CallError::Timeout => "timeout",
+                    CallError::Disconnected => "disconnected",
+                    _ => "other",
+                };
+                let name = format!("webd_authd_call_errors_total{{error=\"{kind}\"}}");
+                metrics
+                    .counter(&name, "Calls to authd that got no answer.")
+                    .inc();
+            }
             let answer = match pending {
                 Pending::Api(endpoint) => api::answer(endpoint, c.result),
                 Pending::Page(call) => pages.finish(call, c.result),
@@ -81,8 +101,25 @@ impl App {
         pending: Pending,
     ) -> Result<(), CallError> {
         let fields = |w: &mut throng_core::proto::FieldWriter<'_>| api::write_fields(args, w);
-        self.client
-            .call(env.registry, env.now, opcode as u8, fields, (conn, pending))
+        let result = self.client.call(
+            env.registry,
+            env.now,
+            opcode as u8,
+            fields,
+            (conn, pending, env.now),
+        );
+        if let Err(e) = &result {
+            let kind = match e {
+                CallError::NoBackend => "no_backend",
+                CallError::Busy => "busy",
+                _ => "other",
+            };
+            let name = format!("webd_authd_call_errors_total{{error=\"{kind}\"}}");
+            self.metrics
+                .counter(&name, "Calls to authd that got no answer.")
+                .inc();
+        }
+        result
     }
 
     fn upload(&mut self, conn: ConnId, head: &Head<'_>, body: &[u8]) -> Outcome {
@@ -146,6 +183,34 @@ fn avatar_headers(r: Response, id: &str) -> Response {
 impl Routes for App {
     type Reply = AvatarReply;
 
+    fn route_label(&self, path: &str) -> &'static str {
+        const FIXED: &[&str] = &[
+            "/",
+            "/signup",
+            "/login",
+            "/home",
+            "/edit",
+            "/logout",
+            "/style.css",
+            UPLOAD_PATH,
+            METRICS_PATH,
+            HEALTH_PATH,
+            "/get_verification",
+            "/post_registration",
+            "/check_accountexists",
+            "/reset_password",
+            "/trylogin_server",
+        ];
+        if path.starts_with(AVATAR_PREFIX) {
+            return "/avatars/{id}";
+        }
+        FIXED
+            .iter()
+            .find(|p| **p == path)
+            .copied()
+            .unwrap_or("other")
+    }
+
     fn route(&self, method: &str, path: &str) -> Result<usize, Response> {
         if api::endpoint(path).is_some() {
             return match method {
@@ -166,7 +231,7 @@ impl Routes for App {
                 }
             };
         }
-        if path.starts_with(AVATAR_PREFIX) || path == METRICS_PATH {
+        if path.starts_with(AVATAR_PREFIX) || path == METRICS_PATH || path == HEALTH_PATH {
             return match method {
                 "GET" | "HEAD" => Ok(0),
                 _ => Err(Response::html(405, "<h1>405 Method Not Allowed</h1>\n")
@@ -192,6 +257,19 @@ impl Routes for App {
         }
         if head.path.starts_with(AVATAR_PREFIX) {
             return self.serve_avatar(conn, head);
+        }
+        if head.path == HEALTH_PATH {
+            // Healthy: at least one authd backend answers.
+            let up = self.client.links().any(|(_, state)| state == LinkState::Up);
+            return Outcome::Now(if up {
+                Response::new(200)
+                    .header("Content-Type: text/plain")
+                    .body("ok\n")
+            } else {
+                Response::new(503)
+                    .header("Content-Type: text/plain")
+                    .body("no authd backend answers\n")
+            });
         }
         if head.path == METRICS_PATH {
             return Outcome::Now(
@@ -222,7 +300,7 @@ impl Routes for App {
 
     fn foreign(&mut self, _: Token, event: &Event, env: &mut Env<'_>, done: &mut Done) {
         self.client.event(env.registry, event, env.now);
-        self.collect(done);
+        self.collect(done, env.now);
     }
 
     fn wants_tick(&self) -> bool {
@@ -235,7 +313,8 @@ impl Routes for App {
             self.started = true;
         }
         self.client.tick(env.registry, env.now);
-        self.collect(done);
+        self.collect(done, env.now);
+        self.authd_latency.maybe_flush(env.now);
     }
 
     fn reply(&mut self, reply: AvatarReply, env: &mut Env<'_>, done: &mut Done) {

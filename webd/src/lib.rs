@@ -120,7 +120,7 @@ pub fn run(cli: Cli) -> Result<(), DaemonError> {
             max_upload,
         };
         let app = app::App::new(authd.clone(), secure, avatars, metrics.clone());
-        http::HttpService::new(app, limits.clone())
+        http::HttpService::new(app, limits.clone()).with_metrics(metrics.clone())
     })?;
     daemon::run_until_signalled("webd", handle, || {})?;
     // The reactors (and their pool handles) are gone: the avatar threads end.

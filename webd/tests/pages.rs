@@ -242,6 +242,7 @@ fn sign_up_log_in_edit_log_out() {
 fn forms_without_their_csrf_token_are_refused() {
     let stack = Stack::start("csrf");
     let mut b = Browser::new(stack.web);
+    ready(&mut b);
     b.get("/login");
     let p = b.post("/login", &[("username", "x"), ("password", "y")]);
     assert_eq!(p.status, 403);
@@ -264,6 +265,20 @@ fn forms_without_their_csrf_token_are_refused() {
         "{}",
         metrics.body
     );
+    assert!(
+        metrics
+            .body
+            .contains("webd_http_requests_total{route=\"/login\",status=\"403\"} 2"),
+        "{}",
+        metrics.body
+    );
+    assert!(
+        metrics.body.contains("webd_http_request_seconds_count"),
+        "{}",
+        metrics.body
+    );
+    let health = b.get("/healthz");
+    assert_eq!((health.status, health.body.as_str()), (200, "ok\n"));
     let p = b.send("GET", "/logout", None);
     assert!(p.status == 405 && p.headers.contains("Allow: POST"));
 }
@@ -357,7 +372,7 @@ fn avatars_are_re_encoded_stored_by_content_and_served_cached() {
             ("password", "hunter2-hunter2"),
         ],
     );
-    assert_eq!(p.status, 303);
+    assert_eq!(p.status, 303, "{} {}", p.headers, p.body);
 
     // A picture with a payload after its end: accepted, re-encoded, payload gone.
     let picture = image::RgbImage::from_fn(400, 300, |x, y| image::Rgb([x as u8, y as u8, 7]));

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 use mysql::prelude::Queryable;
+use redis::Commands;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -118,9 +119,11 @@ impl Drop for Stores {
         if let Ok(mut r) =
             redis::Client::open(self.redis_url.as_str()).and_then(|c| c.get_connection())
         {
-            let keys: Vec<String> = redis::cmd("KEYS")
-                .arg(format!("{}*", self.prefix))
-                .query(&mut r)
+            // SCAN, not KEYS: a Redis holding millions of benchmark
+            // sessions must not stall the tests running beside this one.
+            let keys: Vec<String> = r
+                .scan_match::<_, String>(format!("{}*", self.prefix))
+                .map(|it| it.filter_map(Result::ok).collect())
                 .unwrap_or_default();
             if !keys.is_empty() {
                 let _: Result<(), _> = redis::cmd("DEL").arg(keys).query(&mut r);

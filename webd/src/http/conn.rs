@@ -17,7 +17,11 @@ use super::limits::HttpLimits;
 use super::response::{self, DateCache, Response};
 use mio::event::Event;
 use mio::Token;
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use throng_core::metrics::{Counter, LocalHistogram, Metrics};
 use throng_core::reactor::{ConnId, ConnInfo, Conns, Env, Service, Session};
 
 /// What a handler did with a request.
@@ -65,6 +69,13 @@ pub trait Routes: 'static {
         false
     }
 
+    /// The route label of `path` in the metrics (a fixed set: paths with
+    /// ids in them must map to one label).
+    fn route_label(&self, path: &str) -> &'static str {
+        let _ = path;
+        "other"
+    }
+
     /// A worker's result.
     fn reply(&mut self, reply: Self::Reply, env: &mut Env<'_>, done: &mut Done) {
         let _ = (reply, env, done);
@@ -79,7 +90,7 @@ struct Waiting {
 }
 
 /// Per-connection state.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct HttpConn {
     /// Bytes of a request arrived and its answer is not written yet.
     in_request: bool,
@@ -89,6 +100,10 @@ pub struct HttpConn {
     /// it stay in the input until it is written, which keeps answers in
     /// order.
     waiting: Option<Waiting>,
+    /// The metrics label of the request in progress.
+    route: &'static str,
+    /// When the request in progress was complete.
+    started: Option<Instant>,
 }
 
 pub struct HttpService<R> {
@@ -96,6 +111,15 @@ pub struct HttpService<R> {
     limits: HttpLimits,
     date: DateCache,
     refusal: Vec<u8>,
+    metrics: Option<HttpMetrics>,
+}
+
+/// Requests by route and status and their latency, kept per reactor: the
+/// counters are found in a local map, the histogram merged once a second.
+struct HttpMetrics {
+    registry: Arc<Metrics>,
+    by_route: HashMap<(&'static str, u16), Counter>,
+    latency: LocalHistogram,
 }
 
 impl<R: Routes> HttpService<R> {
@@ -113,7 +137,24 @@ impl<R: Routes> HttpService<R> {
             limits,
             date,
             refusal,
+            metrics: None,
         }
+    }
+
+    /// Counts requests by route and status and their latency in `registry`.
+    pub fn with_metrics(mut self, registry: Arc<Metrics>) -> Self {
+        let latency = registry
+            .histogram(
+                "webd_http_request_seconds",
+                "Time from a whole request to its answer.",
+            )
+            .local();
+        self.metrics = Some(HttpMetrics {
+            registry,
+            by_route: HashMap::new(),
+            latency,
+        });
+        self
     }
 
     pub fn routes(&mut self) -> &mut R {
@@ -129,6 +170,25 @@ impl<R: Routes> HttpService<R> {
     ) {
         let date = self.date.get().to_owned();
         response::write(s.out(), response, &date, head_only, close);
+        let (route, started) = (s.state().route, s.state().started.take());
+        if let Some(m) = self.metrics.as_mut() {
+            let registry = &m.registry;
+            m.by_route
+                .entry((route, response.status))
+                .or_insert_with(|| {
+                    let name = format!(
+                        "webd_http_requests_total{{route=\"{route}\",status=\"{}\"}}",
+                        response.status
+                    );
+                    registry.counter(&name, "HTTP requests answered, by route and status.")
+                })
+                .inc();
+            if let Some(started) = started {
+                let now = Instant::now();
+                m.latency.record(now.duration_since(started));
+                m.latency.maybe_flush(now);
+            }
+        }
         if close {
             s.close_after_flush();
         }
@@ -175,6 +235,7 @@ impl<R: Routes> HttpService<R> {
             }
         };
         let head_only = head.method == "HEAD";
+        s.state().route = self.routes.route_label(head.path);
         let limit = match self.routes.route(head.method, head.path) {
             Ok(limit) => limit,
             Err(answer) => {
@@ -204,6 +265,7 @@ impl<R: Routes> HttpService<R> {
                 None
             }
             Ok(BodyRead::Complete { body, consumed }) => {
+                s.state().started = Some(env.now);
                 match self.routes.handle(s.id(), s.peer(), &head, &body, env) {
                     Outcome::Now(answer) => {
                         let close = answer.close || !head.keep_alive;
@@ -234,7 +296,13 @@ impl<R: Routes> Service for HttpService<R> {
     type Reply = R::Reply;
 
     fn open(&mut self, _: ConnId, _: &ConnInfo, _: &mut Env<'_>) -> HttpConn {
-        HttpConn::default()
+        HttpConn {
+            in_request: false,
+            continue_sent: false,
+            waiting: None,
+            route: "other",
+            started: None,
+        }
     }
 
     fn data(&mut self, s: &mut Session<'_, HttpConn>, input: &[u8], env: &mut Env<'_>) -> usize {

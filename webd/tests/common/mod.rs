@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use mysql::prelude::Queryable;
+use redis::Commands;
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -75,6 +76,9 @@ impl Stack {
         let client = ClientConfig {
             backends: vec![authd_addr],
             backoff_max: Duration::from_millis(200),
+            // Tests run side by side on two cores (and Chromium with them):
+            // a slow answer is not what they test.
+            request_timeout: Duration::from_secs(15),
             ..ClientConfig::default()
         };
         let (pool, _threads) = webd::start_avatars(&webd::AvatarConfig {
@@ -95,6 +99,7 @@ impl Stack {
                 App::new(client.clone(), false, avatars, metrics.clone()),
                 HttpLimits::default(),
             )
+            .with_metrics(metrics.clone())
         })
         .unwrap();
         let web = webd.local_addrs()[0];
@@ -148,9 +153,11 @@ impl Drop for Stack {
         if let Ok(mut r) =
             redis::Client::open(self.redis_url.as_str()).and_then(|c| c.get_connection())
         {
-            let keys: Vec<String> = redis::cmd("KEYS")
-                .arg(format!("{}*", self.prefix))
-                .query(&mut r)
+            // SCAN, not KEYS: a Redis holding millions of benchmark
+            // sessions must not stall the tests running beside this one.
+            let keys: Vec<String> = r
+                .scan_match::<_, String>(format!("{}*", self.prefix))
+                .map(|it| it.filter_map(Result::ok).collect())
                 .unwrap_or_default();
             if !keys.is_empty() {
                 let _: Result<(), _> = redis::cmd("DEL").arg(keys).query(&mut r);
