@@ -204,11 +204,23 @@ impl Db {
         )
     }
 
-    /// Writes records with one multi-row INSERT.
+    /// Writes records in multi-row INSERTs of 1,000, 100, 10 or 1 rows:
+    /// a handful of statement texts, so the prepared-statement cache holds
+    /// them all instead of preparing a new statement for every batch size.
     pub fn insert_records(&self, records: &[LoginRecord]) -> Result<(), mysql::Error> {
-        if records.is_empty() {
-            return Ok(());
+        let mut rest = records;
+        while !rest.is_empty() {
+            let n = [1000, 100, 10, 1]
+                .into_iter()
+                .find(|n| *n <= rest.len())
+                .unwrap_or(1);
+            self.insert_record_rows(&rest[..n])?;
+            rest = &rest[n..];
         }
+        Ok(())
+    }
+
+    fn insert_record_rows(&self, records: &[LoginRecord]) -> Result<(), mysql::Error> {
         let row = "(?, ?, FROM_UNIXTIME(? / 1000), ?, ?, ?)";
         let sql = format!(
             "INSERT INTO login_records (user_id, username, at, ip, user_agent, result) VALUES {}",
