@@ -67,32 +67,40 @@ impl Browser {
         }
     }
 
-    fn send(&mut self, method: &str, path: &str, form: Option<String>) -> Page {
+    /// One request with the cookie jar; the jar takes the answer's cookies.
+    fn exchange(
+        &mut self,
+        method: &str,
+        path: &str,
+        extra: &str,
+        body: Option<(&str, &[u8])>,
+    ) -> (u16, String, Vec<u8>) {
         let mut s = TcpStream::connect(self.addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let cookie: Vec<String> = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let body = form.unwrap_or_default();
-        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: t\r\nUser-Agent: test-browser\r\nConnection: close\r\n");
-        if !cookie.is_empty() {
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: t\r\nUser-Agent: test-browser\r\nConnection: close\r\n{extra}");
+        if !self.cookies.is_empty() {
+            let cookie: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             req.push_str(&format!("Cookie: {}\r\n", cookie.join("; ")));
         }
-        if method == "POST" {
+        if let Some((content_type, body)) = body {
             req.push_str(&format!(
-                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+                "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
                 body.len()
             ));
         }
         req.push_str("\r\n");
-        req.push_str(&body);
         s.write_all(req.as_bytes()).unwrap();
+        if let Some((_, body)) = body {
+            s.write_all(body).unwrap();
+        }
         let mut out = Vec::new();
         s.read_to_end(&mut out).unwrap();
-        let text = String::from_utf8(out).unwrap();
-        let (headers, body) = text.split_once("\r\n\r\n").unwrap();
+        let end = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let headers = String::from_utf8_lossy(&out[..end]).to_string();
         for line in headers
             .lines()
             .filter_map(|l| l.strip_prefix("Set-Cookie: "))
@@ -106,10 +114,22 @@ impl Browser {
                 self.cookies.insert(k.to_owned(), v.to_owned());
             }
         }
+        (
+            headers[9..12].parse().unwrap(),
+            headers,
+            out[end + 4..].to_vec(),
+        )
+    }
+
+    fn send(&mut self, method: &str, path: &str, form: Option<String>) -> Page {
+        let form = form.unwrap_or_default();
+        let body =
+            (method == "POST").then_some(("application/x-www-form-urlencoded", form.as_bytes()));
+        let (status, headers, body) = self.exchange(method, path, "", body);
         Page {
-            status: headers[9..12].parse().unwrap(),
-            headers: headers.to_owned(),
-            body: body.to_owned(),
+            status,
+            headers,
+            body: String::from_utf8(body).unwrap(),
         }
     }
 
@@ -302,48 +322,18 @@ fn multipart(csrf: &str, file: &[u8]) -> (String, Vec<u8>) {
 impl Browser {
     fn upload(&mut self, csrf: &str, file: &[u8]) -> Page {
         let (content_type, body) = multipart(csrf, file);
-        let mut s = TcpStream::connect(self.addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let cookie: Vec<String> = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let head = format!(
-            "POST /edit/avatar HTTP/1.1\r\nHost: t\r\nCookie: {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            cookie.join("; "),
-            body.len()
-        );
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(&body).unwrap();
-        let mut out = Vec::new();
-        s.read_to_end(&mut out).unwrap();
-        let text = String::from_utf8_lossy(&out).to_string();
-        let (headers, body) = text.split_once("\r\n\r\n").unwrap();
+        let (status, headers, body) =
+            self.exchange("POST", "/edit/avatar", "", Some((&content_type, &body)));
         Page {
-            status: headers[9..12].parse().unwrap(),
-            headers: headers.to_owned(),
-            body: body.to_owned(),
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).to_string(),
         }
     }
 
     /// GET returning raw bytes and headers.
     fn raw(&mut self, path: &str, extra: &str) -> (u16, String, Vec<u8>) {
-        let mut s = TcpStream::connect(self.addr).unwrap();
-        s.write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: t\r\n{extra}Connection: close\r\n\r\n")
-                .as_bytes(),
-        )
-        .unwrap();
-        let mut out = Vec::new();
-        s.read_to_end(&mut out).unwrap();
-        let end = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-        let headers = String::from_utf8_lossy(&out[..end]).to_string();
-        (
-            headers[9..12].parse().unwrap(),
-            headers,
-            out[end + 4..].to_vec(),
-        )
+        self.exchange("GET", path, extra, None)
     }
 }
 

@@ -6,7 +6,6 @@
 #![allow(dead_code)]
 
 use mysql::prelude::Queryable;
-use redis::Commands;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -121,8 +120,14 @@ impl Drop for Stores {
         {
             // SCAN, not KEYS: a Redis holding millions of benchmark
             // sessions must not stall the tests running beside this one.
-            let keys: Vec<String> = r
-                .scan_match::<_, String>(format!("{}*", self.prefix))
+            let keys: Vec<String> = redis::cmd("SCAN")
+                .cursor_arg(0)
+                .arg("MATCH")
+                .arg(format!("{}*", self.prefix))
+                .arg("COUNT")
+                .arg(10_000)
+                .clone()
+                .iter::<String>(&mut r)
                 .map(|it| it.filter_map(Result::ok).collect())
                 .unwrap_or_default();
             if !keys.is_empty() {
