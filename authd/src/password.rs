@@ -11,7 +11,6 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 /// Hashes and verifies with the configured argon2id parameters.
 #[derive(Clone)]
@@ -65,17 +64,7 @@ pub fn fast_verifier(secret: &[u8], user_id: u64, pwhash: &str, password: &str) 
     hex::encode(mac.finalize().into_bytes())
 }
 
-/// Constant-time comparison of two verifiers or tokens.
-pub fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
-}
-
-/// HMAC-SHA256 of `message` under `secret`, hex (massd tokens).
-pub fn sign(secret: &[u8], message: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
-    mac.update(message.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
-}
+pub use throng_core::node_token::same;
 
 /// SHA-256 of a token: what the stores keep instead of the token itself.
 pub fn token_hash(token: &str) -> [u8; 32] {

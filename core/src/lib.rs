@@ -17,6 +17,7 @@ pub mod listener;
 pub mod logging;
 pub mod metrics;
 pub mod nbio;
+pub mod node_token;
 pub mod proto;
 pub mod reactor;
 pub mod rlimit;

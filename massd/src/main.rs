@@ -1,9 +1,8 @@
-//! The massd binary. A placeholder that says so and fails, so nothing can
-//! mistake it for a working server.
+//! The massd binary: parses flags and runs the library.
 
+use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    eprintln!("massd: not implemented yet (the massd issue builds serve, client, ctl and launch)");
-    ExitCode::from(2)
+    massd::run(massd::Cli::parse())
 }

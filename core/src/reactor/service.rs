@@ -56,9 +56,10 @@ pub trait Service: 'static {
         s.close();
     }
 
-    /// The connection is gone (peer closed, error, timeout or close asked).
-    fn closed(&mut self, id: ConnId, conn: Self::Conn, env: &mut Env<'_>) {
-        let _ = (id, conn, env);
+    /// The connection with `peer` is gone (peer closed, error, timeout or
+    /// close asked).
+    fn closed(&mut self, id: ConnId, peer: SocketAddr, conn: Self::Conn, env: &mut Env<'_>) {
+        let _ = (id, peer, conn, env);
     }
 
     /// An event for a token the service registered itself, in

@@ -404,7 +404,8 @@ impl<S: Service> Reactor<S> {
         self.shared.metrics.open.add(-1);
         self.shared.metrics.closed.inc();
         let mut env = Self::env(&self.poll, now, self.drain_deadline.is_some(), self.index);
-        self.service.closed(conn.id, conn.state, &mut env);
+        self.service
+            .closed(conn.id, conn.peer, conn.state, &mut env);
     }
 
     fn arm(&mut self, key: usize) {

@@ -1,0 +1,36 @@
+//! The messages of the admin endpoint, shared by the server that answers
+//! them and the console that sends them.
+
+use crate::server::stats::ThreadReport;
+use serde::{Deserialize, Serialize};
+
+/// The longest request line the endpoint reads.
+pub const MAX_REQUEST_LINE: usize = 4096;
+
+/// One request line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AdminRequest {
+    pub token: String,
+    /// `stats`, `dump`, `config` or `shutdown`.
+    pub cmd: String,
+    /// `dump`: the first entry (in key order) to send.
+    #[serde(default)]
+    pub offset: usize,
+    /// `dump`: how many entries at most; absent means all.
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// `stats` of one server process.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ProcessReport {
+    pub pid: u32,
+    pub node_id: String,
+    pub listen: Vec<String>,
+    pub rss_bytes: u64,
+    pub uptime_s: u64,
+    pub connections: u64,
+    pub updates: u64,
+    pub updates_per_sec: u64,
+    pub threads: Vec<ThreadReport>,
+}

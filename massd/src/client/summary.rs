@@ -1,0 +1,266 @@
+//! The fleet's per-second progress line and its final summary. The summary
+//! carries its latency histogram (HDR V2, hex) so summaries of several
+//! client processes merge into exact fleet-wide percentiles.
+
+use super::tally::{new_histogram, Tally, Totals};
+use crate::config::Wire;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, Instant};
+
+/// Latency percentiles in microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+    pub mean: f64,
+}
+
+impl Percentiles {
+    pub fn of(h: &Histogram<u64>) -> Self {
+        if h.is_empty() {
+            return Percentiles::default();
+        }
+        Percentiles {
+            p50: h.value_at_quantile(0.5),
+            p90: h.value_at_quantile(0.9),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+            mean: h.mean(),
+        }
+    }
+}
+
+/// What a client process (or a merged fleet) did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    pub wire: Wire,
+    pub servers: usize,
+    /// Connections planned.
+    pub connections: u64,
+    /// Most connections up at once.
+    pub peak_up: u64,
+    pub duration_s: f64,
+    pub updates: u64,
+    /// Over the whole run, ramp-up included.
+    pub updates_per_sec: f64,
+    /// Median of the per-second rates once every connection was up (or of
+    /// all seconds when the ramp never completed).
+    pub steady_updates_per_sec: f64,
+    pub latency_us: Percentiles,
+    pub lost: u64,
+    pub doubled: u64,
+    pub reconnects: u64,
+    pub disconnects: u64,
+    pub connect_failures: u64,
+    pub errors: u64,
+    pub unanswered: u64,
+    pub late: u64,
+    /// The latency histogram, HDR V2 encoded, hex.
+    pub histogram: String,
+}
+
+/// The per-second sampler that becomes the summary.
+pub struct Progress {
+    target: u64,
+    started: Instant,
+    next_at: Instant,
+    prev_updates: u64,
+    prev_at: Instant,
+    peak_up: u64,
+    total: Histogram<u64>,
+    /// (all connections were up, rate) per second.
+    rates: Vec<(bool, f64)>,
+}
+
+impl Progress {
+    pub fn new(target: u64, started: Instant) -> Self {
+        Progress {
+            target,
+            started,
+            next_at: started + Duration::from_secs(1),
+            prev_updates: 0,
+            prev_at: started,
+            peak_up: 0,
+            total: new_histogram(),
+            rates: Vec::new(),
+        }
+    }
+
+    pub fn until_next(&self) -> Duration {
+        self.next_at.saturating_duration_since(Instant::now())
+    }
+
+    pub fn due(&self) -> bool {
+        Instant::now() >= self.next_at
+    }
+
+    /// One second's line.
+    pub fn sample(&mut self, tally: &Tally) -> String {
+        let now = Instant::now();
+        self.next_at += Duration::from_secs(1);
+        let t = tally.sum();
+        let second = tally.take_latency();
+        let _ = self.total.add(&second);
+        let rate = (t.updates - self.prev_updates) as f64
+            / now.duration_since(self.prev_at).as_secs_f64().max(1e-9);
+        self.prev_updates = t.updates;
+        self.prev_at = now;
+        self.peak_up = self.peak_up.max(t.up);
+        self.rates.push((t.up >= self.target, rate));
+        let p = Percentiles::of(&second);
+        format!(
+            "[{:>4}s] up {}/{}  updates/s {:.0}  p50 {}  p99 {}  p999 {}  lost {}  doubled {}  reconnects {}  errors {}",
+            now.duration_since(self.started).as_secs(),
+            t.up,
+            self.target,
+            rate,
+            ms(p.p50),
+            ms(p.p99),
+            ms(p.p999),
+            t.lost,
+            t.doubled,
+            t.reconnects,
+            t.errors + t.connect_failures,
+        )
+    }
+
+    pub fn finish(mut self, tally: &Tally, wire: Wire, servers: usize) -> Summary {
+        let t: Totals = tally.sum();
+        let _ = self.total.add(tally.take_latency());
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let steady: Vec<f64> = if self.rates.iter().any(|(all_up, _)| *all_up) {
+            self.rates
+                .iter()
+                .filter(|(u, _)| *u)
+                .map(|(_, r)| *r)
+                .collect()
+        } else {
+            self.rates.iter().map(|(_, r)| *r).collect()
+        };
+        Summary {
+            wire,
+            servers,
+            connections: self.target,
+            peak_up: self.peak_up.max(t.up),
+            duration_s: elapsed,
+            updates: t.updates,
+            updates_per_sec: t.updates as f64 / elapsed.max(1e-9),
+            steady_updates_per_sec: median(steady),
+            latency_us: Percentiles::of(&self.total),
+            lost: t.lost,
+            doubled: t.doubled,
+            reconnects: t.reconnects,
+            disconnects: t.disconnects,
+            connect_failures: t.connect_failures,
+            errors: t.errors,
+            unanswered: t.unanswered,
+            late: t.late,
+            histogram: encode(&self.total),
+        }
+    }
+}
+
+fn ms(us: u64) -> String {
+    format!("{:.2}ms", us as f64 / 1000.0)
+}
+
+pub fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    }
+}
+
+fn encode(h: &Histogram<u64>) -> String {
+    let mut bytes = Vec::new();
+    match V2Serializer::new().serialize(h, &mut bytes) {
+        Ok(_) => hex::encode(bytes),
+        Err(_) => String::new(),
+    }
+}
+
+fn decode(text: &str) -> Option<Histogram<u64>> {
+    let bytes = hex::decode(text).ok()?;
+    Deserializer::new().deserialize(&mut bytes.as_slice()).ok()
+}
+
+impl Summary {
+    /// Several client processes' summaries as one fleet: counts add up,
+    /// rates add up, percentiles come from the merged histograms.
+    pub fn merge(parts: &[Summary]) -> Option<Summary> {
+        let first = parts.first()?;
+        let mut hist = new_histogram();
+        for p in parts {
+            if let Some(h) = decode(&p.histogram) {
+                let _ = hist.add(h);
+            }
+        }
+        let sum = |f: fn(&Summary) -> u64| parts.iter().map(f).sum::<u64>();
+        let fsum = |f: fn(&Summary) -> f64| parts.iter().map(f).sum::<f64>();
+        Some(Summary {
+            wire: first.wire,
+            servers: first.servers,
+            connections: sum(|p| p.connections),
+            peak_up: sum(|p| p.peak_up),
+            duration_s: parts.iter().map(|p| p.duration_s).fold(0.0, f64::max),
+            updates: sum(|p| p.updates),
+            updates_per_sec: fsum(|p| p.updates_per_sec),
+            steady_updates_per_sec: fsum(|p| p.steady_updates_per_sec),
+            latency_us: Percentiles::of(&hist),
+            lost: sum(|p| p.lost),
+            doubled: sum(|p| p.doubled),
+            reconnects: sum(|p| p.reconnects),
+            disconnects: sum(|p| p.disconnects),
+            connect_failures: sum(|p| p.connect_failures),
+            errors: sum(|p| p.errors),
+            unanswered: sum(|p| p.unanswered),
+            late: sum(|p| p.late),
+            histogram: encode(&hist),
+        })
+    }
+
+    /// The human summary.
+    pub fn table(&self) -> String {
+        let p = &self.latency_us;
+        format!(
+            "connections {} (peak up {}) to {} servers over {:?}, {:.1} s\n\
+             updates     {} ({:.0}/s overall, {:.0}/s steady)\n\
+             latency     p50 {}  p90 {}  p99 {}  p999 {}  max {}\n\
+             checks      lost {}  doubled {}  errors {}  unanswered {}\n\
+             connections reconnects {}  disconnects {}  connect failures {}  late {}\n",
+            self.connections,
+            self.peak_up,
+            self.servers,
+            self.wire,
+            self.duration_s,
+            self.updates,
+            self.updates_per_sec,
+            self.steady_updates_per_sec,
+            ms(p.p50),
+            ms(p.p90),
+            ms(p.p99),
+            ms(p.p999),
+            ms(p.max),
+            self.lost,
+            self.doubled,
+            self.errors,
+            self.unanswered,
+            self.reconnects,
+            self.disconnects,
+            self.connect_failures,
+            self.late,
+        )
+    }
+}

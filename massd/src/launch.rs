@@ -1,0 +1,307 @@
+//! `massd launch` and `massd stop` (the original's startup program): start
+//! this host's server processes, wait until each listens, then start the
+//! client processes; keep pid files and a state file in the run directory
+//! so `stop` and `ctl` find exactly what was started.
+
+use crate::config::Config;
+use crate::server::{self, is_local};
+use crate::token_file;
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::io;
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use throng_core::config::DaemonArgs;
+
+/// One process the launcher started.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Launched {
+    pub role: String,
+    pub name: String,
+    pub pid: u32,
+    pub admin: Option<SocketAddr>,
+    pub log: PathBuf,
+}
+
+/// What is running, as `<run_dir>/state.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct State {
+    pub processes: Vec<Launched>,
+}
+
+impl State {
+    fn path(config: &Config) -> PathBuf {
+        config.run_dir.join("state.json")
+    }
+
+    pub fn load(config: &Config) -> io::Result<Option<State>> {
+        match fs::read_to_string(Self::path(config)) {
+            Ok(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(io::Error::other),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn save(&self, config: &Config) -> io::Result<()> {
+        let text = serde_json::to_string_pretty(self).map_err(io::Error::other)?;
+        fs::write(Self::path(config), text)
+    }
+
+    pub fn admin_endpoints(&self) -> Vec<SocketAddr> {
+        self.processes.iter().filter_map(|p| p.admin).collect()
+    }
+}
+
+/// Whether `pid` is alive and still a massd process (not a reused pid).
+fn is_massd(pid: u32) -> bool {
+    fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|c| {
+            c.split(|b| *b == 0)
+                .next()
+                .is_some_and(|exe| exe.ends_with(b"massd"))
+        })
+        .unwrap_or(false)
+        && !fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            s.rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+}
+
+/// The flags a child gets so it reads the same config as the launcher.
+fn forwarded(args: &DaemonArgs) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(c) = &args.config {
+        out.push("--config".into());
+        out.push(c.display().to_string());
+    }
+    for s in &args.set {
+        out.push("--set".into());
+        out.push(s.clone());
+    }
+    if let Some(level) = &args.log_level {
+        out.push("--log-level".into());
+        out.push(level.clone());
+    }
+    out
+}
+
+fn spawn(exe: &Path, args: &[String], log: &Path) -> io::Result<Child> {
+    let file = fs::File::create(log)?;
+    Command::new(exe)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(file.try_clone()?)
+        .stderr(file)
+        // Its own process group: a Ctrl-C at the launcher's terminal does
+        // not reach the fleet; `massd stop` does.
+        .process_group(0)
+        .spawn()
+}
+
+fn tail(log: &Path) -> String {
+    let text = fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(5)..].join("\n")
+}
+
+/// Waits until `addrs` all accept connections, or the child exits.
+fn wait_listening(child: &mut Child, addrs: &[SocketAddr], log: &Path) -> io::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Err(io::Error::other(format!(
+                "{} exited ({status}) before listening:\n{}",
+                log.display(),
+                tail(log)
+            )));
+        }
+        if addrs
+            .iter()
+            .all(|a| TcpStream::connect_timeout(a, Duration::from_millis(200)).is_ok())
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(io::Error::other(format!(
+                "{} did not listen within 20 s:\n{}",
+                log.display(),
+                tail(log)
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Starts the fleet of this host.
+pub fn launch(config: &Config, args: &DaemonArgs, with_clients: bool) -> io::Result<()> {
+    config.validate().map_err(io::Error::other)?;
+    if let Some(state) = State::load(config)? {
+        if state.processes.iter().any(|p| is_massd(p.pid)) {
+            return Err(io::Error::other(format!(
+                "a fleet is already running from {} (`massd stop` first)",
+                config.run_dir.display()
+            )));
+        }
+    }
+    let logs = config.run_dir.join("logs");
+    let pids = config.run_dir.join("pids");
+    fs::create_dir_all(&logs)?;
+    fs::create_dir_all(&pids)?;
+    token_file::admin_token(config)?;
+    let exe = std::env::current_exe()?;
+    let base = forwarded(args);
+    let local: Vec<_> = config
+        .server_ip_list
+        .iter()
+        .filter(|ip| is_local(**ip))
+        .collect();
+    let mut state = State {
+        processes: Vec::new(),
+    };
+    let mut children: Vec<Child> = Vec::new();
+    let result = (|| -> io::Result<()> {
+        if local.is_empty() {
+            println!("no address of server_ip_list is local: starting no servers here");
+        }
+        let mut index: u16 = 0;
+        for &port in &config.server_port_list {
+            for k in 0..config.server.processes_per_port {
+                if local.is_empty() {
+                    continue;
+                }
+                let name = format!("server-{port}-{k}");
+                let log = logs.join(format!("{name}.log"));
+                let mut argv = vec!["serve".to_owned()];
+                argv.extend(base.iter().cloned());
+                argv.extend([
+                    "--port".into(),
+                    port.to_string(),
+                    "--index".into(),
+                    index.to_string(),
+                ]);
+                let mut child = spawn(&exe, &argv, &log)?;
+                let mut admin = config.admin.listen;
+                admin.set_port(admin.port() + index);
+                let mut wait_for: Vec<SocketAddr> = server::listen_addrs(config, Some(port));
+                wait_for.push(admin);
+                wait_listening(&mut child, &wait_for, &log)?;
+                state.processes.push(Launched {
+                    role: "server".into(),
+                    name,
+                    pid: child.id(),
+                    admin: Some(admin),
+                    log,
+                });
+                children.push(child);
+                index += 1;
+            }
+        }
+        if with_clients && config.client_num_per_host > 0 {
+            let n = config.client.processes;
+            for k in 0..n {
+                let name = format!("client-{k}");
+                let log = logs.join(format!("{name}.log"));
+                let mut argv = vec!["client".to_owned()];
+                argv.extend(base.iter().cloned());
+                argv.extend(["--share".into(), format!("{k}/{n}")]);
+                let mut child = spawn(&exe, &argv, &log)?;
+                std::thread::sleep(Duration::from_millis(100));
+                if let Some(status) = child.try_wait()? {
+                    return Err(io::Error::other(format!(
+                        "{} exited ({status}) at start:\n{}",
+                        log.display(),
+                        tail(&log)
+                    )));
+                }
+                state.processes.push(Launched {
+                    role: "client".into(),
+                    name,
+                    pid: child.id(),
+                    admin: None,
+                    log,
+                });
+                children.push(child);
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        for mut c in children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        return Err(e);
+    }
+    for p in &state.processes {
+        fs::write(pids.join(format!("{}.pid", p.name)), format!("{}\n", p.pid))?;
+    }
+    state.save(config)?;
+    let servers = state
+        .processes
+        .iter()
+        .filter(|p| p.role == "server")
+        .count();
+    let clients = state.processes.len() - servers;
+    println!(
+        "massd: started {servers} server and {clients} client process(es); logs in {}, pids in {}",
+        logs.display(),
+        pids.display()
+    );
+    println!("massd: `massd ctl stats` to watch, `massd stop` to stop");
+    Ok(())
+}
+
+fn signal(pid: u32, sig: libc::c_int) {
+    // SAFETY: kill(2) takes any pid and signal number and touches no memory
+    // of ours; the pid was checked to be a live massd process just before.
+    unsafe {
+        libc::kill(pid as libc::pid_t, sig);
+    }
+}
+
+fn wait_gone(pids: &[u32], within: Duration) -> Vec<u32> {
+    let deadline = Instant::now() + within;
+    loop {
+        let alive: Vec<u32> = pids.iter().copied().filter(|p| is_massd(*p)).collect();
+        if alive.is_empty() || Instant::now() > deadline {
+            return alive;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Stops the fleet: clients first (so they print their summaries), then
+/// servers, each by SIGTERM and, past the deadline, SIGKILL.
+pub fn stop(config: &Config) -> io::Result<()> {
+    let Some(state) = State::load(config)? else {
+        println!("massd: nothing to stop in {}", config.run_dir.display());
+        return Ok(());
+    };
+    for role in ["client", "server"] {
+        let pids: Vec<u32> = state
+            .processes
+            .iter()
+            .filter(|p| p.role == role && is_massd(p.pid))
+            .map(|p| p.pid)
+            .collect();
+        for &pid in &pids {
+            signal(pid, libc::SIGTERM);
+        }
+        let grace = config.reactor.drain_timeout + Duration::from_secs(5);
+        for pid in wait_gone(&pids, grace) {
+            eprintln!("massd: {role} {pid} ignored SIGTERM for {grace:?}; killing it");
+            signal(pid, libc::SIGKILL);
+        }
+        if !pids.is_empty() {
+            println!("massd: stopped {} {role} process(es)", pids.len());
+        }
+    }
+    let _ = fs::remove_dir_all(config.run_dir.join("pids"));
+    fs::remove_file(config.run_dir.join("state.json"))?;
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! The ops endpoint of a server process (what the original's omclient
+//! talked to, minus its unauthenticated remote `stop`): bound to loopback
+//! only, every request carries the admin token. One JSON request per line;
+//! answers are one JSON line, except `dump`, which streams its entries as
+//! text lines between a JSON header and a JSON trailer so a truncated dump
+//! is always detectable.
+
+use super::service::{AdminAsk, Entry};
+use super::stats::{self, AllStats, ThreadReport};
+use crate::admin_wire::{AdminRequest, ProcessReport, MAX_REQUEST_LINE};
+use crossbeam_channel::bounded;
+use serde_json::json;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use throng_core::handoff::ReplySender;
+use throng_core::node_token::same;
+use throng_core::server::ShutdownTrigger;
+
+/// Admin connections served at once; more are refused.
+const MAX_SESSIONS: usize = 8;
+
+/// Everything the endpoint reads to answer.
+pub struct AdminState {
+    pub token: String,
+    pub node_id: String,
+    pub listen: Vec<SocketAddr>,
+    pub config_toml: String,
+    pub stats: AllStats,
+    pub reactors: Arc<Mutex<Vec<ReplySender<AdminAsk>>>>,
+    pub trigger: ShutdownTrigger,
+    pub started: Instant,
+}
+
+/// Binds the endpoint (loopback only) and serves it on its own thread.
+pub fn spawn(listen: SocketAddr, state: AdminState) -> io::Result<SocketAddr> {
+    if !listen.ip().is_loopback() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("admin endpoint {listen} must be a loopback address"),
+        ));
+    }
+    let listener = TcpListener::bind(listen)?;
+    let local = listener.local_addr()?;
+    let state = Arc::new(state);
+    let sessions = Arc::new(AtomicUsize::new(0));
+    std::thread::Builder::new()
+        .name("admin".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                if sessions.fetch_add(1, Ordering::AcqRel) >= MAX_SESSIONS {
+                    sessions.fetch_sub(1, Ordering::AcqRel);
+                    let _ = refuse_busy(stream);
+                    continue;
+                }
+                let state = state.clone();
+                let sessions = sessions.clone();
+                let _ = std::thread::Builder::new()
+                    .name("admin-session".into())
+                    .spawn(move || {
+                        if let Err(e) = serve(stream, &state) {
+                            log::debug!("admin session ended: {e}");
+                        }
+                        sessions.fetch_sub(1, Ordering::AcqRel);
+                    });
+            }
+        })?;
+    Ok(local)
+}
+
+fn refuse_busy(mut stream: TcpStream) -> io::Result<()> {
+    let line = json!({"ok": false, "error": "too many admin sessions"});
+    writeln!(stream, "{line}")
+}
+
+fn serve(stream: TcpStream, state: &AdminState) -> io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(300)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut out = BufWriter::new(stream);
+    let stop_after = AtomicBool::new(false);
+    loop {
+        let mut line = String::new();
+        let n = (&mut reader)
+            .take(MAX_REQUEST_LINE as u64 + 1)
+            .read_line(&mut line)?;
+        if n == 0 {
+            return Ok(());
+        }
+        if n > MAX_REQUEST_LINE {
+            writeln!(
+                out,
+                "{}",
+                json!({"ok": false, "error": "request line too long"})
+            )?;
+            return out.flush();
+        }
+        let request: AdminRequest = match serde_json::from_str(line.trim_end()) {
+            Ok(r) => r,
+            Err(e) => {
+                writeln!(
+                    out,
+                    "{}",
+                    json!({"ok": false, "error": format!("bad request: {e}")})
+                )?;
+                out.flush()?;
+                continue;
+            }
+        };
+        if state.token.is_empty() || !same(&request.token, &state.token) {
+            writeln!(out, "{}", json!({"ok": false, "error": "bad admin token"}))?;
+            return out.flush();
+        }
+        answer(&request, state, &mut out, &stop_after)?;
+        out.flush()?;
+        if stop_after.load(Ordering::Acquire) {
+            state.trigger.shutdown();
+            return Ok(());
+        }
+    }
+}
+
+fn answer(
+    request: &AdminRequest,
+    state: &AdminState,
+    out: &mut impl Write,
+    stop_after: &AtomicBool,
+) -> io::Result<()> {
+    match request.cmd.as_str() {
+        "stats" => {
+            let threads: Vec<ThreadReport> = stats::report(&state.stats);
+            let process = ProcessReport {
+                pid: std::process::id(),
+                node_id: state.node_id.clone(),
+                listen: state.listen.iter().map(|a| a.to_string()).collect(),
+                rss_bytes: rss_bytes().unwrap_or(0),
+                uptime_s: state.started.elapsed().as_secs(),
+                connections: threads.iter().map(|t| t.connections).sum(),
+                updates: threads.iter().map(|t| t.updates).sum(),
+                updates_per_sec: threads.iter().map(|t| t.updates_per_sec).sum(),
+                threads,
+            };
+            writeln!(out, "{}", json!({"ok": true, "stats": process}))
+        }
+        "config" => writeln!(out, "{}", json!({"ok": true, "config": state.config_toml})),
+        "shutdown" => {
+            stop_after.store(true, Ordering::Release);
+            writeln!(out, "{}", json!({"ok": true, "stopping": state.node_id}))
+        }
+        "dump" => match gather(state) {
+            Ok(entries) => {
+                let start = request.offset.min(entries.len());
+                let end = match request.limit {
+                    Some(limit) => start.saturating_add(limit).min(entries.len()),
+                    None => entries.len(),
+                };
+                let header = json!({"ok": true, "total": entries.len(), "offset": start, "count": end - start});
+                writeln!(out, "{header}")?;
+                for e in &entries[start..end] {
+                    let open = if e.open { "open" } else { "closed" };
+                    writeln!(out, "{} {} {} {open}", e.key, e.port, e.count)?;
+                }
+                writeln!(out, "{}", json!({"end": true, "count": end - start}))
+            }
+            Err(e) => writeln!(out, "{}", json!({"ok": false, "error": e})),
+        },
+        other => writeln!(
+            out,
+            "{}",
+            json!({"ok": false, "error": format!("unknown command {other:?}; try stats, dump, config, shutdown")})
+        ),
+    }
+}
+
+/// Every reactor's counters, sorted by key.
+fn gather(state: &AdminState) -> Result<Vec<Entry>, String> {
+    let reactors = state
+        .reactors
+        .lock()
+        .map_err(|_| "reactor list poisoned")?
+        .clone();
+    let mut waiting = Vec::with_capacity(reactors.len());
+    for reactor in &reactors {
+        let (tx, rx) = bounded(1);
+        reactor
+            .send(AdminAsk::Dump(tx))
+            .map_err(|_| "a reactor's queue is full; try again".to_owned())?;
+        waiting.push(rx);
+    }
+    let mut all = Vec::new();
+    for rx in waiting {
+        let part = rx
+            .recv_timeout(Duration::from_secs(10))
+            .map_err(|_| "a reactor did not answer within 10 s".to_owned())?;
+        all.extend(part);
+    }
+    all.sort_unstable();
+    Ok(all)
+}
+
+/// This process's resident set size, from `/proc/self/status`.
+pub fn rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}

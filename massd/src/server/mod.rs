@@ -1,0 +1,256 @@
+//! `massd serve`: one server process. It listens on this host's addresses
+//! of the fleet (every port, or the one the launcher gives it), checks that
+//! its share of the fleet's connections fits its open-file limit, runs the
+//! counter service on the core reactor, and starts its admin endpoint and
+//! its heartbeat.
+
+pub mod admin;
+pub mod closed;
+pub mod heartbeat;
+pub mod service;
+pub mod stats;
+
+use crate::config::Config;
+use crate::limits;
+use crate::token_file;
+use closed::ClosedCounters;
+use heartbeat::Heartbeat;
+use service::{Admission, CounterService};
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use throng_core::metrics::Metrics;
+use throng_core::selfcheck::FD_RESERVE;
+use throng_core::server::{self, ServerHandle, ShutdownTrigger};
+
+/// Why a server process did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("config: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Share(#[from] limits::ShareTooLarge),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("heartbeat: {0}")]
+    Redis(#[from] redis::RedisError),
+}
+
+/// Which part of the fleet this process serves.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Placement {
+    /// Only this port (the launcher starts one process per port); `None`:
+    /// every port of the list.
+    pub port: Option<u16>,
+    /// This process's number among the fleet's server processes; its admin
+    /// endpoint listens on `admin.listen` port + index.
+    pub index: u16,
+}
+
+/// A running server process.
+pub struct RunningServer {
+    pub listen: Vec<SocketAddr>,
+    pub admin: SocketAddr,
+    pub node_id: String,
+    handle: ServerHandle,
+    heartbeat: Option<Heartbeat>,
+}
+
+impl RunningServer {
+    pub fn trigger(&self) -> ShutdownTrigger {
+        self.handle.trigger()
+    }
+
+    /// Waits for the reactors to drain and stop, then ends the heartbeat
+    /// (deleting the node's key).
+    pub fn join(self) -> std::io::Result<()> {
+        let result = self.handle.join();
+        if let Some(h) = self.heartbeat {
+            h.stop();
+        }
+        result
+    }
+}
+
+/// Whether `ip` is an address of this host (it can be bound).
+pub fn is_local(ip: IpAddr) -> bool {
+    TcpListener::bind(SocketAddr::new(ip, 0)).is_ok()
+}
+
+/// The addresses this process listens on.
+pub fn listen_addrs(config: &Config, port: Option<u16>) -> Vec<SocketAddr> {
+    if !config.reactor.listen.is_empty() {
+        return config.reactor.listen.clone();
+    }
+    let ports = match port {
+        Some(p) => vec![p],
+        None => config.server_port_list.clone(),
+    };
+    let mut out = Vec::new();
+    for ip in config.server_ip_list.iter().filter(|ip| is_local(**ip)) {
+        for p in &ports {
+            out.push(SocketAddr::new(*ip, *p));
+        }
+    }
+    out
+}
+
+/// This process's expected connections: every client of every host opens
+/// one to each listen address, shared by the processes on that port (with
+/// 10 % slack for the kernel's uneven `SO_REUSEPORT` spread).
+pub fn expected_share(config: &Config, listen: usize) -> u64 {
+    let clients = u64::from(config.client_num_per_host) * config.server_ip_list.len() as u64;
+    let total = clients * listen as u64;
+    let processes = u64::from(config.server.processes_per_port);
+    if processes == 1 {
+        total
+    } else {
+        (total * 11 / 10).div_ceil(processes)
+    }
+}
+
+/// The node id: configured, or `<host>-<port>[-<index>]` with the dots of
+/// an address made underscores (token fields are dot-separated).
+pub fn node_id(config: &Config, host: &str, port: u16, index: u16) -> String {
+    if !config.server.node_id.is_empty() {
+        return config.server.node_id.clone();
+    }
+    let base = format!("{}-{port}", host.replace(['.', ':'], "_"));
+    if config.server.processes_per_port > 1 {
+        format!(
+            "{base}-{}",
+            u32::from(index) % config.server.processes_per_port
+        )
+    } else {
+        base
+    }
+}
+
+/// Starts a server process's reactors, admin endpoint and heartbeat.
+pub fn start(mut config: Config, place: Placement) -> Result<RunningServer, ServeError> {
+    config.validate().map_err(ServeError::Config)?;
+    let listen = listen_addrs(&config, place.port);
+    if listen.is_empty() {
+        return Err(ServeError::Config(format!(
+            "none of server_ip_list {:?} is an address of this host",
+            config.server_ip_list
+        )));
+    }
+    let limit = throng_core::rlimit::raise_nofile_to_hard()?;
+    let share = expected_share(&config, listen.len());
+    limits::check(
+        "this server",
+        share,
+        limit,
+        "server.processes_per_port",
+        share * u64::from(config.server.processes_per_port),
+    )?;
+    config.reactor.listen = listen;
+    if config.reactor.max_connections == 0 {
+        config.reactor.max_connections = limit.soft.saturating_sub(FD_RESERVE) as usize;
+    }
+    let admin_token = token_file::admin_token(&config)?;
+    let first = config.reactor.listen[0];
+    let host = if config.server.advertise_host.is_empty() {
+        first.ip().to_string()
+    } else {
+        config.server.advertise_host.clone()
+    };
+    let node_id = node_id(&config, &host, first.port(), place.index);
+    let admission = config.server.require_token.then(|| Admission {
+        secret: config.server.secret.as_bytes().to_vec(),
+        node_id: node_id.clone(),
+    });
+    let threads = config.reactor.thread_count();
+    let all_stats = stats::all(threads);
+    let reactors = Arc::new(Mutex::new(Vec::new()));
+    let metrics = Metrics::new();
+    let handle = {
+        let all_stats = all_stats.clone();
+        let reactors = reactors.clone();
+        let (cap, ttl, max_frame) = (
+            config.server.max_closed_keys.div_ceil(threads),
+            config.server.closed_key_ttl,
+            config.server.max_frame,
+        );
+        server::start(&config.reactor, &metrics, move |setup| {
+            if let Ok(mut list) = reactors.lock() {
+                list.push(setup.replies.clone());
+            }
+            CounterService::new(
+                setup.index,
+                ClosedCounters::new(cap, ttl),
+                admission.clone(),
+                max_frame,
+                all_stats.clone(),
+            )
+        })?
+    };
+    let listen = handle.local_addrs().to_vec();
+    let mut admin_addr = config.admin.listen;
+    admin_addr.set_port(admin_addr.port().saturating_add(place.index));
+    let admin_state = admin::AdminState {
+        token: admin_token,
+        node_id: node_id.clone(),
+        listen: listen.clone(),
+        config_toml: toml::to_string_pretty(&config).unwrap_or_default(),
+        stats: all_stats,
+        reactors,
+        trigger: handle.trigger(),
+        started: Instant::now(),
+    };
+    let admin = match admin::spawn(admin_addr, admin_state) {
+        Ok(a) => a,
+        Err(e) => {
+            handle.shutdown();
+            let _ = handle.join();
+            return Err(ServeError::Io(std::io::Error::new(
+                e.kind(),
+                format!("admin endpoint {admin_addr}: {e}"),
+            )));
+        }
+    };
+    let heartbeat = if config.heartbeat.redis_url.is_empty() {
+        None
+    } else {
+        Some(Heartbeat::start(
+            &config.heartbeat,
+            node_id.clone(),
+            host,
+            listen[0].port(),
+            handle.trigger(),
+        )?)
+    };
+    log::info!(
+        "massd node {node_id} listening on {} (admin {admin}, {threads} reactors, max {} connections)",
+        listen.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "),
+        config.reactor.max_connections
+    );
+    Ok(RunningServer {
+        listen,
+        admin,
+        node_id,
+        handle,
+        heartbeat,
+    })
+}
+
+/// `massd serve`: start, print where it listens, run until SIGTERM/SIGINT
+/// or an admin `shutdown`, drain, exit.
+pub fn run(config: Config, place: Placement) -> Result<(), ServeError> {
+    let running = start(config, place)?;
+    println!(
+        "massd serve: node {} listening on {} admin {}",
+        running.node_id,
+        running
+            .listen
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+        running.admin
+    );
+    throng_core::shutdown::on_signals(running.trigger(), || {})?;
+    running.join()?;
+    Ok(())
+}
