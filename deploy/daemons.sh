@@ -8,8 +8,45 @@ port_of() {
     case $1 in
         authd) echo 9999 ;;
         webd) echo 9090 ;;
+        massd) echo 38677 ;;
         *) die "unknown daemon $1" ;;
     esac
+}
+
+# massd is a fleet of processes: its own launcher starts and stops it.
+massd_fleet() {
+    (
+        set -a
+        # shellcheck disable=SC1090
+        [ -f "$STACK_ENV" ] && . "$STACK_ENV"
+        set +a
+        cd "$ROOT" && exec "$ROOT/target/release/massd" "$1" --config "$ROOT/deploy/config/mass.toml" "${@:2}"
+    )
+}
+
+massd_start() {
+    [ -x "$ROOT/target/release/massd" ] || die "target/release/massd is missing: build with 'cargo build --release' (make up does)"
+    if [ -f "$ROOT/var/massd/state.json" ] && massd_fleet ctl stats >/dev/null 2>&1; then
+        say "massd already running"
+        return 0
+    fi
+    say "starting the massd fleet (logs: var/massd/logs)"
+    massd_fleet launch
+}
+
+massd_stop() {
+    [ -f "$ROOT/var/massd/state.json" ] || return 0
+    massd_fleet stop
+}
+
+massd_status() {
+    local pids state=$ROOT/var/massd/state.json
+    if [ -f "$state" ]; then
+        pids=$(grep -o '"pid": [0-9]*' "$state" | awk '{printf "%s%s", sep, $2; sep=","}')
+        printf '%-10s %-8s %-6s %s\n' massd "$pids" 38677 "fleet (var/massd/logs)"
+    else
+        printf '%-10s %-8s %-6s %s\n' massd - 38677 down
+    fi
 }
 
 start() {
@@ -40,9 +77,9 @@ cmd=${1:-}
 shift || true
 for name in "$@"; do
     case $cmd in
-        start) start "$name" ;;
-        stop) stop_pid "$name" 20 ;;
-        status) status_line "$name" "$(port_of "$name")" ;;
+        start) if [ "$name" = massd ]; then massd_start; else start "$name"; fi ;;
+        stop) if [ "$name" = massd ]; then massd_stop; else stop_pid "$name" 20; fi ;;
+        status) if [ "$name" = massd ]; then massd_status; else status_line "$name" "$(port_of "$name")"; fi ;;
         *) die "usage: $0 start|stop|status NAME..." ;;
     esac
 done

@@ -19,6 +19,8 @@ THRONG_AUTHD_REDIS__URL=$("$D/redis.sh" url)
 THRONG_AUTHD_SECRET=$(secret authd.secret 48)
 THRONG_AUTHD_MAIL__OUTBOX=$VAR/authd/outbox.txt
 THRONG_WEBD_AVATARS__DIR=$VAR/webd/avatars
+THRONG_MASSD_HEARTBEAT__REDIS_URL=$("$D/redis.sh" url)
+THRONG_MASSD_SERVER__SECRET=$(secret authd.secret 48)
 ENV
 )
 }
@@ -38,10 +40,12 @@ up() {
     "$D/redis.sh" start
     write_env
     "$D/daemons.sh" start "${DAEMONS[@]}"
+    "$D/daemons.sh" start massd
     cat >&2 <<MSG
 
 Throng is up:  http://127.0.0.1:9090/
   authd        127.0.0.1:9999 (binary protocol; mailed codes land in var/authd/outbox.txt)
+  massd        127.0.0.1:38677-38679, a small client fleet (console: target/release/massd ctl --config deploy/config/mass.toml stats)
   MariaDB      127.0.0.1:$MARIADB_PORT   Redis 127.0.0.1:$REDIS_PORT (passwords in var/secrets/)
   logs         var/log/
 Status: make status    Stop: make down
@@ -50,6 +54,7 @@ MSG
 
 down() {
     local i
+    "$D/daemons.sh" stop massd
     for ((i = ${#DAEMONS[@]} - 1; i >= 0; i--)); do
         "$D/daemons.sh" stop "${DAEMONS[$i]}"
     done
@@ -61,7 +66,7 @@ status() {
     printf '%-10s %-8s %-6s %s\n' NAME PID PORT STATE
     "$D/mariadb.sh" status
     "$D/redis.sh" status
-    "$D/daemons.sh" status "${DAEMONS[@]}"
+    "$D/daemons.sh" status "${DAEMONS[@]}" massd
 }
 
 with_stores() {

@@ -5,6 +5,7 @@
 //! ping server that the `ping` scenario measures.
 
 pub mod load;
+pub mod mass;
 pub mod ping_server;
 pub mod report;
 pub mod scenario;
@@ -89,6 +90,16 @@ pub struct RunArgs {
     /// Redis password for the resp-* scenarios.
     #[arg(long, env = "THRONG_BENCH_REDIS_PASSWORD", hide_env_values = true)]
     pub redis_password: Option<String>,
+    /// `mass`: milliseconds between a connection's UPDATEs (0: closed loop
+    /// at `--pipeline`).
+    #[arg(long, default_value_t = 0)]
+    pub interval_ms: u64,
+    /// `mass`: the fleet's config, whose server list is driven.
+    #[arg(long, default_value = "deploy/config/mass.toml")]
+    pub mass_config: std::path::PathBuf,
+    /// `mass`: `massd` frames, or `resp` (INCR) to drive a Redis at --target.
+    #[arg(long, default_value = "massd")]
+    pub wire: String,
     /// Print one JSON object as the last line.
     #[arg(long)]
     pub json: bool,
@@ -133,7 +144,35 @@ pub fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
+fn run_mass(args: &RunArgs) -> Result<(), String> {
+    if !matches!(args.wire.as_str(), "massd" | "resp") {
+        return Err(format!("--wire {}: expected massd or resp", args.wire));
+    }
+    let run = mass::MassRun {
+        connections: args.connections,
+        duration: args.duration,
+        interval_ms: args.interval_ms,
+        pipeline: args.pipeline,
+        config: &args.mass_config,
+        target: args.target,
+        wire: &args.wire,
+        redis_password: args.redis_password.as_deref(),
+    };
+    let report = mass::run(&run, args.quiet)?;
+    print!("{}", report.table());
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).map_err(|e| e.to_string())?
+        );
+    }
+    Ok(())
+}
+
 fn run_scenario(args: &RunArgs) -> Result<(), String> {
+    if args.scenario == "mass" {
+        return run_mass(args);
+    }
     let options = scenario::ScenarioOptions {
         redis_password: args.redis_password.clone(),
         users: args.users,

@@ -103,10 +103,6 @@ pub fn by_name(name: &str, options: &ScenarioOptions) -> Result<Box<dyn Workload
             options.users,
             options.connections,
         ))),
-        _ if PLANNED.contains(&name) => Err(format!(
-            "scenario {name} needs a part of Throng that is not built yet; available now: {}",
-            AVAILABLE.join(", ")
-        )),
         _ => Err(format!(
             "unknown scenario {name}; available: {}",
             AVAILABLE.join(", ")
@@ -125,10 +121,8 @@ pub const AVAILABLE: &[&str] = &[
     "rpc-signin",
     "rpc-session",
     "rpc-lookup",
+    "mass",
 ];
-
-/// Scenarios named in the design whose servers are not built yet.
-const PLANNED: &[&str] = &["mass"];
 
 /// Settings some scenarios need.
 #[derive(Debug, Clone)]

@@ -19,6 +19,10 @@ pub fn start(source: Option<IpAddr>, target: SocketAddr) -> io::Result<TcpStream
     )?;
     socket.set_nonblocking(true)?;
     socket.set_tcp_nodelay(true)?;
+    // The servers' ports (38677…) lie inside the ephemeral range: without
+    // this, a client socket (or its TIME_WAIT) that got such a port as its
+    // source blocks a server from binding it.
+    socket.set_reuse_address(true)?;
     if let Some(ip) = source {
         if ip.is_ipv4() {
             bind_address_no_port(&socket)?;

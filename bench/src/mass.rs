@@ -1,0 +1,194 @@
+//! The `mass` scenario: the massd client fleet as a benchmark. One
+//! `massd client` process per 19,000 connections (the open-file limit here
+//! is 20,000 per process), each running its share of the fleet with
+//! `--json`; their summaries merge into one report (counts and rates add
+//! up, percentiles come from the merged HDR histograms). The same client
+//! drives a Redis with `INCR` (`--wire resp`), so massd and its anchor are
+//! measured by exactly the same code.
+
+use crate::report::Latency;
+use massd::client::summary::Summary;
+use serde::Serialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Connections one client process takes at most.
+pub const PER_PROCESS: usize = 19_000;
+
+/// A `mass` run as `bench run` describes it.
+pub struct MassRun<'a> {
+    pub connections: usize,
+    pub duration: f64,
+    /// 0: closed loop at `pipeline` UPDATEs in flight per connection.
+    pub interval_ms: u64,
+    pub pipeline: usize,
+    /// The fleet's config (its server list); ignored when `target` is set.
+    pub config: &'a Path,
+    /// One server to drive instead (a Redis with `wire = resp`).
+    pub target: Option<SocketAddr>,
+    /// `massd` or `resp`.
+    pub wire: &'a str,
+    pub redis_password: Option<&'a str>,
+}
+
+/// The common report fields plus the fleet's own checks.
+#[derive(Debug, Serialize)]
+pub struct MassReport {
+    pub scenario: String,
+    pub target: String,
+    pub connections: usize,
+    pub connections_up: u64,
+    pub processes: usize,
+    pub pipeline: usize,
+    pub interval_ms: u64,
+    pub duration_s: f64,
+    pub ops: u64,
+    /// Median UPDATEs/s once every connection was up.
+    pub throughput: f64,
+    pub errors: u64,
+    pub latency_ms: Latency,
+    pub lost: u64,
+    pub doubled: u64,
+    pub reconnects: u64,
+    pub unanswered: u64,
+}
+
+fn massd_binary() -> Result<PathBuf, String> {
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let beside = me.with_file_name("massd");
+    if beside.is_file() {
+        Ok(beside)
+    } else {
+        Err(format!(
+            "{} is missing: build it with `cargo build --release -p massd`",
+            beside.display()
+        ))
+    }
+}
+
+/// Servers in the run: the target, or the config's ip × port list.
+fn server_count(run: &MassRun<'_>) -> Result<usize, String> {
+    if run.target.is_some() {
+        return Ok(1);
+    }
+    let config: massd::config::Config = throng_core::config::load("massd", Some(run.config), &[])
+        .map_err(|e| format!("{}: {e}", run.config.display()))?;
+    Ok(config.servers().len())
+}
+
+pub fn run(run: &MassRun<'_>, quiet: bool) -> Result<MassReport, String> {
+    let exe = massd_binary()?;
+    let servers = server_count(run)?;
+    let clients = run.connections.div_ceil(servers);
+    let connections = clients * servers;
+    let processes = connections.div_ceil(PER_PROCESS).max(1);
+    let connect_rate = (20_000 / processes).max(1_000);
+    // The clients' clock includes the ramp-up: give it time on top.
+    let ramp = connections as f64 / (connect_rate * processes) as f64;
+    let duration = run.duration + ramp + 1.0;
+    let mut children = Vec::with_capacity(processes);
+    for k in 0..processes {
+        let mut c = Command::new(&exe);
+        c.arg("client")
+            .arg("--config")
+            .arg(run.config)
+            .args(["--share", &format!("{k}/{processes}")])
+            .args(["--duration", &duration.to_string()])
+            .args(["--wire", run.wire, "--json"])
+            .args(["--set", &format!("client_num_per_host={clients}")])
+            .args(["--set", &format!("update_intervals={}", run.interval_ms)])
+            .args(["--set", &format!("client.pipeline_depth={}", run.pipeline)])
+            .args(["--set", &format!("client.processes={processes}")])
+            .args(["--set", &format!("client.connect_rate={connect_rate}")])
+            .args(["--set", "log_switch=false"])
+            .stdout(Stdio::piped())
+            .stderr(if quiet || k > 0 {
+                Stdio::null()
+            } else {
+                Stdio::inherit()
+            });
+        if let Some(t) = run.target {
+            c.args(["--target", &t.to_string()]);
+        }
+        if let Some(p) = run.redis_password {
+            // Through the environment, never on a command line.
+            c.env("THRONG_MASSD_CLIENT__REDIS_PASSWORD", p);
+        }
+        children.push(c.spawn().map_err(|e| format!("{}: {e}", exe.display()))?);
+    }
+    let mut parts = Vec::with_capacity(processes);
+    for child in children {
+        let out = child.wait_with_output().map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text.lines().last().unwrap_or("");
+        let summary: Summary = serde_json::from_str(line)
+            .map_err(|e| format!("a massd client gave no summary ({e}): {text}"))?;
+        parts.push(summary);
+    }
+    let all = Summary::merge(&parts).ok_or("no client summaries")?;
+    let ms = |us: u64| us as f64 / 1000.0;
+    Ok(MassReport {
+        scenario: if run.wire == "resp" {
+            "mass-resp".into()
+        } else {
+            "mass".into()
+        },
+        target: run.target.map_or_else(
+            || format!("{servers} servers of {}", run.config.display()),
+            |t| t.to_string(),
+        ),
+        connections,
+        connections_up: all.peak_up,
+        processes,
+        pipeline: run.pipeline,
+        interval_ms: run.interval_ms,
+        duration_s: all.duration_s,
+        ops: all.updates,
+        throughput: all.steady_updates_per_sec,
+        errors: all.errors + all.connect_failures,
+        latency_ms: Latency {
+            p50: ms(all.latency_us.p50),
+            p90: ms(all.latency_us.p90),
+            p99: ms(all.latency_us.p99),
+            p999: ms(all.latency_us.p999),
+            max: ms(all.latency_us.max),
+        },
+        lost: all.lost,
+        doubled: all.doubled,
+        reconnects: all.reconnects,
+        unanswered: all.unanswered,
+    })
+}
+
+impl MassReport {
+    pub fn table(&self) -> String {
+        let l = &self.latency_ms;
+        format!(
+            "scenario     {}\ntarget       {}\nconnections  {} ({} up), {} client processes, pipeline {}, interval {} ms\n\
+             duration     {:.1} s\nupdates      {}\nthroughput   {:.0} updates/s (median second, all up)\nerrors       {}\n\
+             checks       lost {}  doubled {}  reconnects {}  unanswered {}\n\
+             latency ms   p50 {:.3}  p90 {:.3}  p99 {:.3}  p999 {:.3}  max {:.3}\n",
+            self.scenario,
+            self.target,
+            self.connections,
+            self.connections_up,
+            self.processes,
+            self.pipeline,
+            self.interval_ms,
+            self.duration_s,
+            self.ops,
+            self.throughput,
+            self.errors,
+            self.lost,
+            self.doubled,
+            self.reconnects,
+            self.unanswered,
+            l.p50,
+            l.p90,
+            l.p99,
+            l.p999,
+            l.max
+        )
+    }
+}
