@@ -100,6 +100,10 @@ pub struct RunArgs {
     /// `mass`: `massd` frames, or `resp` (INCR) to drive a Redis at --target.
     #[arg(long, default_value = "massd")]
     pub wire: String,
+    /// `mass`: the scenario's name in the report (default mass, or
+    /// mass-resp with `--wire resp`), to tell server set-ups apart.
+    #[arg(long)]
+    pub label: Option<String>,
     /// Print one JSON object as the last line.
     #[arg(long)]
     pub json: bool,
@@ -157,8 +161,18 @@ fn run_mass(args: &RunArgs) -> Result<(), String> {
         target: args.target,
         wire: &args.wire,
         redis_password: args.redis_password.as_deref(),
+        threads: args.threads.unwrap_or(0),
     };
-    let report = mass::run(&run, args.quiet)?;
+    let mut report = mass::run(&run, args.quiet)?;
+    if let Some(label) = &args.label {
+        report.scenario = label.clone();
+    }
+    if report.connections_up == 0 {
+        return Err(format!(
+            "no connection could be used ({} errors); is the server up and the password right?",
+            report.errors
+        ));
+    }
     print!("{}", report.table());
     if args.json {
         println!(

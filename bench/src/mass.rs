@@ -30,6 +30,8 @@ pub struct MassRun<'a> {
     /// `massd` or `resp`.
     pub wire: &'a str,
     pub redis_password: Option<&'a str>,
+    /// Event-loop threads per client process (0: one per core).
+    pub threads: usize,
 }
 
 /// The common report fields plus the fleet's own checks.
@@ -40,6 +42,8 @@ pub struct MassReport {
     pub connections: usize,
     pub connections_up: u64,
     pub processes: usize,
+    /// Event-loop threads per client process.
+    pub threads: usize,
     pub pipeline: usize,
     pub interval_ms: u64,
     pub duration_s: f64,
@@ -102,6 +106,7 @@ pub fn run(run: &MassRun<'_>, quiet: bool) -> Result<MassReport, String> {
             .args(["--set", &format!("client.processes={processes}")])
             .args(["--set", &format!("client.connect_rate={connect_rate}")])
             .args(["--set", "log_switch=false"])
+            .args(["--set", &format!("client.threads={}", run.threads)])
             .stdout(Stdio::piped())
             .stderr(if quiet || k > 0 {
                 Stdio::null()
@@ -141,6 +146,11 @@ pub fn run(run: &MassRun<'_>, quiet: bool) -> Result<MassReport, String> {
         connections,
         connections_up: all.peak_up,
         processes,
+        threads: if run.threads > 0 {
+            run.threads
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        },
         pipeline: run.pipeline,
         interval_ms: run.interval_ms,
         duration_s: all.duration_s,

@@ -107,6 +107,10 @@ struct Fleet {
     connects_started: u64,
     latency: Histogram<u64>,
     read_buf: Vec<u8>,
+    /// Requests of one batch, reused.
+    scratch: Vec<u8>,
+    /// Closed loop: UPDATEs owed to the link whose answers are being read.
+    owed: u32,
     records: Vec<(SocketAddr, SocketAddr, u64)>,
     done: usize,
 }
@@ -153,6 +157,8 @@ impl Fleet {
             connects_started: 0,
             latency: new_histogram(),
             read_buf: vec![0; 64 * 1024],
+            scratch: Vec::new(),
+            owed: 0,
             records: Vec::new(),
             done: 0,
         })
@@ -368,9 +374,7 @@ impl Fleet {
                     .insert(now + offset, (key, generation, Timer::Due));
             }
             None => {
-                for _ in 0..self.plan.depth {
-                    self.send_update(key, now);
-                }
+                self.send_updates(key, self.plan.depth, now);
             }
         }
     }
@@ -382,19 +386,29 @@ impl Fleet {
     }
 
     fn send_update(&mut self, key: u32, now: Instant) {
-        let link = &self.links[key as usize];
-        if link.state != State::Ready
-            || self.stop.load(Ordering::Relaxed)
-            || self.quota_reached(link)
-        {
-            return;
-        }
+        self.send_updates(key, 1, now);
+    }
+
+    /// Sends up to `n` UPDATEs in one write: a pipelined connection that
+    /// got several answers in one read replaces them with one syscall.
+    fn send_updates(&mut self, key: u32, n: u32, now: Instant) {
         let micros = self.micros(now);
-        let link = &mut self.links[key as usize];
-        link.sent_at.push_back(micros);
-        let request = std::mem::take(&mut link.request);
-        self.write(key, &request, now);
-        self.links[key as usize].request = request;
+        let stopping = self.stop.load(Ordering::Relaxed);
+        let mut batch = std::mem::take(&mut self.scratch);
+        batch.clear();
+        for _ in 0..n {
+            let link = &self.links[key as usize];
+            if link.state != State::Ready || stopping || self.quota_reached(link) {
+                break;
+            }
+            let link = &mut self.links[key as usize];
+            link.sent_at.push_back(micros);
+            batch.extend_from_slice(&link.request);
+        }
+        if !batch.is_empty() {
+            self.write(key, &batch, now);
+        }
+        self.scratch = batch;
     }
 
     /// Writes at once; what the socket does not take waits for writable.
@@ -497,6 +511,7 @@ impl Fleet {
     /// Handles every whole answer in `bytes`, keeping a partial one for
     /// later; false when the link was closed on the way.
     fn answers(&mut self, key: u32, bytes: &[u8], now: Instant) -> bool {
+        self.owed = 0;
         let mut used = 0;
         while used < bytes.len() {
             match wire::parse(self.plan.wire, &bytes[used..]) {
@@ -517,6 +532,9 @@ impl Fleet {
         }
         if used < bytes.len() {
             self.links[key as usize].leftover = bytes[used..].to_vec();
+        }
+        if self.owed > 0 {
+            self.send_updates(key, self.owed, now);
         }
         true
     }
@@ -559,7 +577,7 @@ impl Fleet {
                         self.done += 1;
                     }
                 } else if self.plan.interval.is_none() {
-                    self.send_update(key, now);
+                    self.owed += 1;
                 }
                 true
             }
