@@ -4,10 +4,12 @@
 //! [`load`] and prints a [`report`]; `bench serve-ping` (hidden) is the core
 //! ping server that the `ping` scenario measures.
 
+pub mod compare;
 pub mod load;
 pub mod mass;
 pub mod ping_server;
 pub mod report;
+pub mod requirement;
 pub mod scenario;
 pub mod seed;
 pub mod summary;
@@ -47,6 +49,46 @@ pub enum Command {
         #[arg(long, default_value_t = 10.0)]
         duration: f64,
     },
+    /// Every anchor side by side (core ping vs Redis, massd vs Redis INCR,
+    /// webd vs nginx, log-in vs the requirement); writes bench/RESULTS.md's
+    /// generated section and SVG charts. Needs `make up`.
+    Compare {
+        /// Seconds per run.
+        #[arg(long, default_value_t = 10.0)]
+        duration: f64,
+        /// Runs per figure (the median is quoted).
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// The results page to write.
+        #[arg(long, default_value = "bench/RESULTS.md")]
+        results: std::path::PathBuf,
+        /// Only comparisons whose name contains this (repeatable).
+        #[arg(long)]
+        only: Vec<String>,
+    },
+    /// The original requirement end to end: 10 M users, ≥ 1,000 logins/s
+    /// for 60 s from ≥ 200 users over 1,000 connections, no errors.
+    Requirement {
+        /// MySQL URL (default: THRONG_MYSQL_URL from var/stack.env).
+        #[arg(long, env = "THRONG_MYSQL_URL", hide_env_values = true)]
+        mysql_url: String,
+        #[arg(long, default_value = "127.0.0.1:9090")]
+        target: SocketAddr,
+        #[arg(long, default_value_t = 10_000_000)]
+        users: u64,
+        /// Users the log-ins cycle through.
+        #[arg(long, default_value_t = 1000)]
+        unique_users: u64,
+        #[arg(long, default_value_t = 1000)]
+        connections: usize,
+        #[arg(long, default_value_t = 60.0)]
+        duration: f64,
+        #[arg(long, default_value_t = 1000.0)]
+        rate: f64,
+        /// Seconds of uncounted warm-up sign-ins first.
+        #[arg(long, default_value_t = 20.0)]
+        warmup: f64,
+    },
     /// Median table (markdown) of repeated `run --json` reports in FILE.
     Summarize {
         /// A file with one JSON report per line ("-" for stdin).
@@ -81,9 +123,14 @@ pub struct RunArgs {
     /// Load threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Requests outstanding per connection.
+    /// Requests outstanding per connection (at most, in the open loop).
     #[arg(long, default_value_t = 1)]
     pub pipeline: usize,
+    /// Open loop: this many requests per second over all connections,
+    /// latency counted from when each was due (coordinated-omission
+    /// correction, as wrk2). Default: closed loop.
+    #[arg(long)]
+    pub rate: Option<f64>,
     /// Seeded users the rpc-* scenarios cycle through.
     #[arg(long, default_value_t = 10_000)]
     pub users: u64,
@@ -130,6 +177,43 @@ pub fn run(cli: Cli) -> Result<(), String> {
             let rate = seed::argon2_rate(threads, duration)?;
             println!("argon2id (authd defaults), {threads} threads, {duration} s: {rate:.1} verifications/s");
             Ok(())
+        }
+        Command::Compare {
+            duration,
+            repeats,
+            results,
+            only,
+        } => compare::compare(&compare::CompareOptions {
+            duration,
+            repeats: repeats.max(1),
+            results,
+            only,
+        }),
+        Command::Requirement {
+            mysql_url,
+            target,
+            users,
+            unique_users,
+            connections,
+            duration,
+            rate,
+            warmup,
+        } => {
+            let passed = requirement::check(&requirement::RequirementOptions {
+                mysql_url,
+                target,
+                users_goal: users,
+                unique_users,
+                connections,
+                duration,
+                rate_goal: rate,
+                warmup,
+            })?;
+            if passed {
+                Ok(())
+            } else {
+                Err("the requirement is not met (see the FAIL lines)".into())
+            }
         }
         Command::Summarize { file } => {
             let text = if file.as_os_str() == "-" {
@@ -194,9 +278,13 @@ fn run_scenario(args: &RunArgs) -> Result<(), String> {
     };
     let workload: Arc<dyn scenario::Workload> =
         Arc::from(scenario::by_name(&args.scenario, &options)?);
-    if args.connections == 0 || args.pipeline == 0 || args.duration.is_nan() || args.duration <= 0.0
+    if args.connections == 0
+        || args.pipeline == 0
+        || args.duration.is_nan()
+        || args.duration <= 0.0
+        || args.rate.is_some_and(|r| r.is_nan() || r <= 0.0)
     {
-        return Err("--connections, --pipeline and --duration must be positive".into());
+        return Err("--connections, --pipeline, --duration and --rate must be positive".into());
     }
     let target = args.target.unwrap_or_else(|| workload.default_target());
     let threads = args
@@ -210,12 +298,13 @@ fn run_scenario(args: &RunArgs) -> Result<(), String> {
         pipeline: args.pipeline,
         connect_timeout: Duration::from_secs(60),
         progress: !args.quiet,
+        rate: args.rate,
     };
     let outcome = load::run(workload.clone(), &cfg)?;
     if outcome.connections_up == 0 {
         return Err(format!("no connection to {target} could be opened"));
     }
-    let report = report::Report::new(
+    let mut report = report::Report::new(
         workload.name(),
         &target.to_string(),
         threads.min(args.connections),
@@ -223,6 +312,7 @@ fn run_scenario(args: &RunArgs) -> Result<(), String> {
         args.connections,
         &outcome,
     );
+    report.rate = args.rate;
     print!("{}", report.table());
     if args.json {
         println!("{}", report.json());

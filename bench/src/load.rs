@@ -1,8 +1,16 @@
-//! The closed-loop load engine: N connections spread over T threads, each
-//! connection keeping `pipeline` requests outstanding and sending the next
-//! as soon as an answer arrives. Every thread runs its own `mio` loop and
-//! records latency (send to answer, in microseconds) into its own HDR
-//! histogram; the histograms are merged at the end.
+//! The load engine: N connections spread over T threads, each with its own
+//! `mio` loop and HDR histogram (microseconds), merged at the end.
+//!
+//! - **Closed loop** (default): each connection keeps `pipeline` requests
+//!   outstanding and sends the next as soon as an answer arrives; latency
+//!   is send to answer.
+//! - **Open loop** (`rate`): requests are due on a fixed schedule, `rate`
+//!   per second over all connections, whatever the server does. A request
+//!   goes out once it is due and its connection has fewer than `pipeline`
+//!   in flight, and its latency counts from when it was *due*, not sent
+//!   (wrk2's coordinated-omission correction): a server that stalls for a
+//!   second is charged for every request that second should have carried,
+//!   not just for the one that was waiting.
 //!
 //! Connections are opened (and authenticated) before the clock starts, so
 //! connect storms at 10,000 connections do not count against the server's
@@ -32,6 +40,8 @@ pub struct LoadConfig {
     pub connect_timeout: Duration,
     /// Print a progress line to stderr every second.
     pub progress: bool,
+    /// Open loop: requests per second over all connections.
+    pub rate: Option<f64>,
 }
 
 /// What a run measured.
@@ -43,6 +53,8 @@ pub struct Outcome {
     pub connections_up: usize,
     pub elapsed: Duration,
     pub histogram: Histogram<u64>,
+    /// Successful operations in each whole second of the run.
+    pub per_second: Vec<u64>,
 }
 
 struct ThreadResult {
@@ -70,6 +82,8 @@ struct Conn {
     out: Outbox,
     sent: VecDeque<Instant>,
     seq: u64,
+    /// Open loop: when this connection's next request is due.
+    due: Instant,
     /// What the handshake left for the requests (token, user id).
     state: Vec<u8>,
 }
@@ -122,20 +136,28 @@ pub fn run(workload: Arc<dyn Workload>, cfg: &LoadConfig) -> Result<Outcome, Str
             "{} of {} connections up; running for {:?}",
             up, cfg.connections, cfg.duration
         );
-        let mut last = 0u64;
-        let mut second = 0;
-        while start.elapsed() + Duration::from_millis(500) < cfg.duration {
-            second += 1;
-            let next = start + Duration::from_secs(second);
-            std::thread::sleep(next.saturating_duration_since(Instant::now()));
-            let total: u64 = counters.iter().map(|c| c.load(Ordering::Relaxed)).sum();
+    }
+    // Every whole second of the run, so a rate can be shown sustained.
+    let mut per_second = Vec::new();
+    let mut last = 0u64;
+    let mut second = 0;
+    while start.elapsed() + Duration::from_millis(500) < cfg.duration {
+        second += 1;
+        let next = start + Duration::from_secs(second);
+        if next > start + cfg.duration {
+            break;
+        }
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+        let total: u64 = counters.iter().map(|c| c.load(Ordering::Relaxed)).sum();
+        per_second.push(total - last);
+        if cfg.progress {
             eprintln!(
                 "[{second:>4}s] {:>10} ops/s  {:>12} total",
                 total - last,
                 total
             );
-            last = total;
         }
+        last = total;
     }
     let mut merged = ThreadResult {
         ops: 0,
@@ -164,6 +186,7 @@ pub fn run(workload: Arc<dyn Workload>, cfg: &LoadConfig) -> Result<Outcome, Str
         connections_up: merged.up,
         elapsed: cfg.duration,
         histogram: merged.histogram,
+        per_second,
     })
 }
 
@@ -202,6 +225,7 @@ fn worker(
                     out: Outbox::new(true),
                     sent: VecDeque::with_capacity(cfg.pipeline),
                     seq: 0,
+                    due: Instant::now(),
                     state: Vec::new(),
                 };
                 poll.registry()
@@ -255,15 +279,28 @@ fn worker(
     let start = Instant::now();
     let end = start + cfg.duration;
     let mut dead = Vec::new();
+    // Open loop: each connection's share of the rate, first requests
+    // staggered over one period so they do not all fall due at once.
+    let period = cfg
+        .rate
+        .map(|rate| Duration::from_secs_f64(cfg.connections as f64 / rate.max(1e-9)));
     for (key, conn) in conns.iter_mut() {
-        for _ in 0..cfg.pipeline {
-            send(conn, workload, start);
+        match period {
+            Some(period) => {
+                conn.due = start + period.mul_f64((conn.index % 1000) as f64 / 1000.0);
+            }
+            None => {
+                for _ in 0..cfg.pipeline {
+                    send(conn, workload, start);
+                }
+            }
         }
         if flush(conn, &poll, key).is_err() {
             dead.push(key);
         }
     }
     let mut published = 0u64;
+    let mut published_at = start;
     loop {
         for key in dead.drain(..) {
             if conns.try_remove(key).is_some() {
@@ -274,11 +311,13 @@ fn worker(
         if now >= end {
             break;
         }
-        poll.poll(
-            &mut events,
-            Some((end - now).min(Duration::from_millis(100))),
-        )
-        .map_err(|e| e.to_string())?;
+        let tick = if period.is_some() {
+            Duration::from_millis(1)
+        } else {
+            Duration::from_millis(100)
+        };
+        poll.poll(&mut events, Some((end - now).min(tick)))
+            .map_err(|e| e.to_string())?;
         let now = Instant::now();
         let running = now < end;
         for event in events.iter() {
@@ -293,7 +332,7 @@ fn worker(
             if event.is_readable() || event.is_read_closed() {
                 match read_answers(conn, workload, now, &mut result) {
                     Ok(answered) => {
-                        if running {
+                        if running && period.is_none() {
                             for _ in 0..answered {
                                 send(conn, workload, now);
                             }
@@ -309,9 +348,26 @@ fn worker(
                 dead.push(key);
             }
         }
-        if result.ops - published >= 256 || !running {
+        if let (Some(period), true) = (period, running) {
+            send_due(
+                &mut conns,
+                workload,
+                period,
+                cfg.pipeline,
+                now,
+                &poll,
+                &mut dead,
+            );
+        }
+        // Published often enough that per-second figures are exact to a
+        // few operations even at low rates.
+        if result.ops - published >= 256
+            || !running
+            || now.duration_since(published_at) >= Duration::from_millis(20)
+        {
             counter.fetch_add(result.ops - published, Ordering::Relaxed);
             published = result.ops;
+            published_at = now;
         }
     }
     counter.fetch_add(result.ops - published, Ordering::Relaxed);
@@ -364,10 +420,37 @@ fn advance_setup(conn: &mut Conn, workload: &dyn Workload, error: bool) -> bool 
     true
 }
 
-fn send(conn: &mut Conn, workload: &dyn Workload, now: Instant) {
+/// Appends a request; `at` is when its latency starts counting (sent, or
+/// due in the open loop).
+fn send(conn: &mut Conn, workload: &dyn Workload, at: Instant) {
     workload.request(conn.index, &conn.state, conn.seq, &mut conn.out.buf);
     conn.seq += 1;
-    conn.sent.push_back(now);
+    conn.sent.push_back(at);
+}
+
+/// Open loop: sends every request that is due and has room in its
+/// connection's pipeline, stamped with the time it was due.
+fn send_due(
+    conns: &mut Slab<Conn>,
+    workload: &dyn Workload,
+    period: Duration,
+    pipeline: usize,
+    now: Instant,
+    poll: &Poll,
+    dead: &mut Vec<usize>,
+) {
+    for (key, conn) in conns.iter_mut() {
+        let mut sent = false;
+        while conn.due <= now && conn.sent.len() < pipeline {
+            let due = conn.due;
+            send(conn, workload, due);
+            conn.due += period;
+            sent = true;
+        }
+        if sent && flush(conn, poll, key).is_err() {
+            dead.push(key);
+        }
+    }
 }
 
 /// Reads what is there and takes every complete answer; returns how many.

@@ -48,6 +48,10 @@ pub struct Report {
     /// Failed answers plus connections lost or never opened.
     pub errors: u64,
     pub latency_ms: Latency,
+    /// Open loop: the requests per second asked for (latency counts from
+    /// when each request was due); absent for a closed loop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
 }
 
 impl Report {
@@ -72,12 +76,21 @@ impl Report {
             throughput: if secs > 0.0 { o.ops as f64 / secs } else { 0.0 },
             errors: o.errors + o.connect_errors,
             latency_ms: Latency::from_micros(&o.histogram),
+            rate: None,
         }
     }
 
     /// The human table.
     pub fn table(&self) -> String {
         let l = &self.latency_ms;
+        let mode = match self.rate {
+            Some(rate) => format!("open loop at {rate:.0} requests/s (latency from when due)"),
+            None => "closed loop".to_owned(),
+        };
+        format!("mode         {mode}\n{}", self.table_body(l))
+    }
+
+    fn table_body(&self, l: &Latency) -> String {
         format!(
             "scenario     {}\ntarget       {}\nconnections  {} ({} up), {} threads, pipeline {}\n\
              duration     {:.1} s\nops          {}\nthroughput   {:.0} ops/s\nerrors       {}\n\
@@ -131,6 +144,7 @@ mod tests {
             connections_up: 8,
             elapsed: Duration::from_secs(2),
             histogram: Histogram::new_with_bounds(1, 600_000_000, 3).unwrap(),
+            per_second: vec![250, 250],
         };
         let r = Report::new("ping", "127.0.0.1:7070", 2, 1, 10, &o);
         let v: serde_json::Value = serde_json::from_str(&r.json()).unwrap();

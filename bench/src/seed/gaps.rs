@@ -58,4 +58,3 @@ pub fn fill(
     tx.commit()?;
     Ok(added)
 }
-

@@ -35,7 +35,10 @@ impl Chunk {
             Table::Users => "users",
             Table::Profiles => "profiles",
         };
-        format!("throng-seed:{table}:{}:{}:{}", self.first, self.last, self.first_id)
+        format!(
+            "throng-seed:{table}:{}:{}:{}",
+            self.first, self.last, self.first_id
+        )
     }
 
     pub fn parse(name: &[u8]) -> Option<Chunk> {
@@ -72,11 +75,13 @@ impl Chunk {
     }
 }
 
-/// A version-8 uuid that sorts by id: 8 bytes of id, then 8 random bytes
-/// of this run (unique across runs and ids).
+/// A version-8 uuid that sorts by id: the id's low 48 bits first (clear of
+/// the version and variant bits, which live in bytes 6 and 8), then random
+/// bytes of this run.
 pub fn seed_uuid(id: u64, run: [u8; 8]) -> uuid::Uuid {
     let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&id.to_be_bytes());
+    bytes[..6].copy_from_slice(&id.to_be_bytes()[2..]);
+    bytes[6..8].copy_from_slice(&run[..2]);
     bytes[8..].copy_from_slice(&run);
     uuid::Uuid::new_v8(bytes)
 }
@@ -114,7 +119,8 @@ pub fn write_rows(
         }
     }
     progress(since);
-    Ok(())
+    // The driver sends full packets as they fill; the last one only here.
+    out.flush()
 }
 
 /// LOAD DATA's escapes: backslash, tab and newline would end a field.
@@ -155,5 +161,7 @@ mod tests {
         assert!(seed_uuid(1, run) < seed_uuid(2, run));
         assert!(seed_uuid(255, run) < seed_uuid(256, run));
         assert_eq!(seed_uuid(1, run).get_version_num(), 8);
+        let all: std::collections::HashSet<_> = (0..70_000).map(|i| seed_uuid(i, run)).collect();
+        assert_eq!(all.len(), 70_000, "no two ids share a uuid");
     }
 }

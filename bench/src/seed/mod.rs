@@ -59,13 +59,24 @@ pub fn seed(mysql_url: &str, n: u64, pool_size: u64) -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     if present < last {
-        println!("filling {} holes below user {last} row by row", last - present);
+        println!(
+            "filling {} hole(s) below user {last} row by row",
+            last - present
+        );
         let mut first = 1;
         while first <= last {
             let end = (first + gaps::BATCH - 1).min(last);
             gaps::fill(&mut conn, first, end, &pool).map_err(|e| e.to_string())?;
             first = end + 1;
         }
+    }
+    if last == n {
+        println!(
+            "{} users added in {:.1} s",
+            n - present,
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
     }
     let loaded = Instant::now();
     load(&mut conn, last + 1, n, Arc::new(pool))?;
@@ -133,6 +144,16 @@ fn load(
                     first_id: id,
                 };
                 tx.query_drop(chunk.statement()).map_err(infile_error)?;
+                let loaded = tx.affected_rows();
+                let expected = end - start + 1;
+                if loaded != expected {
+                    let warnings: Vec<(String, u32, String)> = tx
+                        .query("SHOW WARNINGS LIMIT 3")
+                        .map_err(|e| e.to_string())?;
+                    return Err(format!(
+                        "LOAD DATA took {loaded} of {expected} rows into {table:?} (rolled back): {warnings:?}"
+                    ));
+                }
             }
             tx.commit().map_err(|e| e.to_string())?;
             start = end + 1;
