@@ -7,10 +7,13 @@
 //! - 1,000 concurrent HTTP connections doing it;
 //! - no errors.
 //!
-//! The users log in repeatedly, as real users do; their first log-in pays
-//! argon2 (about 90/s on this machine) and later ones hit authd's
-//! verifier cache, so a warm-up pass, which is not counted, signs each of
-//! them in once first.
+//! The log-ins are offered open-loop at 10 % over the goal (1,100/s for
+//! 1,000/s), so every second carries the requirement's load whatever the
+//! server does, with latency counted from when each log-in was due. The
+//! users log in repeatedly, as real users do; their first log-in pays
+//! argon2 (about 90/s on this machine) and later ones hit authd's verifier
+//! cache, so a warm-up pass over 16 connections, which is not counted,
+//! signs each of them in once first.
 
 use crate::load::{self, LoadConfig};
 use crate::scenario::{Http, HttpKind, Workload};
@@ -51,21 +54,26 @@ fn users_present(url: &str, goal: u64) -> Result<u64, String> {
     .map(|n: Option<u64>| n.unwrap_or(0))
 }
 
-fn drive(opts: &RequirementOptions, seconds: f64, progress: bool) -> Result<load::Outcome, String> {
-    let workload: Arc<dyn Workload> = Arc::new(Http::new(
-        HttpKind::Login,
-        opts.unique_users,
-        opts.connections,
-    ));
+/// Log-ins cycling through the unique users over `connections`, closed
+/// loop or at `rate` per second.
+fn drive(
+    opts: &RequirementOptions,
+    connections: usize,
+    seconds: f64,
+    rate: Option<f64>,
+    progress: bool,
+) -> Result<load::Outcome, String> {
+    let workload: Arc<dyn Workload> =
+        Arc::new(Http::new(HttpKind::Login, opts.unique_users, connections));
     let cfg = LoadConfig {
         target: opts.target,
-        connections: opts.connections,
+        connections,
         duration: Duration::from_secs_f64(seconds),
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         pipeline: 1,
         connect_timeout: Duration::from_secs(60),
         progress,
-        rate: None,
+        rate,
     };
     load::run(workload, &cfg)
 }
@@ -83,9 +91,13 @@ pub fn check(opts: &RequirementOptions) -> Result<bool, String> {
         "warm-up: {} users sign in once ({:.0} s, not counted)",
         opts.unique_users, opts.warmup
     );
-    drive(opts, opts.warmup, false)?;
-    eprintln!("measuring {:.0} s", opts.duration);
-    let o = drive(opts, opts.duration, true)?;
+    drive(opts, 16, opts.warmup, None, false)?;
+    let offered = opts.rate_goal * 1.1;
+    eprintln!(
+        "measuring {:.0} s at {offered:.0} log-ins/s over {} connections",
+        opts.duration, opts.connections
+    );
+    let o = drive(opts, opts.connections, opts.duration, Some(offered), true)?;
     let seconds = o.per_second.len().max(1) as f64;
     let slowest = o.per_second.iter().copied().min().unwrap_or(0);
     let mean = o.per_second.iter().sum::<u64>() as f64 / seconds;
@@ -117,9 +129,10 @@ pub fn check(opts: &RequirementOptions) -> Result<bool, String> {
     items.push(Item {
         name: "no errors".into(),
         figure: format!(
-            "{} errors, {} connection failures; p99 {:.1} ms",
+            "{} errors, {} connection failures; latency from when due: p50 {:.1} ms, p99 {:.1} ms",
             o.errors,
             o.connect_errors,
+            o.histogram.value_at_quantile(0.5) as f64 / 1000.0,
             o.histogram.value_at_quantile(0.99) as f64 / 1000.0
         ),
         pass: o.errors == 0 && o.connect_errors == 0,

@@ -28,6 +28,9 @@ pub struct ProcessReport {
     pub node_id: String,
     pub listen: Vec<String>,
     pub rss_bytes: u64,
+    /// RSS when the process had started and held no connection, so the
+    /// console can show what connections cost.
+    pub rss_baseline_bytes: u64,
     pub uptime_s: u64,
     pub connections: u64,
     pub updates: u64,

@@ -204,8 +204,10 @@ impl Console {
             let v = self.simple(addr, "stats")?;
             let report: ProcessReport = serde_json::from_value(v["stats"].clone())
                 .map_err(|e| CtlError::Endpoint(addr, format!("bad stats answer: {e}")))?;
+            // What the connections added to the idle process's RSS.
             let per_conn = report
                 .rss_bytes
+                .saturating_sub(report.rss_baseline_bytes)
                 .checked_div(report.connections)
                 .map_or_else(|| "-".to_owned(), |b| b.to_string());
             writeln!(

@@ -27,6 +27,19 @@ fn register() -> Result<(), String> {
     result
 }
 
+/// 1.5M, 120k, 950, 2.5: short axis labels.
+fn human(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.0}k", v / 1e3)
+    } else if v >= 10.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
 fn slug(name: &str) -> String {
     name.chars()
         .map(|c| {
@@ -110,6 +123,9 @@ fn draw(
         .configure_mesh()
         .x_desc("connections")
         .y_desc(y_label)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| human(*y))
+        .light_line_style(WHITE)
         .draw()
         .map_err(|e| err(&e))?;
     let mut depths: Vec<usize> = rows.iter().map(|p| p.pipeline).collect();
@@ -155,6 +171,7 @@ fn draw(
     }
     chart
         .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()

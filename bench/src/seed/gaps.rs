@@ -1,7 +1,8 @@
-//! Filling holes in the seeded range row by row (`INSERT IGNORE` on the
+//! Repairs, row by row: holes in the seeded range (`INSERT IGNORE` on the
 //! unique username, 1,000 rows per statement), for the rare database where
-//! some seeded users were deleted; the bulk of a seed goes through
-//! `LOAD DATA` ([`super::infile`]).
+//! some seeded users were deleted, and seeded users without a profile (a
+//! load interrupted between its users and their profiles). The bulk of a
+//! seed goes through `LOAD DATA` ([`super::infile`]).
 
 use crate::users;
 use mysql::prelude::Queryable;
@@ -57,4 +58,36 @@ pub fn fill(
     }
     tx.commit()?;
     Ok(added)
+}
+
+/// Gives every seeded user without a profile its profile, 10,000 at a
+/// time; returns how many were added.
+pub fn missing_profiles(conn: &mut mysql::PooledConn, last: u64) -> Result<u64, mysql::Error> {
+    let mut added = 0;
+    loop {
+        let ids: Vec<(u64, String)> = conn.exec(
+            "SELECT u.id, u.username FROM users u LEFT JOIN profiles p ON p.user_id = u.id \
+             WHERE u.username BETWEEN ? AND ? AND p.user_id IS NULL LIMIT 10000",
+            (users::username(1), users::username(last)),
+        )?;
+        if ids.is_empty() {
+            return Ok(added);
+        }
+        for batch in ids.chunks(BATCH as usize) {
+            let mut params: Vec<mysql::Value> = Vec::with_capacity(batch.len() * 2);
+            for (id, name) in batch {
+                let index: u64 = name.trim_start_matches("user").parse().unwrap_or(0);
+                params.push((*id).into());
+                params.push(users::nickname(index).into());
+            }
+            conn.exec_drop(
+                format!(
+                    "INSERT IGNORE INTO profiles (user_id, nickname) VALUES {}",
+                    vec!["(?, ?)"; batch.len()].join(", ")
+                ),
+                params,
+            )?;
+            added += conn.affected_rows();
+        }
+    }
 }

@@ -32,6 +32,7 @@ pub struct AdminState {
     pub reactors: Arc<Mutex<Vec<ReplySender<AdminAsk>>>>,
     pub trigger: ShutdownTrigger,
     pub started: Instant,
+    pub rss_baseline: u64,
 }
 
 /// Binds the endpoint (loopback only) and serves it on its own thread.
@@ -136,6 +137,7 @@ fn answer(
                 node_id: state.node_id.clone(),
                 listen: state.listen.iter().map(|a| a.to_string()).collect(),
                 rss_bytes: rss_bytes().unwrap_or(0),
+                rss_baseline_bytes: state.rss_baseline,
                 uptime_s: state.started.elapsed().as_secs(),
                 connections: threads.iter().map(|t| t.connections).sum(),
                 updates: threads.iter().map(|t| t.updates).sum(),

@@ -198,6 +198,7 @@ pub fn start(mut config: Config, place: Placement) -> Result<RunningServer, Serv
         reactors,
         trigger: handle.trigger(),
         started: Instant::now(),
+        rss_baseline: admin::rss_bytes().unwrap_or(0),
     };
     let admin = match admin::spawn(admin_addr, admin_state) {
         Ok(a) => a,
