@@ -58,7 +58,7 @@ pub enum Command {
         /// Print the summary as JSON on stdout.
         #[arg(long)]
         json: bool,
-        /// Write every connection's final `key server-port count` to this file.
+        /// Write every connection's final `key server count` to this file.
         #[arg(long)]
         record: Option<PathBuf>,
         /// No per-second progress lines.
@@ -92,6 +92,18 @@ pub enum Command {
 }
 
 fn load(args: &DaemonArgs) -> Result<Option<Config>, String> {
+    // A process the launcher started gets the launcher's `--set` flags
+    // through the environment (they may carry secrets); its own flags win.
+    let mut args = args.clone();
+    if let Ok(inherited) = std::env::var(crate::launch::LAUNCH_SET) {
+        let mut set: Vec<String> = inherited
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect();
+        set.append(&mut args.set);
+        args.set = set;
+    }
     let config: Config = args.load("massd").map_err(|e| e.to_string())?;
     if args.print_config {
         print!(

@@ -277,6 +277,26 @@ impl Config {
                 "server.require_token needs server.secret (authd's secret, ≥ 32 bytes)".into(),
             );
         }
+        if self.server.require_token && self.server.processes_per_port > 1 {
+            return Err(
+                "server.require_token needs server.processes_per_port = 1: a token names one \
+                        node, and SO_REUSEPORT may hand its connection to a sibling process"
+                    .into(),
+            );
+        }
+        if self.server.node_id.contains(['.', ' ']) {
+            return Err(format!(
+                "server.node_id {:?} must not contain '.' or spaces (token and heartbeat fields)",
+                self.server.node_id
+            ));
+        }
+        if self.heartbeat.interval < Duration::from_millis(100)
+            || self.heartbeat.ttl <= self.heartbeat.interval
+        {
+            return Err(
+                "heartbeat.interval must be at least 100ms and heartbeat.ttl longer than it".into(),
+            );
+        }
         if self.server.processes_per_port == 0 || self.client.processes == 0 {
             return Err("server.processes_per_port and client.processes must be at least 1".into());
         }

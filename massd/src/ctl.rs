@@ -26,7 +26,7 @@ pub enum CtlCommand {
         /// Entries per process on the page.
         #[arg(long, default_value_t = 50)]
         limit: usize,
-        /// Write every entry of every process here instead (`key port count
+        /// Write every entry of every process here instead (`key server count
         /// open|closed` lines).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -79,6 +79,13 @@ pub fn run(
     given: &[SocketAddr],
     command: Option<CtlCommand>,
 ) -> Result<(), CtlError> {
+    // The token travels in clear: only to this host's endpoints.
+    if let Some(far) = given.iter().find(|a| !a.ip().is_loopback()) {
+        return Err(CtlError::Endpoint(
+            *far,
+            "admin endpoints listen on loopback only; run the console on that host".into(),
+        ));
+    }
     let token = token_file::read(config)?;
     let targets = endpoints(config, given);
     let console = Console { token, targets };
@@ -143,24 +150,20 @@ impl Console {
     fn execute(&self, command: &CtlCommand, out: &mut impl Write) -> Result<(), CtlError> {
         match command {
             CtlCommand::Stats => self.stats(out),
-            CtlCommand::Config => {
-                for &addr in &self.targets {
-                    let v = self.simple(addr, "config")?;
-                    writeln!(out, "# {addr}\n{}", v["config"].as_str().unwrap_or(""))?;
-                }
+            CtlCommand::Config => self.each(out, |me, addr, out| {
+                let v = me.simple(addr, "config")?;
+                writeln!(out, "# {addr}\n{}", v["config"].as_str().unwrap_or(""))?;
                 Ok(())
-            }
-            CtlCommand::Shutdown => {
-                for &addr in &self.targets {
-                    let v = self.simple(addr, "shutdown")?;
-                    writeln!(
-                        out,
-                        "{addr}: stopping {}",
-                        v["stopping"].as_str().unwrap_or("?")
-                    )?;
-                }
+            }),
+            CtlCommand::Shutdown => self.each(out, |me, addr, out| {
+                let v = me.simple(addr, "shutdown")?;
+                writeln!(
+                    out,
+                    "{addr}: stopping {}",
+                    v["stopping"].as_str().unwrap_or("?")
+                )?;
                 Ok(())
-            }
+            }),
             CtlCommand::Dump {
                 offset,
                 limit,
@@ -194,14 +197,32 @@ impl Console {
         }
     }
 
+    /// Runs `one` for every endpoint, going on past failures (one dead
+    /// process must not hide or spare the others); the first error is
+    /// returned at the end.
+    fn each<W: Write>(
+        &self,
+        out: &mut W,
+        one: impl Fn(&Self, SocketAddr, &mut W) -> Result<(), CtlError>,
+    ) -> Result<(), CtlError> {
+        let mut first = None;
+        for &addr in &self.targets {
+            if let Err(e) = one(self, addr, out) {
+                writeln!(out, "{addr}: {e}")?;
+                first.get_or_insert(e);
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+
     fn stats(&self, out: &mut impl Write) -> Result<(), CtlError> {
         writeln!(
             out,
             "{:<22} {:>8} {:<24} {:>9} {:>11} {:>10} {:>10}",
             "process", "pid", "node", "conns", "updates/s", "rss MiB", "B/conn"
         )?;
-        for &addr in &self.targets {
-            let v = self.simple(addr, "stats")?;
+        self.each(out, |me, addr, out| {
+            let v = me.simple(addr, "stats")?;
             let report: ProcessReport = serde_json::from_value(v["stats"].clone())
                 .map_err(|e| CtlError::Endpoint(addr, format!("bad stats answer: {e}")))?;
             // What the connections added to the idle process's RSS.
@@ -228,8 +249,8 @@ impl Console {
                     t.thread, t.connections, t.updates_per_sec, t.updates, t.closed_keys, t.evicted, t.dropped
                 )?;
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn connect(

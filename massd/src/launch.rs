@@ -4,7 +4,7 @@
 //! so `stop` and `ctl` find exactly what was started.
 
 use crate::config::Config;
-use crate::server::{self, is_local};
+use crate::server::is_local;
 use crate::token_file;
 use serde::{Deserialize, Serialize};
 use std::fs;
@@ -73,15 +73,13 @@ fn is_massd(pid: u32) -> bool {
 }
 
 /// The flags a child gets so it reads the same config as the launcher.
+/// `--set` overrides travel in [`LAUNCH_SET`] instead: they may carry
+/// secrets, and a command line is readable by every local user.
 fn forwarded(args: &DaemonArgs) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(c) = &args.config {
         out.push("--config".into());
         out.push(c.display().to_string());
-    }
-    for s in &args.set {
-        out.push("--set".into());
-        out.push(s.clone());
     }
     if let Some(level) = &args.log_level {
         out.push("--log-level".into());
@@ -90,10 +88,15 @@ fn forwarded(args: &DaemonArgs) -> Vec<String> {
     out
 }
 
-fn spawn(exe: &Path, args: &[String], log: &Path) -> io::Result<Child> {
+/// The environment variable (one override per line) through which the
+/// launcher hands its `--set` flags to the processes it starts.
+pub const LAUNCH_SET: &str = "MASSD_LAUNCH_SET";
+
+fn spawn(exe: &Path, args: &[String], set: &[String], log: &Path) -> io::Result<Child> {
     let file = fs::File::create(log)?;
     Command::new(exe)
         .args(args)
+        .env(LAUNCH_SET, set.join("\n"))
         .stdin(Stdio::null())
         .stdout(file.try_clone()?)
         .stderr(file)
@@ -107,6 +110,19 @@ fn tail(log: &Path) -> String {
     let text = fs::read_to_string(log).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(5)..].join("\n")
+}
+
+/// Process `index`'s admin endpoint: `admin.listen` port + index.
+pub fn admin_addr(config: &Config, index: u16) -> io::Result<SocketAddr> {
+    let mut addr = config.admin.listen;
+    let port = addr.port().checked_add(index).filter(|_| addr.port() != 0);
+    let port = port.ok_or_else(|| {
+        io::Error::other(format!(
+            "admin.listen {addr}: process {index}'s admin port (port + {index}) must be a fixed port below 65536"
+        ))
+    })?;
+    addr.set_port(port);
+    Ok(addr)
 }
 
 /// Waits until `addrs` all accept connections, or the child exits.
@@ -184,20 +200,22 @@ pub fn launch(config: &Config, args: &DaemonArgs, with_clients: bool) -> io::Res
                     "--index".into(),
                     index.to_string(),
                 ]);
-                let mut child = spawn(&exe, &argv, &log)?;
-                let mut admin = config.admin.listen;
-                admin.set_port(admin.port() + index);
-                let mut wait_for: Vec<SocketAddr> = server::listen_addrs(config, Some(port));
-                wait_for.push(admin);
-                wait_listening(&mut child, &wait_for, &log)?;
+                let admin = admin_addr(config, index)?;
+                let child = spawn(&exe, &argv, &args.set, &log)?;
                 state.processes.push(Launched {
                     role: "server".into(),
                     name,
                     pid: child.id(),
                     admin: Some(admin),
-                    log,
+                    log: log.clone(),
                 });
                 children.push(child);
+                state.save(config)?;
+                // The admin endpoint opens after the counter ports are
+                // bound; probing the counter ports would leave zero-count
+                // keys in the server's table.
+                let child = children.last_mut().expect("pushed above");
+                wait_listening(child, &[admin], &log)?;
                 index += 1;
             }
         }
@@ -209,8 +227,18 @@ pub fn launch(config: &Config, args: &DaemonArgs, with_clients: bool) -> io::Res
                 let mut argv = vec!["client".to_owned()];
                 argv.extend(base.iter().cloned());
                 argv.extend(["--share".into(), format!("{k}/{n}")]);
-                let mut child = spawn(&exe, &argv, &log)?;
+                let child = spawn(&exe, &argv, &args.set, &log)?;
+                state.processes.push(Launched {
+                    role: "client".into(),
+                    name,
+                    pid: child.id(),
+                    admin: None,
+                    log: log.clone(),
+                });
+                children.push(child);
+                state.save(config)?;
                 std::thread::sleep(Duration::from_millis(100));
+                let child = children.last_mut().expect("pushed above");
                 if let Some(status) = child.try_wait()? {
                     return Err(io::Error::other(format!(
                         "{} exited ({status}) at start:\n{}",
@@ -218,14 +246,6 @@ pub fn launch(config: &Config, args: &DaemonArgs, with_clients: bool) -> io::Res
                         tail(&log)
                     )));
                 }
-                state.processes.push(Launched {
-                    role: "client".into(),
-                    name,
-                    pid: child.id(),
-                    admin: None,
-                    log,
-                });
-                children.push(child);
             }
         }
         Ok(())
@@ -235,6 +255,7 @@ pub fn launch(config: &Config, args: &DaemonArgs, with_clients: bool) -> io::Res
             let _ = c.kill();
             let _ = c.wait();
         }
+        let _ = fs::remove_file(State::path(config));
         return Err(e);
     }
     for p in &state.processes {

@@ -41,21 +41,7 @@ pub fn fill(
          WHERE u.username BETWEEN ? AND ? AND p.user_id IS NULL",
         (users::username(first), users::username(last)),
     )?;
-    if !ids.is_empty() {
-        let mut params: Vec<mysql::Value> = Vec::with_capacity(ids.len() * 2);
-        for (id, name) in &ids {
-            let index: u64 = name.trim_start_matches("user").parse().unwrap_or(0);
-            params.push((*id).into());
-            params.push(users::nickname(index).into());
-        }
-        tx.exec_drop(
-            format!(
-                "INSERT IGNORE INTO profiles (user_id, nickname) VALUES {}",
-                vec!["(?, ?)"; ids.len()].join(", ")
-            ),
-            params,
-        )?;
-    }
+    insert_profiles(&mut tx, &ids)?;
     tx.commit()?;
     Ok(added)
 }
@@ -74,20 +60,28 @@ pub fn missing_profiles(conn: &mut mysql::PooledConn, last: u64) -> Result<u64, 
             return Ok(added);
         }
         for batch in ids.chunks(BATCH as usize) {
-            let mut params: Vec<mysql::Value> = Vec::with_capacity(batch.len() * 2);
-            for (id, name) in batch {
-                let index: u64 = name.trim_start_matches("user").parse().unwrap_or(0);
-                params.push((*id).into());
-                params.push(users::nickname(index).into());
-            }
-            conn.exec_drop(
-                format!(
-                    "INSERT IGNORE INTO profiles (user_id, nickname) VALUES {}",
-                    vec!["(?, ?)"; batch.len()].join(", ")
-                ),
-                params,
-            )?;
+            insert_profiles(conn, batch)?;
             added += conn.affected_rows();
         }
     }
+}
+
+/// The profiles of `(id, username)` users, in one INSERT IGNORE.
+fn insert_profiles(q: &mut impl Queryable, ids: &[(u64, String)]) -> Result<(), mysql::Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut params: Vec<mysql::Value> = Vec::with_capacity(ids.len() * 2);
+    for (id, name) in ids {
+        let index: u64 = name.trim_start_matches("user").parse().unwrap_or(0);
+        params.push((*id).into());
+        params.push(users::nickname(index).into());
+    }
+    q.exec_drop(
+        format!(
+            "INSERT IGNORE INTO profiles (user_id, nickname) VALUES {}",
+            vec!["(?, ?)"; ids.len()].join(", ")
+        ),
+        params,
+    )
 }

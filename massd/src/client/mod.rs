@@ -173,7 +173,7 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<Summary, ClientError
         records.sort();
         let text: String = records
             .iter()
-            .map(|(k, server, c)| format!("{k} {} {c}\n", server.port()))
+            .map(|(k, server, c)| format!("{k} {server} {c}\n"))
             .collect();
         std::fs::write(path, text)?;
     }

@@ -79,6 +79,8 @@ fn refuse_busy(mut stream: TcpStream) -> io::Result<()> {
 
 fn serve(stream: TcpStream, state: &AdminState) -> io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(300)))?;
+    // A console that stops reading a dump must not hold a session forever.
+    stream.set_write_timeout(Some(Duration::from_secs(30)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut out = BufWriter::new(stream);
     let stop_after = AtomicBool::new(false);
@@ -106,8 +108,9 @@ fn serve(stream: TcpStream, state: &AdminState) -> io::Result<()> {
                     "{}",
                     json!({"ok": false, "error": format!("bad request: {e}")})
                 )?;
-                out.flush()?;
-                continue;
+                // Sessions are few: one that does not speak the protocol
+                // is not kept.
+                return out.flush();
             }
         };
         if state.token.is_empty() || !same(&request.token, &state.token) {
@@ -162,7 +165,7 @@ fn answer(
                 writeln!(out, "{header}")?;
                 for e in &entries[start..end] {
                     let open = if e.open { "open" } else { "closed" };
-                    writeln!(out, "{} {} {} {open}", e.key, e.port, e.count)?;
+                    writeln!(out, "{} {} {} {open}", e.key, e.local, e.count)?;
                 }
                 writeln!(out, "{}", json!({"end": true, "count": end - start}))
             }

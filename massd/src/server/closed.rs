@@ -7,10 +7,11 @@ use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-/// A connection's key: the client's `IP:PORT` and the server port it came
-/// to. One client address may reach several ports of one process (the
-/// kernel reuses a source port per destination), so the port is part of it.
-pub type Key = (SocketAddr, u16);
+/// A connection's key: the client's `IP:PORT` and the server address it
+/// came to. One client address may reach several addresses and ports of one
+/// process (the kernel reuses a source port per destination), so the server
+/// side is part of it.
+pub type Key = (SocketAddr, SocketAddr);
 
 /// The closed counters of one reactor.
 #[derive(Debug)]
@@ -108,7 +109,10 @@ mod tests {
     use super::*;
 
     fn addr(port: u16) -> Key {
-        (SocketAddr::from(([127, 0, 0, 1], port)), 38677)
+        (
+            SocketAddr::from(([127, 0, 0, 1], port)),
+            SocketAddr::from(([127, 0, 0, 1], 38677)),
+        )
     }
 
     #[test]

@@ -112,10 +112,11 @@ pub fn expected_share(config: &Config, listen: usize) -> u64 {
 /// The node id: configured, or `<host>-<port>[-<index>]` with the dots of
 /// an address made underscores (token fields are dot-separated).
 pub fn node_id(config: &Config, host: &str, port: u16, index: u16) -> String {
-    if !config.server.node_id.is_empty() {
-        return config.server.node_id.clone();
-    }
-    let base = format!("{}-{port}", host.replace(['.', ':'], "_"));
+    let base = if config.server.node_id.is_empty() {
+        format!("{}-{port}", host.replace(['.', ':'], "_"))
+    } else {
+        config.server.node_id.clone()
+    };
     if config.server.processes_per_port > 1 {
         format!(
             "{base}-{}",
@@ -138,12 +139,17 @@ pub fn start(mut config: Config, place: Placement) -> Result<RunningServer, Serv
     }
     let limit = throng_core::rlimit::raise_nofile_to_hard()?;
     let share = expected_share(&config, listen.len());
+    // The advice counts the 10 % spread slack that several processes per
+    // port need, so the number it names is one that fits.
+    let all = u64::from(config.client_num_per_host)
+        * config.server_ip_list.len() as u64
+        * listen.len() as u64;
     limits::check(
         "this server",
         share,
         limit,
         "server.processes_per_port",
-        share * u64::from(config.server.processes_per_port),
+        all * 11 / 10,
     )?;
     config.reactor.listen = listen;
     if config.reactor.max_connections == 0 {
@@ -187,8 +193,7 @@ pub fn start(mut config: Config, place: Placement) -> Result<RunningServer, Serv
         })?
     };
     let listen = handle.local_addrs().to_vec();
-    let mut admin_addr = config.admin.listen;
-    admin_addr.set_port(admin_addr.port().saturating_add(place.index));
+    let admin_addr = crate::launch::admin_addr(&config, place.index)?;
     let admin_state = admin::AdminState {
         token: admin_token,
         node_id: node_id.clone(),

@@ -13,12 +13,15 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use throng_core::reactor::{ConnId, ConnInfo, Conns, Env, Service, Session};
 
-/// Per-connection state: 16 bytes beside the reactor's own.
-#[derive(Debug, Default, Clone, Copy)]
+/// Per-connection state beside the reactor's own (16 bytes): the counter,
+/// the listener whose address is part of the key, and whether HELLO
+/// admitted it.
+#[derive(Debug, Clone, Copy)]
 pub struct CounterConn {
     pub count: u64,
-    /// The server port it connected to (part of its key).
-    pub port: u16,
+    /// Which listener accepted it: its address is part of the key (an
+    /// index, not the address, to keep idle connections small).
+    pub listener: u16,
     pub admitted: bool,
 }
 
@@ -26,7 +29,7 @@ pub struct CounterConn {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Entry {
     pub key: SocketAddr,
-    pub port: u16,
+    pub local: SocketAddr,
     pub count: u64,
     pub open: bool,
 }
@@ -58,6 +61,8 @@ pub struct CounterService {
     connections: u64,
     dropped: u64,
     refusal: Vec<u8>,
+    /// The address of each listener, by index (learnt as they accept).
+    listeners: Vec<SocketAddr>,
 }
 
 impl CounterService {
@@ -88,6 +93,7 @@ impl CounterService {
             connections: 0,
             dropped: 0,
             refusal,
+            listeners: Vec::new(),
         }
     }
 
@@ -158,11 +164,16 @@ impl Service for CounterService {
     fn open(&mut self, _: ConnId, info: &ConnInfo, _: &mut Env<'_>) -> CounterConn {
         self.connections += 1;
         // The same IP:PORT again: a new connection, a new count from zero.
-        let port = info.local.port();
-        self.closed.reopen(&(info.peer, port));
+        let listener = info.listener.min(usize::from(u16::MAX));
+        if self.listeners.len() <= listener {
+            self.listeners.resize(listener + 1, info.local);
+        }
+        self.listeners[listener] = info.local;
+        self.closed.reopen(&(info.peer, info.local));
         CounterConn {
-            port,
-            ..CounterConn::default()
+            count: 0,
+            listener: listener as u16,
+            admitted: false,
         }
     }
 
@@ -222,19 +233,23 @@ impl Service for CounterService {
                 let mut entries: Vec<Entry> = self
                     .closed
                     .iter()
-                    .map(|((key, port), count)| Entry {
+                    .map(|((key, local), count)| Entry {
                         key,
-                        port,
+                        local,
                         count,
                         open: false,
                     })
                     .collect();
+                let listeners = &self.listeners;
                 conns.for_each(|s| {
                     let key = s.peer();
-                    let CounterConn { count, port, .. } = *s.state();
+                    let CounterConn {
+                        count, listener, ..
+                    } = *s.state();
+                    let local = listeners[usize::from(listener)];
                     entries.push(Entry {
                         key,
-                        port,
+                        local,
                         count,
                         open: true,
                     });
@@ -246,7 +261,8 @@ impl Service for CounterService {
 
     fn closed(&mut self, _: ConnId, peer: SocketAddr, conn: CounterConn, env: &mut Env<'_>) {
         self.connections -= 1;
-        self.closed.insert((peer, conn.port), conn.count, env.now);
+        let local = self.listeners[usize::from(conn.listener)];
+        self.closed.insert((peer, local), conn.count, env.now);
     }
 
     fn wants_tick(&self) -> bool {

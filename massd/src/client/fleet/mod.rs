@@ -231,6 +231,10 @@ impl Fleet {
             }
         }
         self.tally.hand_over(&mut self.latency);
+        let left: usize = self.links.iter().map(|l| l.sent_at.len()).sum();
+        self.counters()
+            .unanswered
+            .fetch_add(left as u64, Ordering::Relaxed);
         for key in 0..self.links.len() as u32 {
             self.close(key);
         }
@@ -242,6 +246,11 @@ impl Fleet {
         let elapsed = now.saturating_duration_since(self.started).as_secs_f64();
         let burst = (self.plan.connect_rate / 100.0).max(1.0);
         let allowed = (elapsed * self.plan.connect_rate + burst) as u64;
+        // No banked allowance: after a quiet minute, a burst of reconnects
+        // still goes out at the configured rate.
+        self.connects_started = self
+            .connects_started
+            .max(allowed.saturating_sub(burst as u64));
         while self.connects_started < allowed {
             let Some(key) = self.connect_queue.pop_front() else {
                 return;
@@ -292,7 +301,10 @@ impl Fleet {
     fn retry_later(&mut self, key: u32, now: Instant) {
         let link = &mut self.links[key as usize];
         link.state = State::Waiting;
-        let at = now + link.backoff;
+        // Jitter (50–150 %, from the key and attempt) so the links of a
+        // restarted server do not all come back in the same tick.
+        let spread = f64::from((key.wrapping_mul(2_654_435_761) ^ link.generation) % 1000) / 1000.0;
+        let at = now + link.backoff.mul_f64(0.5 + spread);
         link.backoff = (link.backoff * 2).min(Duration::from_secs(2));
         self.timers
             .insert(at, (key, link.generation, Timer::Reconnect));
