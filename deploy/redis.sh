@@ -39,6 +39,20 @@ CONF
         [ -s "$RUN/redis.pid" ] && break
         sleep 0.1
     done
+    # A big dump.rdb (benchmarks leave millions of session keys) takes
+    # seconds to load, and until then every command answers LOADING: up
+    # means PONG. The password goes through the environment, never argv.
+    local answer said=
+    for ((i = 0; i < 1200; i++)); do
+        answer=$(REDISCLI_AUTH=$pw redis-cli -p "$REDIS_PORT" ping 2>/dev/null || true)
+        [ "$answer" = PONG ] && return 0
+        if [ -z "$said" ] && [[ $answer == LOADING* ]]; then
+            say "Redis is loading its dataset ($(du -h "$DIR/dump.rdb" 2>/dev/null | cut -f1)); waiting"
+            said=1
+        fi
+        sleep 0.1
+    done
+    die "Redis did not answer PING within 120 s (log: $LOGS/redis.log)"
 }
 
 stop() {
