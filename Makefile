@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 CARGO ?= $(shell command -v cargo 2>/dev/null || echo $(HOME)/.cargo/bin/cargo)
 
-.PHONY: up down status test lint build bench-ping bench-authd clean-var
+.PHONY: up down status test lint build bench-ping bench-authd bench-mass bench-compare bench-requirement clean-var
 
 ## up: build in release, start private MariaDB and Redis under ./var, then the daemons
 up:
@@ -37,6 +37,18 @@ bench-ping: build
 ## bench-authd: authd's sign-in, session and lookup rates over 10,000 seeded users (needs make up)
 bench-authd: build
 	@bench/authd-rpc.sh
+
+## bench-mass: massd against redis-server INCR, same client, 50/1,000 connections (see bench/README.md)
+bench-mass: build
+	@bench/mass-vs-redis.sh
+
+## bench-compare: every anchor side by side, rewrites bench/RESULTS.md's section and charts (needs make up)
+bench-compare: build
+	@target/release/bench compare
+
+## bench-requirement: the original requirement end to end, PASS/FAIL (needs make up and bench seed)
+bench-requirement: build
+	@set -a && . var/stack.env && set +a && target/release/bench requirement
 
 ## clean-var: stop everything and delete ./var (data, logs, generated passwords)
 clean-var: down
