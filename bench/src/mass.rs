@@ -154,9 +154,9 @@ pub fn run(run: &MassRun<'_>, quiet: bool) -> Result<MassReport, String> {
         pipeline: run.pipeline,
         interval_ms: run.interval_ms,
         duration_s: all.duration_s,
-        ops: all.updates,
+        ops: all.totals.updates,
         throughput: all.steady_updates_per_sec,
-        errors: all.errors + all.connect_failures,
+        errors: all.totals.errors + all.totals.connect_failures,
         latency_ms: Latency {
             p50: ms(all.latency_us.p50),
             p90: ms(all.latency_us.p90),
@@ -164,10 +164,10 @@ pub fn run(run: &MassRun<'_>, quiet: bool) -> Result<MassReport, String> {
             p999: ms(all.latency_us.p999),
             max: ms(all.latency_us.max),
         },
-        lost: all.lost,
-        doubled: all.doubled,
-        reconnects: all.reconnects,
-        unanswered: all.unanswered,
+        lost: all.totals.lost,
+        doubled: all.totals.doubled,
+        reconnects: all.totals.reconnects,
+        unanswered: all.totals.unanswered,
     })
 }
 

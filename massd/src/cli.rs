@@ -171,10 +171,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
                 print!("{}", summary.table());
             }
             // A wrong count is never silent: it fails the run.
-            if summary.lost > 0 || summary.doubled > 0 {
+            if summary.totals.lost > 0 || summary.totals.doubled > 0 {
                 eprintln!(
                     "massd client: {} lost and {} doubled updates",
-                    summary.lost, summary.doubled
+                    summary.totals.lost, summary.totals.doubled
                 );
                 return Ok(ExitCode::from(3));
             }

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod cleanup;
+
 use mysql::prelude::Queryable;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -112,28 +114,7 @@ impl Stores {
 
 impl Drop for Stores {
     fn drop(&mut self) {
-        if let Ok(mut conn) = mysql::Conn::new(mysql::Opts::from_url(&self.mysql_url).unwrap()) {
-            let _ = conn.query_drop(format!("DROP DATABASE IF EXISTS {}", self.name));
-        }
-        if let Ok(mut r) =
-            redis::Client::open(self.redis_url.as_str()).and_then(|c| c.get_connection())
-        {
-            // SCAN, not KEYS: a Redis holding millions of benchmark
-            // sessions must not stall the tests running beside this one.
-            let keys: Vec<String> = redis::cmd("SCAN")
-                .cursor_arg(0)
-                .arg("MATCH")
-                .arg(format!("{}*", self.prefix))
-                .arg("COUNT")
-                .arg(10_000)
-                .clone()
-                .iter::<String>(&mut r)
-                .map(|it| it.filter_map(Result::ok).collect())
-                .unwrap_or_default();
-            if !keys.is_empty() {
-                let _: Result<(), _> = redis::cmd("DEL").arg(keys).query(&mut r);
-            }
-        }
+        cleanup::drop_test_stores(&self.mysql_url, &self.name, &self.redis_url, &self.prefix);
     }
 }
 

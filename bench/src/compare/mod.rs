@@ -213,7 +213,7 @@ pub fn compare(options: &CompareOptions) -> Result<(), String> {
     let work = std::env::current_dir()
         .map_err(|e| e.to_string())?
         .join("var/bench/compare");
-    let started = chrono_free_now();
+    let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let anchors = anchors::start(&bin, &work)?;
     let mut pairs = Vec::new();
     for plan in plans() {
@@ -283,13 +283,4 @@ pub fn compare(options: &CompareOptions) -> Result<(), String> {
         charts_dir.display()
     );
     Ok(())
-}
-
-/// The UTC date and time, from the system's `date` (no clock crate).
-fn chrono_free_now() -> String {
-    Command::new("date")
-        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default()
 }

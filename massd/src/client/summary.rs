@@ -46,21 +46,16 @@ pub struct Summary {
     /// Most connections up at once.
     pub peak_up: u64,
     pub duration_s: f64,
-    pub updates: u64,
     /// Over the whole run, ramp-up included.
     pub updates_per_sec: f64,
     /// Median of the per-second rates once every connection was up (or of
     /// all seconds when the ramp never completed).
     pub steady_updates_per_sec: f64,
     pub latency_us: Percentiles,
-    pub lost: u64,
-    pub doubled: u64,
-    pub reconnects: u64,
-    pub disconnects: u64,
-    pub connect_failures: u64,
-    pub errors: u64,
-    pub unanswered: u64,
-    pub late: u64,
+    /// Updates, lost and doubled ones, reconnects, errors… (flattened into
+    /// the JSON object).
+    #[serde(flatten)]
+    pub totals: Totals,
     /// The latency histogram, HDR V2 encoded, hex.
     pub histogram: String,
 }
@@ -149,18 +144,10 @@ impl Progress {
             connections: self.target,
             peak_up: self.peak_up.max(t.up),
             duration_s: elapsed,
-            updates: t.updates,
             updates_per_sec: t.updates as f64 / elapsed.max(1e-9),
             steady_updates_per_sec: median(steady),
             latency_us: Percentiles::of(&self.total),
-            lost: t.lost,
-            doubled: t.doubled,
-            reconnects: t.reconnects,
-            disconnects: t.disconnects,
-            connect_failures: t.connect_failures,
-            errors: t.errors,
-            unanswered: t.unanswered,
-            late: t.late,
+            totals: t,
             histogram: encode(&self.total),
         }
     }
@@ -208,6 +195,10 @@ impl Summary {
             }
         }
         let sum = |f: fn(&Summary) -> u64| parts.iter().map(f).sum::<u64>();
+        let mut totals = Totals::default();
+        for p in parts {
+            totals.add(&p.totals);
+        }
         let fsum = |f: fn(&Summary) -> f64| parts.iter().map(f).sum::<f64>();
         Some(Summary {
             wire: first.wire,
@@ -215,25 +206,17 @@ impl Summary {
             connections: sum(|p| p.connections),
             peak_up: sum(|p| p.peak_up),
             duration_s: parts.iter().map(|p| p.duration_s).fold(0.0, f64::max),
-            updates: sum(|p| p.updates),
             updates_per_sec: fsum(|p| p.updates_per_sec),
             steady_updates_per_sec: fsum(|p| p.steady_updates_per_sec),
             latency_us: Percentiles::of(&hist),
-            lost: sum(|p| p.lost),
-            doubled: sum(|p| p.doubled),
-            reconnects: sum(|p| p.reconnects),
-            disconnects: sum(|p| p.disconnects),
-            connect_failures: sum(|p| p.connect_failures),
-            errors: sum(|p| p.errors),
-            unanswered: sum(|p| p.unanswered),
-            late: sum(|p| p.late),
+            totals,
             histogram: encode(&hist),
         })
     }
 
     /// The human summary.
     pub fn table(&self) -> String {
-        let p = &self.latency_us;
+        let (p, t) = (&self.latency_us, &self.totals);
         format!(
             "connections {} (peak up {}) to {} servers over {:?}, {:.1} s\n\
              updates     {} ({:.0}/s overall, {:.0}/s steady)\n\
@@ -245,7 +228,7 @@ impl Summary {
             self.servers,
             self.wire,
             self.duration_s,
-            self.updates,
+            t.updates,
             self.updates_per_sec,
             self.steady_updates_per_sec,
             ms(p.p50),
@@ -253,14 +236,14 @@ impl Summary {
             ms(p.p99),
             ms(p.p999),
             ms(p.max),
-            self.lost,
-            self.doubled,
-            self.errors,
-            self.unanswered,
-            self.reconnects,
-            self.disconnects,
-            self.connect_failures,
-            self.late,
+            t.lost,
+            t.doubled,
+            t.errors,
+            t.unanswered,
+            t.reconnects,
+            t.disconnects,
+            t.connect_failures,
+            t.late,
         )
     }
 }

@@ -78,19 +78,27 @@ impl Tally {
     pub fn sum(&self) -> Totals {
         let mut t = Totals::default();
         for c in &self.threads {
-            let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-            t.up += get(&c.up);
-            t.updates += get(&c.updates);
-            t.lost += get(&c.lost);
-            t.doubled += get(&c.doubled);
-            t.reconnects += get(&c.reconnects);
-            t.disconnects += get(&c.disconnects);
-            t.connect_failures += get(&c.connect_failures);
-            t.errors += get(&c.errors);
-            t.unanswered += get(&c.unanswered);
-            t.late += get(&c.late);
+            t.add(&c.snapshot());
         }
         t
+    }
+}
+
+impl Counters {
+    fn snapshot(&self) -> Totals {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        Totals {
+            up: get(&self.up),
+            updates: get(&self.updates),
+            lost: get(&self.lost),
+            doubled: get(&self.doubled),
+            reconnects: get(&self.reconnects),
+            disconnects: get(&self.disconnects),
+            connect_failures: get(&self.connect_failures),
+            errors: get(&self.errors),
+            unanswered: get(&self.unanswered),
+            late: get(&self.late),
+        }
     }
 }
 
@@ -107,4 +115,20 @@ pub struct Totals {
     pub errors: u64,
     pub unanswered: u64,
     pub late: u64,
+}
+
+impl Totals {
+    /// Adds another thread's or process's counts.
+    pub fn add(&mut self, o: &Totals) {
+        self.up += o.up;
+        self.updates += o.updates;
+        self.lost += o.lost;
+        self.doubled += o.doubled;
+        self.reconnects += o.reconnects;
+        self.disconnects += o.disconnects;
+        self.connect_failures += o.connect_failures;
+        self.errors += o.errors;
+        self.unanswered += o.unanswered;
+        self.late += o.late;
+    }
 }

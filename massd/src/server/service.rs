@@ -58,7 +58,6 @@ pub struct CounterService {
     total: u64,
     second_started: Instant,
     second_base: u64,
-    connections: u64,
     dropped: u64,
     refusal: Vec<u8>,
     /// The address of each listener, by index (learnt as they accept).
@@ -90,7 +89,6 @@ impl CounterService {
             total: 0,
             second_started: Instant::now(),
             second_base: 0,
-            connections: 0,
             dropped: 0,
             refusal,
             listeners: Vec::new(),
@@ -136,12 +134,13 @@ impl CounterService {
         s.close_after_flush();
     }
 
-    fn publish(&mut self, env: &Env<'_>) {
+    fn publish(&mut self, connections: usize, env: &Env<'_>) {
         let mine = &self.stats[self.thread];
         self.total += self.unpublished;
         self.unpublished = 0;
         mine.updates.store(self.total, Ordering::Relaxed);
-        mine.connections.store(self.connections, Ordering::Relaxed);
+        mine.connections
+            .store(connections as u64, Ordering::Relaxed);
         mine.closed_keys
             .store(self.closed.len() as u64, Ordering::Relaxed);
         mine.evicted.store(self.closed.evicted(), Ordering::Relaxed);
@@ -162,7 +161,6 @@ impl Service for CounterService {
     type Reply = AdminAsk;
 
     fn open(&mut self, _: ConnId, info: &ConnInfo, _: &mut Env<'_>) -> CounterConn {
-        self.connections += 1;
         // The same IP:PORT again: a new connection, a new count from zero.
         let listener = info.listener.min(usize::from(u16::MAX));
         if self.listeners.len() <= listener {
@@ -260,7 +258,6 @@ impl Service for CounterService {
     }
 
     fn closed(&mut self, _: ConnId, peer: SocketAddr, conn: CounterConn, env: &mut Env<'_>) {
-        self.connections -= 1;
         let local = self.listeners[usize::from(conn.listener)];
         self.closed.insert((peer, local), conn.count, env.now);
     }
@@ -269,9 +266,9 @@ impl Service for CounterService {
         true
     }
 
-    fn tick(&mut self, _: &mut Conns<'_, CounterConn>, env: &mut Env<'_>) {
+    fn tick(&mut self, conns: &mut Conns<'_, CounterConn>, env: &mut Env<'_>) {
         self.closed.expire(env.now);
-        self.publish(env);
+        self.publish(conns.len(), env);
     }
 
     fn refusal(&self) -> &[u8] {

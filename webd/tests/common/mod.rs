@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+#[path = "../../../authd/tests/common/cleanup.rs"]
+mod cleanup;
+
 use mysql::prelude::Queryable;
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -146,27 +149,6 @@ impl Drop for Stack {
             a.trigger().shutdown();
             let _ = a.wait();
         }
-        if let Ok(mut c) = mysql::Conn::new(mysql::Opts::from_url(&self.mysql_base).unwrap()) {
-            let _ = c.query_drop(format!("DROP DATABASE IF EXISTS {}", self.db));
-        }
-        if let Ok(mut r) =
-            redis::Client::open(self.redis_url.as_str()).and_then(|c| c.get_connection())
-        {
-            // SCAN, not KEYS: a Redis holding millions of benchmark
-            // sessions must not stall the tests running beside this one.
-            let keys: Vec<String> = redis::cmd("SCAN")
-                .cursor_arg(0)
-                .arg("MATCH")
-                .arg(format!("{}*", self.prefix))
-                .arg("COUNT")
-                .arg(10_000)
-                .clone()
-                .iter::<String>(&mut r)
-                .map(|it| it.filter_map(Result::ok).collect())
-                .unwrap_or_default();
-            if !keys.is_empty() {
-                let _: Result<(), _> = redis::cmd("DEL").arg(keys).query(&mut r);
-            }
-        }
+        cleanup::drop_test_stores(&self.mysql_base, &self.db, &self.redis_url, &self.prefix);
     }
 }
