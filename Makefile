@@ -44,6 +44,7 @@ bench-mass: build
 
 ## bench-compare: every anchor side by side, rewrites bench/RESULTS.md's section and charts (needs make up)
 bench-compare: build
+	@deploy/deps.sh stores bench
 	@target/release/bench compare
 
 ## bench-requirement: the original requirement end to end, PASS/FAIL (needs make up and bench seed)

@@ -8,7 +8,7 @@ want=()
 for group in "${@:-stores}"; do
     case $group in
         stores) want+=(mariadb-server:mariadbd redis-server:redis-server mariadb-client:mariadb redis-tools:redis-cli) ;;
-        bench) want+=(wrk:wrk nginx:nginx hyperfine:hyperfine) ;;
+        bench) want+=(wrk:wrk nginx:nginx hyperfine:hyperfine fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf) ;;
         browser) want+=(chromium:chromium) ;;
         *) die "unknown package group $group" ;;
     esac
@@ -17,7 +17,12 @@ done
 missing=()
 for item in "${want[@]}"; do
     pkg=${item%%:*} cmd=${item#*:}
-    command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
+    # A command, or a file the package ships (a font has no command).
+    if [[ $cmd == /* ]]; then
+        [ -e "$cmd" ] || missing+=("$pkg")
+    else
+        command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
+    fi
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
