@@ -91,7 +91,12 @@ where
             "reactor.listen is empty: nothing to listen on".into(),
         ));
     }
-    let handle = server::start(reactor, &daemon.metrics, make)?;
+    let handle = server::start_with(
+        reactor,
+        &daemon.metrics,
+        server::OnReactorDeath::ExitProcess,
+        make,
+    )?;
     let addrs: Vec<String> = handle.local_addrs().iter().map(|a| a.to_string()).collect();
     log::info!(
         "{} listening on {} with {} reactor threads (max {} connections)",

@@ -5,6 +5,19 @@
 //! Wake-ups are coalesced: a sender wakes the reactor only when the reactor
 //! has drained since the last wake, so a burst of a thousand results costs one
 //! eventfd write, not a thousand.
+//!
+//! Why no result is ever stranded, by this module's own orderings (not by
+//! whatever fences the channel happens to issue): both sides change the
+//! `wake_pending` flag with a read-modify-write, so all those changes form
+//! one total order. The receiver's `swap(false, AcqRel)` happens before its
+//! `try_recv`s (acquire keeps them after it). A sender pushes, then does
+//! `swap(true, AcqRel)`. If the sender's swap comes after the receiver's in
+//! that order, it reads `false` and wakes the reactor. If it comes before,
+//! the receiver's swap reads the value it wrote (or a later one), so the
+//! sender's release synchronises with the receiver's acquire: the push
+//! happens before the receiver's `try_recv`, which therefore sees it. A
+//! plain `store(false)` followed by loads would allow neither argument
+//! (a store-load pair may be reordered).
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use mio::Waker;
@@ -98,7 +111,8 @@ impl<T> ReplyReceiver<T> {
     /// Takes everything queued. Clears the wake flag first, so a result sent
     /// while draining triggers a fresh wake rather than being stranded.
     pub fn drain(&self, mut each: impl FnMut(T)) {
-        self.shared.wake_pending.store(false, Ordering::Release);
+        // A read-modify-write, not a store: see the module comment.
+        self.shared.wake_pending.swap(false, Ordering::AcqRel);
         while let Ok(v) = self.rx.try_recv() {
             each(v);
         }

@@ -253,6 +253,7 @@ pub struct ReactorMetrics {
     pub refused: Counter,
     pub closed: Counter,
     pub timed_out: Counter,
+    pub panics: Counter,
     pub open: Gauge,
 }
 
@@ -262,12 +263,17 @@ impl ReactorMetrics {
             accepted: metrics.counter("throng_connections_accepted_total", "Connections accepted."),
             refused: metrics.counter(
                 "throng_connections_refused_total",
-                "Connections refused because max_connections was reached.",
+                "Connections refused: max_connections or max_connections_per_ip reached, \
+                 or no descriptor was left.",
             ),
             closed: metrics.counter("throng_connections_closed_total", "Connections closed."),
             timed_out: metrics.counter(
                 "throng_connections_timed_out_total",
                 "Connections whose idle or service deadline passed.",
+            ),
+            panics: metrics.counter(
+                "throng_panics_total",
+                "Service callbacks that panicked (each closed its connection).",
             ),
             open: metrics.gauge("throng_connections_open", "Connections open now."),
         }

@@ -1,18 +1,38 @@
 //! Starts a daemon's reactors: one thread per reactor, each with its own
 //! `Poll`, waker, reply queue and `SO_REUSEPORT` listeners, all bound before
 //! any thread starts so a bind error is reported to the caller at once.
+//!
+//! A reactor contains the panics of its service's callbacks, so a reactor
+//! thread ends early only through a bug in the reactor itself or an I/O
+//! error of its poll. Then its listeners are gone and its connections with
+//! them: a daemon in that state must not limp on with fewer listeners, so
+//! [`OnReactorDeath::ExitProcess`] (what daemons use) ends the process at
+//! once with a non-zero code and systemd or `make up` starts a whole new
+//! one. In-process servers (tests, tools) stop their other reactors instead.
 
 use crate::handoff::{reply_channel, ReplySender};
 use crate::listener::reuseport_listener;
 use crate::metrics::{Metrics, ReactorMetrics};
 use crate::reactor::event_loop::Shared;
-use crate::reactor::{Reactor, ReactorConfig, Service};
+use crate::reactor::{PerIpLimit, Reactor, ReactorConfig, Service};
 use mio::{Poll, Token, Waker};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+
+/// What happens when a reactor thread ends before shutdown asked it to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnReactorDeath {
+    /// Stop the other reactors gracefully and report the error from `join`.
+    StopServer,
+    /// Log and exit the process with status 70 (EX_SOFTWARE) at once.
+    ExitProcess,
+}
+
+/// The exit status of a daemon whose reactor died.
+pub const REACTOR_DEATH_EXIT: i32 = 70;
 
 /// What a service factory gets to build one reactor's service.
 pub struct ReactorSetup<R> {
@@ -87,8 +107,23 @@ impl ServerHandle {
 }
 
 /// Binds every listener and starts `config.thread_count()` reactors, each
-/// running the service `make` builds for it.
+/// running the service `make` builds for it; a reactor that dies stops
+/// the others ([`OnReactorDeath::StopServer`]).
 pub fn start<S, F>(config: &ReactorConfig, metrics: &Metrics, make: F) -> io::Result<ServerHandle>
+where
+    S: Service,
+    F: Fn(ReactorSetup<S::Reply>) -> S + Send + Sync + 'static,
+{
+    start_with(config, metrics, OnReactorDeath::StopServer, make)
+}
+
+/// [`start`] with a choice of what a reactor's death does.
+pub fn start_with<S, F>(
+    config: &ReactorConfig,
+    metrics: &Metrics,
+    on_death: OnReactorDeath,
+    make: F,
+) -> io::Result<ServerHandle>
 where
     S: Service,
     F: Fn(ReactorSetup<S::Reply>) -> S + Send + Sync + 'static,
@@ -96,6 +131,7 @@ where
     let shared = Arc::new(Shared {
         stop: AtomicBool::new(false),
         open: AtomicUsize::new(0),
+        per_ip: PerIpLimit::new(config.max_connections_per_ip),
         metrics: ReactorMetrics::new(metrics),
     });
     let threads = config.thread_count();
@@ -131,14 +167,25 @@ where
         let handle = std::thread::Builder::new()
             .name(format!("reactor-{index}"))
             .spawn(move || {
-                let service = make(ReactorSetup {
-                    index,
-                    replies: replies_tx,
-                });
-                let result =
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let service = make(ReactorSetup {
+                        index,
+                        replies: replies_tx,
+                    });
                     Reactor::new(index, poll, listeners, service, replies_rx, config, shared)
-                        .and_then(Reactor::run);
+                        .and_then(Reactor::run)
+                }));
+                let result =
+                    run.unwrap_or_else(|_| Err(io::Error::other("the reactor thread panicked")));
                 if let Err(e) = &result {
+                    if on_death == OnReactorDeath::ExitProcess {
+                        log::error!(
+                            "reactor {index} died: {e}; exiting ({REACTOR_DEATH_EXIT}) so that \
+                             the supervisor starts a whole process"
+                        );
+                        log::logger().flush();
+                        std::process::exit(REACTOR_DEATH_EXIT);
+                    }
                     log::error!("reactor {index} failed: {e}; stopping the others");
                     on_exit.shutdown();
                 }

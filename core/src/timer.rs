@@ -35,14 +35,26 @@ impl<T> TimerWheel<T> {
         }
     }
 
+    /// The tick `at` falls in. All tick arithmetic is in `u64` (a tick
+    /// count does not wrap for hundreds of millions of years at 10 ms),
+    /// saturating rather than wrapping at the edges.
     fn tick_of(&self, at: Instant) -> u64 {
         let since = at.saturating_duration_since(self.origin);
-        (since.as_nanos() / self.tick.as_nanos()) as u64
+        u64::try_from(since.as_nanos() / self.tick.as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// The instant tick number `tick` starts.
+    fn start_of(&self, tick: u64) -> Instant {
+        let nanos = self.tick.as_nanos().saturating_mul(u128::from(tick));
+        let offset = Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX));
+        self.origin
+            .checked_add(offset)
+            .unwrap_or(self.origin + Duration::from_secs(u32::MAX.into()))
     }
 
     /// Arms `value` to fire at or after `at` (rounded up to the next tick).
     pub fn insert(&mut self, at: Instant, value: T) {
-        let tick = (self.tick_of(at) + 1).max(self.next_tick);
+        let tick = self.tick_of(at).saturating_add(1).max(self.next_tick);
         let slot = (tick % self.slots.len() as u64) as usize;
         self.slots[slot].push((tick, value));
         self.len += 1;
@@ -52,12 +64,14 @@ impl<T> TimerWheel<T> {
     pub fn expire(&mut self, now: Instant, fired: &mut Vec<T>) {
         let now_tick = self.tick_of(now);
         if self.len == 0 {
-            self.next_tick = now_tick + 1;
+            self.next_tick = now_tick.saturating_add(1);
             return;
         }
         let slots = self.slots.len() as u64;
         // After a long stall there is no point walking more than one lap.
-        let first = self.next_tick.max((now_tick + 1).saturating_sub(slots));
+        let first = self
+            .next_tick
+            .max(now_tick.saturating_add(1).saturating_sub(slots));
         for tick in first..=now_tick {
             let bucket = &mut self.slots[(tick % slots) as usize];
             let mut i = 0;
@@ -70,7 +84,7 @@ impl<T> TimerWheel<T> {
                 }
             }
         }
-        self.next_tick = now_tick + 1;
+        self.next_tick = now_tick.saturating_add(1);
     }
 
     /// Time until the next tick boundary, if anything is armed; the reactor
@@ -79,7 +93,7 @@ impl<T> TimerWheel<T> {
         if self.len == 0 {
             return None;
         }
-        let next = self.origin + self.tick * (self.tick_of(now) + 1) as u32;
+        let next = self.start_of(self.tick_of(now).saturating_add(1));
         Some(next.saturating_duration_since(now))
     }
 
@@ -126,6 +140,22 @@ mod tests {
         let mut fired = Vec::new();
         wheel.expire(t0 + Duration::from_secs(10), &mut fired);
         assert_eq!(fired.len(), 100);
+    }
+
+    #[test]
+    fn next_timeout_stays_right_past_the_u32_tick_count() {
+        // 2^32 ticks of 10 ms is about 497 days: the old arithmetic wrapped
+        // there and the reactor polled with a zero timeout, spinning.
+        let t0 = Instant::now();
+        let tick = Duration::from_millis(10);
+        let mut wheel = TimerWheel::new(tick, 8, t0);
+        let later = t0 + tick * 4_294_967_295 + Duration::from_millis(3);
+        wheel.insert(later + Duration::from_secs(5), ());
+        let timeout = wheel.next_timeout(later).unwrap();
+        assert_eq!(timeout, Duration::from_millis(7), "the rest of the tick");
+        let far = t0 + Duration::from_secs(10 * 365 * 86_400);
+        let timeout = wheel.next_timeout(far).unwrap();
+        assert!(timeout > Duration::ZERO && timeout <= tick, "{timeout:?}");
     }
 
     #[test]

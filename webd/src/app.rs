@@ -358,6 +358,10 @@ impl Routes for App {
                 }
                 Err(e) => done.push((conn, pages::edit_error(e))),
             },
+            AvatarReply::Panicked { conn } => done.push((
+                conn,
+                Response::html(500, "<h1>500 Internal Server Error</h1>\n"),
+            )),
         }
     }
 }

@@ -43,6 +43,9 @@ impl Default for Config {
         Config {
             reactor: ReactorConfig {
                 listen: vec!["127.0.0.1:9090".parse().expect("valid literal")],
+                // One address cannot take every slot; generous enough for
+                // a NAT or an office behind one address.
+                max_connections_per_ip: 4096,
                 ..ReactorConfig::default()
             },
             log: LogConfig::default(),

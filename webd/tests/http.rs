@@ -111,7 +111,7 @@ fn closed(s: &mut TcpStream) -> bool {
 fn a_page_head_404_and_405() {
     let (h, addr) = start(HttpLimits::default());
     let mut s = connect(addr);
-    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\n\r\n")
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
     let mut all = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -140,7 +140,8 @@ fn a_page_head_404_and_405() {
     };
     assert_eq!(length(parts[0]), length(parts[1]));
     assert!(parts[2].starts_with("404 Not Found"), "{text}");
-    s.write_all(b"DELETE / HTTP/1.1\r\n\r\n").unwrap();
+    s.write_all(b"DELETE / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     let mut buf = vec![0u8; 4096];
     let n = s.read(&mut buf).unwrap();
     let text = String::from_utf8_lossy(&buf[..n]);
@@ -189,7 +190,7 @@ fn pipelined_requests_are_answered_in_order() {
         let body = format!("req-{i}");
         batch.extend_from_slice(
             format!(
-                "POST /echo HTTP/1.1\r\nContent-Length: {}\r\n\r\n{body}",
+                "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
                 body.len()
             )
             .as_bytes(),
@@ -208,10 +209,12 @@ fn pipelined_requests_are_answered_in_order() {
 fn chunked_bodies_and_100_continue() {
     let (h, addr) = start(HttpLimits::default());
     let mut s = connect(addr);
-    s.write_all(b"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n").unwrap();
+    s.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n").unwrap();
     assert_eq!(responses(&mut s, 1), vec![(200, "hello world".to_string())]);
-    s.write_all(b"POST /echo HTTP/1.1\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n")
-        .unwrap();
+    s.write_all(
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n",
+    )
+    .unwrap();
     assert_eq!(
         responses(&mut s, 1)[0].0,
         100,
@@ -234,24 +237,28 @@ fn each_limit_and_malformed_request_gets_its_status_and_others_carry_on() {
     let cases: Vec<(Vec<u8>, u16)> = vec![
         (b"\x16\x03\x01garbage\r\n\r\n".to_vec(), 400),
         (
-            format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(300)).into_bytes(),
+            format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(300)).into_bytes(),
             414,
         ),
         (
-            format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "b".repeat(2000)).into_bytes(),
+            format!(
+                "GET / HTTP/1.1\r\nHost: x\r\nX: {}\r\n\r\n",
+                "b".repeat(2000)
+            )
+            .into_bytes(),
             431,
         ),
-        (b"POST /echo HTTP/1.1\r\n\r\n".to_vec(), 411),
+        (b"POST /echo HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), 411),
         (
-            b"POST /echo HTTP/1.1\r\nContent-Length: 5000\r\n\r\n".to_vec(),
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n".to_vec(),
             413,
         ),
         (
-            b"POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n".to_vec(),
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n".to_vec(),
             501,
         ),
         (b"GET / HTTP/2.0\r\n\r\n".to_vec(), 505),
-        (b"GET /echo HTTP/1.1\r\n\r\n".to_vec(), 405),
+        (b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), 405),
     ];
     for (raw, status) in cases {
         let mut s = connect(addr);
@@ -261,7 +268,9 @@ fn each_limit_and_malformed_request_gets_its_status_and_others_carry_on() {
         if status != 405 {
             assert!(closed(&mut s), "closed after {status}");
         }
-        healthy.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+        healthy
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
         assert_eq!(responses(&mut healthy, 1)[0].0, 200);
     }
     h.shutdown();
@@ -272,7 +281,7 @@ fn each_limit_and_malformed_request_gets_its_status_and_others_carry_on() {
 fn connection_close_and_http_1_0_end_the_connection() {
     let (h, addr) = start(HttpLimits::default());
     let mut s = connect(addr);
-    s.write_all(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .unwrap();
     assert_eq!(responses(&mut s, 1)[0].0, 200);
     assert!(closed(&mut s));
@@ -295,7 +304,7 @@ fn a_slow_head_gets_408_and_is_closed() {
     // A slowloris: one byte every 50 ms never completes the head in time.
     let mut sent = 0;
     let raw =
-        b"GET / HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+        b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
     while started.elapsed() < Duration::from_millis(450) && sent < raw.len() {
         if s.write_all(&raw[sent..sent + 1]).is_err() {
             break;

@@ -3,7 +3,7 @@
 //! it is split.
 
 use proptest::prelude::*;
-use webd::http::body::{self, BodyRead};
+use webd::http::body::BodyDecoder;
 use webd::http::head::{self, BodyKind};
 use webd::http::HttpLimits;
 
@@ -12,8 +12,13 @@ proptest! {
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
         let limits = HttpLimits::default();
         let _ = head::parse(&bytes, &limits);
-        let _ = body::read(BodyKind::Chunked, &bytes, 4096);
-        let _ = body::read(BodyKind::Length(10), &bytes, 4096);
+        for kind in [BodyKind::Chunked, BodyKind::Length(10)] {
+            let mut decoder = BodyDecoder::new(kind, 4096, 1024).unwrap();
+            let mut out = Vec::new();
+            if let Ok(feed) = decoder.feed(&bytes, &mut out) {
+                prop_assert!(feed.consumed <= bytes.len() && out.len() <= 4096);
+            }
+        }
     }
 
     #[test]
@@ -37,14 +42,15 @@ proptest! {
             None => prop_assert!(cut < whole.len),
             Some(h) => {
                 prop_assert_eq!(h.len, whole.len);
-                let got = body::read(h.body, &raw[h.len..cut], 4096).unwrap();
+                let mut decoder = BodyDecoder::new(h.body, 4096, 1024).unwrap();
+                let mut got = Vec::new();
+                let feed = decoder.feed(&raw[h.len..cut], &mut got).unwrap();
+                prop_assert_eq!(feed.consumed, cut - h.len);
                 if cut == raw.len() {
-                    match got {
-                        BodyRead::Complete { body: b, .. } => prop_assert_eq!(&b[..], &body[..]),
-                        BodyRead::Incomplete => prop_assert!(false, "whole body incomplete"),
-                    }
+                    prop_assert!(feed.done, "whole body incomplete");
+                    prop_assert_eq!(&got[..], &body[..]);
                 } else if !body.is_empty() {
-                    prop_assert_eq!(got, BodyRead::Incomplete);
+                    prop_assert!(!feed.done);
                 }
             }
         }

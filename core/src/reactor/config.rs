@@ -19,6 +19,10 @@ pub struct ReactorConfig {
     /// Open connections allowed across all reactors; beyond it new
     /// connections get the service's refusal message and are closed.
     pub max_connections: usize,
+    /// Open connections allowed from one source address; beyond it the
+    /// same refusal. 0 turns the cap off (daemons whose peers are other
+    /// daemons or a client fleet); webd sets its own.
+    pub max_connections_per_ip: usize,
     /// Close a connection quiet for this long; "0s" disables.
     #[serde(with = "humantime_serde")]
     pub idle_timeout: Duration,
@@ -44,6 +48,7 @@ impl Default for ReactorConfig {
             threads: 0,
             backlog: 4096,
             max_connections: 16_384,
+            max_connections_per_ip: 0,
             idle_timeout: Duration::from_secs(120),
             drain_timeout: Duration::from_secs(10),
             nodelay: true,

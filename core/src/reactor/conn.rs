@@ -27,6 +27,11 @@ pub(crate) struct Connection<C> {
     pub write_interest: bool,
     /// Close once the output is flushed.
     pub closing: bool,
+    /// With `closing`: close gracefully (see `Session::linger_after_flush`).
+    pub linger: bool,
+    /// The sending side is shut down and what the peer sends is discarded
+    /// until it closes, `LINGER_BYTES` went by or the deadline passed.
+    pub lingering: bool,
     /// Close now.
     pub dead: bool,
     /// Reading paused because output piled up past the limit.
@@ -50,6 +55,8 @@ impl<C> Connection<C> {
             armed_at: None,
             write_interest: false,
             closing: false,
+            linger: false,
+            lingering: false,
             dead: false,
             read_paused: false,
             rerun: false,

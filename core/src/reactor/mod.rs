@@ -12,11 +12,14 @@
 mod config;
 mod conn;
 pub(crate) mod event_loop;
+mod guard;
+mod per_ip;
 mod service;
 mod session;
 
 pub use config::ReactorConfig;
 pub use event_loop::Reactor;
+pub use per_ip::PerIpLimit;
 pub use service::{ConnInfo, Env, Service};
 pub use session::{Conns, Session};
 

@@ -102,6 +102,12 @@ pub trait Service: 'static {
         let _ = (conns, env);
     }
 
+    /// Bytes written to a connection whose callback panicked, in place of
+    /// anything it had queued, before it is closed (an HTTP 500).
+    fn panicked(&self) -> &[u8] {
+        &[]
+    }
+
     /// Bytes written to a connection refused because the cap is reached
     /// (an HTTP 503, a `busy` frame), sent best-effort before closing.
     fn refusal(&self) -> &[u8] {

@@ -14,6 +14,8 @@ use std::time::Instant;
 pub struct Session<'a, C> {
     pub(crate) conn: &'a mut Connection<C>,
     pub(crate) pool: &'a mut BufferPool,
+    /// The reactor's `max_output`.
+    pub(crate) max_output: usize,
 }
 
 impl<C> Session<'_, C> {
@@ -47,9 +49,27 @@ impl<C> Session<'_, C> {
         self.conn.pending_output()
     }
 
+    /// Whether the output is over the reactor's `max_output`: a service
+    /// that can produce answers from buffered input stops here and goes on
+    /// when the reactor offers the input again after the peer read some.
+    pub fn output_full(&self) -> bool {
+        self.conn.pending_output() > self.max_output
+    }
+
     /// Closes the connection once everything written so far is sent.
     pub fn close_after_flush(&mut self) {
         self.conn.closing = true;
+    }
+
+    /// Closes the connection once everything written so far is sent, the
+    /// graceful way: shut down the sending side, then read and discard
+    /// what the peer still sends (bounded in bytes and time) before the
+    /// close, so that unread input does not make the kernel answer with a
+    /// reset that destroys the answer before the peer has read it. For an
+    /// error answer to a request whose body was not read.
+    pub fn linger_after_flush(&mut self) {
+        self.conn.closing = true;
+        self.conn.linger = true;
     }
 
     /// Closes the connection now, dropping unsent output.
@@ -80,6 +100,7 @@ pub struct Conns<'a, C> {
     pub(crate) slab: &'a mut Slab<Connection<C>>,
     pub(crate) pool: &'a mut BufferPool,
     pub(crate) touched: &'a mut Vec<usize>,
+    pub(crate) max_output: usize,
 }
 
 impl<C> Conns<'_, C> {
@@ -92,6 +113,7 @@ impl<C> Conns<'_, C> {
                 Some(Session {
                     conn,
                     pool: self.pool,
+                    max_output: self.max_output,
                 })
             }
             _ => None,
@@ -108,6 +130,7 @@ impl<C> Conns<'_, C> {
             each(&mut Session {
                 conn,
                 pool: self.pool,
+                max_output: self.max_output,
             });
         }
     }

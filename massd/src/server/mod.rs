@@ -179,18 +179,25 @@ pub fn start(mut config: Config, place: Placement) -> Result<RunningServer, Serv
             config.server.closed_key_ttl,
             config.server.max_frame,
         );
-        server::start(&config.reactor, &metrics, move |setup| {
-            if let Ok(mut list) = reactors.lock() {
-                list.push(setup.replies.clone());
-            }
-            CounterService::new(
-                setup.index,
-                ClosedCounters::new(cap, ttl),
-                admission.clone(),
-                max_frame,
-                all_stats.clone(),
-            )
-        })?
+        // A massd process with a dead reactor would keep its heartbeat
+        // while refusing a share of its clients: exit and be restarted.
+        server::start_with(
+            &config.reactor,
+            &metrics,
+            server::OnReactorDeath::ExitProcess,
+            move |setup| {
+                if let Ok(mut list) = reactors.lock() {
+                    list.push(setup.replies.clone());
+                }
+                CounterService::new(
+                    setup.index,
+                    ClosedCounters::new(cap, ttl),
+                    admission.clone(),
+                    max_frame,
+                    all_stats.clone(),
+                )
+            },
+        )?
     };
     let listen = handle.local_addrs().to_vec();
     let admin_addr = crate::launch::admin_addr(&config, place.index)?;

@@ -8,6 +8,7 @@ pub mod store;
 pub mod upload;
 
 use crossbeam_channel::{Sender, TrySendError};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::thread::JoinHandle;
 use store::AvatarStore;
 use subtle::ConstantTimeEq;
@@ -70,6 +71,9 @@ pub enum AvatarReply {
         head_only: bool,
         bytes: Option<Vec<u8>>,
     },
+    /// The task panicked (a bug, or an image that trips the decoder): the
+    /// request is answered 500 and the worker takes the next task.
+    Panicked { conn: ConnId },
 }
 
 /// The submitting side of the pool.
@@ -92,7 +96,10 @@ impl AvatarPool {
                     .name(format!("avatar-{i}"))
                     .spawn(move || {
                         for task in rx {
-                            let reply = run(&store, task.conn, task.kind);
+                            let conn = task.conn;
+                            let work = AssertUnwindSafe(|| run(&store, conn, task.kind));
+                            let reply =
+                                catch_unwind(work).unwrap_or(AvatarReply::Panicked { conn });
                             let _ = task.reply.send(reply);
                         }
                     })

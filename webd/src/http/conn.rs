@@ -3,15 +3,22 @@
 //! its answers into bytes, in order.
 //!
 //! Pipelined requests are answered in the order they came (each is handled
-//! as soon as it is complete). A request that is not complete yet stays in
-//! the reactor's input buffer and is parsed again when more bytes come: an
-//! incomplete head must be complete within `header_timeout` of its first
-//! byte (408 and close — a slowloris peer cannot hold a connection with a
-//! trickle), and a body must make progress at least that often. Between
-//! requests the reactor's idle timeout applies. A refused request whose
-//! body would have to be skipped closes the connection after the answer.
+//! as soon as it is complete). An incomplete head stays in the reactor's
+//! input buffer and is parsed again only once a new line has ended; it must
+//! be complete within `header_timeout` of its first byte (408 and close — a
+//! slowloris peer cannot hold a connection with a trickle). A body that does
+//! not arrive with its head is decoded as it comes ([`BodyDecoder`], which
+//! keeps its place between reads) into a buffer of its own, next to a copy
+//! of the head, and must be whole within `body_timeout` of the head. Between
+//! requests the reactor's idle timeout applies. A refused request whose body
+//! would have to be skipped closes the connection after the answer, the
+//! lingering way, so the client gets to read it.
+//!
+//! While a connection's output is over the reactor's bound, no further
+//! pipelined request is taken from its input; the reactor offers the input
+//! again once the peer has read.
 
-use super::body::{self, BodyRead};
+use super::body::BodyDecoder;
 use super::head::{self, BodyKind, Head, HttpError};
 use super::limits::HttpLimits;
 use super::response::{self, DateCache, Response};
@@ -104,6 +111,21 @@ pub struct HttpConn {
     route: &'static str,
     /// When the request in progress was complete.
     started: Option<Instant>,
+    /// Input bytes a parse found to be an incomplete head (0: none yet).
+    scanned: u32,
+    /// Whether those bytes hold the whole request line.
+    line_seen: bool,
+    /// A body still arriving; boxed, since most connections never have one.
+    body: Option<Box<PendingBody>>,
+}
+
+/// A request whose head is here and whose body is still arriving.
+#[derive(Debug)]
+struct PendingBody {
+    /// The head's bytes, parsed again once the body is whole.
+    head: Vec<u8>,
+    decoder: BodyDecoder,
+    body: Vec<u8>,
 }
 
 pub struct HttpService<R> {
@@ -111,6 +133,8 @@ pub struct HttpService<R> {
     limits: HttpLimits,
     date: DateCache,
     refusal: Vec<u8>,
+    /// The answer to a request whose handling panicked.
+    internal_error: Vec<u8>,
     metrics: Option<HttpMetrics>,
 }
 
@@ -132,11 +156,15 @@ impl<R: Routes> HttpService<R> {
         )
         .header("Retry-After: 1");
         response::write(&mut refusal, &busy, date.get(), false, true);
+        let mut internal_error = Vec::new();
+        let failed = Response::html(500, "<h1>500 Internal Server Error</h1>\n");
+        response::write(&mut internal_error, &failed, date.get(), false, true);
         HttpService {
             routes,
             limits,
             date,
             refusal,
+            internal_error,
             metrics: None,
         }
     }
@@ -194,10 +222,13 @@ impl<R: Routes> HttpService<R> {
         }
     }
 
+    /// Answers an error and closes, lingering: the client may still be
+    /// sending what this answer refuses.
     fn refuse(&mut self, s: &mut Session<'_, HttpConn>, error: HttpError) {
         let status = error.status();
         let body = format!("<h1>{status} {}</h1>\n", response::reason(status));
         self.send(s, &Response::html(status, body), false, true);
+        s.linger_after_flush();
     }
 
     /// A request is under way but incomplete: arm its deadline once.
@@ -212,20 +243,30 @@ impl<R: Routes> HttpService<R> {
         let state = s.state();
         state.in_request = false;
         state.continue_sent = false;
+        state.body = None;
         s.set_deadline(None);
     }
 
     /// One request at the front of `input`: the bytes it took, or `None`
-    /// when it is incomplete.
+    /// when it is incomplete and must wait for more.
     fn one(
         &mut self,
         s: &mut Session<'_, HttpConn>,
         input: &[u8],
         env: &mut Env<'_>,
     ) -> Option<usize> {
+        if let Some(pending) = s.state().body.take() {
+            return self.more_body(s, pending, input, env);
+        }
+        if !self.head_may_be_complete(s, input) {
+            return None;
+        }
         let head = match head::parse(input, &self.limits) {
             Ok(Some(head)) => head,
             Ok(None) => {
+                let state = s.state();
+                state.scanned = u32::try_from(input.len()).unwrap_or(u32::MAX);
+                state.line_seen = input.contains(&b'\n');
                 self.awaiting_head(s, env);
                 return None;
             }
@@ -234,13 +275,19 @@ impl<R: Routes> HttpService<R> {
                 return Some(input.len());
             }
         };
+        s.state().scanned = 0;
+        s.state().line_seen = false;
         let head_only = head.method == "HEAD";
         s.state().route = self.routes.route_label(head.path);
         let limit = match self.routes.route(head.method, head.path) {
             Ok(limit) => limit,
             Err(answer) => {
-                let close = answer.close || !head.keep_alive || head.body != BodyKind::None;
+                let unread_body = head.body != BodyKind::None;
+                let close = answer.close || !head.keep_alive || unread_body;
                 self.send(s, &answer, head_only, close);
+                if unread_body {
+                    s.linger_after_flush();
+                }
                 Self::finished(s);
                 return Some(if close { input.len() } else { head.len });
             }
@@ -249,43 +296,130 @@ impl<R: Routes> HttpService<R> {
             self.refuse(s, HttpError::LengthRequired);
             return Some(input.len());
         }
-        match body::read(head.body, &input[head.len..], limit) {
+        let mut decoder = match BodyDecoder::new(head.body, limit, self.limits.max_head) {
+            Ok(decoder) => decoder,
             Err(e) => {
                 self.refuse(s, e);
+                return Some(input.len());
+            }
+        };
+        let rest = &input[head.len..];
+        // The common cases borrow the body straight from the input.
+        match head.body {
+            BodyKind::None => return self.dispatch(s, &head, &[], head.len, input.len(), env),
+            BodyKind::Length(n) if rest.len() as u64 >= n => {
+                let n = n as usize; // <= rest.len(), so it fits
+                return self.dispatch(s, &head, &rest[..n], head.len + n, input.len(), env);
+            }
+            _ => {}
+        }
+        let mut body = Vec::new();
+        let feed = match decoder.feed(rest, &mut body) {
+            Ok(feed) => feed,
+            Err(e) => {
+                self.refuse(s, e);
+                return Some(input.len());
+            }
+        };
+        if feed.done {
+            return self.dispatch(s, &head, &body, head.len + feed.consumed, input.len(), env);
+        }
+        // The body is still coming: keep the head's bytes and the decoder's
+        // place, so later reads continue where this one stopped.
+        if head.expect_continue && !s.state().continue_sent {
+            s.write(b"HTTP/1.1 100 Continue\r\n\r\n");
+            s.state().continue_sent = true;
+        }
+        let deadline = env.now + self.limits.body_timeout;
+        s.state().in_request = true;
+        s.state().body = Some(Box::new(PendingBody {
+            head: input[..head.len].to_vec(),
+            decoder,
+            body,
+        }));
+        s.set_deadline(Some(deadline));
+        Some(head.len + feed.consumed)
+    }
+
+    /// Whether `input` can hold a whole head now: not when no line ended
+    /// since the last parse found it incomplete (a head ends with a line
+    /// feed), so a head that drips in byte by byte is not parsed again on
+    /// every byte. The limits are still checked as soon as they are passed.
+    fn head_may_be_complete(&mut self, s: &mut Session<'_, HttpConn>, input: &[u8]) -> bool {
+        let state = s.state();
+        let scanned = state.scanned as usize;
+        if scanned == 0 || scanned > input.len() || input[scanned..].contains(&b'\n') {
+            return true;
+        }
+        let within = if state.line_seen {
+            self.limits.max_head
+        } else {
+            self.limits.max_request_line.min(self.limits.max_head)
+        };
+        input.len() > within
+    }
+
+    /// More bytes of a body that is arriving.
+    fn more_body(
+        &mut self,
+        s: &mut Session<'_, HttpConn>,
+        mut pending: Box<PendingBody>,
+        input: &[u8],
+        env: &mut Env<'_>,
+    ) -> Option<usize> {
+        let feed = match pending.decoder.feed(input, &mut pending.body) {
+            Ok(feed) => feed,
+            Err(e) => {
+                self.refuse(s, e);
+                return Some(input.len());
+            }
+        };
+        if !feed.done {
+            s.state().body = Some(pending);
+            return Some(feed.consumed);
+        }
+        match head::parse(&pending.head, &self.limits) {
+            Ok(Some(head)) => {
+                self.dispatch(s, &head, &pending.body, feed.consumed, input.len(), env)
+            }
+            // The same bytes parsed before; they cannot fail now.
+            _ => {
+                self.refuse(s, HttpError::BadRequest);
                 Some(input.len())
             }
-            Ok(BodyRead::Incomplete) => {
-                if head.expect_continue && !s.state().continue_sent {
-                    s.write(b"HTTP/1.1 100 Continue\r\n\r\n");
-                    s.state().continue_sent = true;
+        }
+    }
+
+    /// Hands a whole request to the routes. `consumed` is what the request
+    /// took of the `available` input bytes.
+    fn dispatch(
+        &mut self,
+        s: &mut Session<'_, HttpConn>,
+        head: &Head<'_>,
+        body: &[u8],
+        consumed: usize,
+        available: usize,
+        env: &mut Env<'_>,
+    ) -> Option<usize> {
+        let head_only = head.method == "HEAD";
+        s.state().started = Some(env.now);
+        match self.routes.handle(s.id(), s.peer(), head, body, env) {
+            Outcome::Now(answer) => {
+                let close = answer.close || !head.keep_alive;
+                self.send(s, &answer, head_only, close);
+                if close && consumed < available {
+                    s.linger_after_flush(); // pipelined bytes go unread
                 }
-                // The body must keep coming: each read moves the deadline.
-                s.state().in_request = true;
-                s.set_deadline(Some(env.now + self.limits.header_timeout));
-                None
+                Self::finished(s);
+                Some(if close { available } else { consumed })
             }
-            Ok(BodyRead::Complete { body, consumed }) => {
-                s.state().started = Some(env.now);
-                match self.routes.handle(s.id(), s.peer(), &head, &body, env) {
-                    Outcome::Now(answer) => {
-                        let close = answer.close || !head.keep_alive;
-                        self.send(s, &answer, head_only, close);
-                        Self::finished(s);
-                        Some(if close {
-                            input.len()
-                        } else {
-                            head.len + consumed
-                        })
-                    }
-                    Outcome::Later => {
-                        s.state().waiting = Some(Waiting {
-                            head_only,
-                            close: !head.keep_alive,
-                        });
-                        s.set_deadline(None);
-                        Some(head.len + consumed)
-                    }
-                }
+            Outcome::Later => {
+                s.state().waiting = Some(Waiting {
+                    head_only,
+                    close: !head.keep_alive,
+                });
+                s.set_deadline(None);
+                Some(consumed)
             }
         }
     }
@@ -302,12 +436,19 @@ impl<R: Routes> Service for HttpService<R> {
             waiting: None,
             route: "other",
             started: None,
+            scanned: 0,
+            line_seen: false,
+            body: None,
         }
     }
 
     fn data(&mut self, s: &mut Session<'_, HttpConn>, input: &[u8], env: &mut Env<'_>) -> usize {
         let mut used = 0;
-        while used < input.len() && !s.is_closing() && s.state().waiting.is_none() {
+        while used < input.len()
+            && !s.is_closing()
+            && s.state().waiting.is_none()
+            && !s.output_full()
+        {
             match self.one(s, &input[used..], env) {
                 Some(n) => used += n,
                 None => break,
@@ -327,6 +468,10 @@ impl<R: Routes> Service for HttpService<R> {
 
     fn refusal(&self) -> &[u8] {
         &self.refusal
+    }
+
+    fn panicked(&self) -> &[u8] {
+        &self.internal_error
     }
 
     fn foreign(

@@ -2,6 +2,13 @@
 //! the layer needs, all borrowed from the input — no allocation per header,
 //! and a typed [`HttpError`] (with its status) for any bytes that are not a
 //! request head.
+//!
+//! The message-parsing rules RFC 9112 makes MUSTs for a server are applied
+//! here (see `webd/CONFORMANCE.md`): exactly one valid `Host` in HTTP/1.1,
+//! `Content-Length` as digits only, `chunked` as the one and final
+//! transfer coding and never beside a `Content-Length` or in HTTP/1.0,
+//! origin-form or absolute-form targets. httparse itself refuses
+//! whitespace before a header's colon and obs-fold.
 
 use super::limits::{HttpLimits, HEADER_SLOTS};
 
@@ -13,6 +20,7 @@ pub enum HttpError {
     HeadersTooLarge,
     LengthRequired,
     PayloadTooLarge,
+    ExpectationFailed,
     NotImplemented,
     VersionNotSupported,
 }
@@ -23,6 +31,7 @@ impl HttpError {
             HttpError::BadRequest => 400,
             HttpError::LengthRequired => 411,
             HttpError::PayloadTooLarge => 413,
+            HttpError::ExpectationFailed => 417,
             HttpError::UriTooLong => 414,
             HttpError::HeadersTooLarge => 431,
             HttpError::NotImplemented => 501,
@@ -82,7 +91,10 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
     let len = match req.parse(input) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => {
-            let line_end = input.windows(2).position(|w| w == b"\r\n");
+            // Only the first line's worth is searched: the cost of an
+            // incomplete head is bounded by the limits, not by its length.
+            let first = &input[..input.len().min(limits.max_request_line.saturating_add(2))];
+            let line_end = first.windows(2).position(|w| w == b"\r\n");
             if line_end.map_or(input.len(), |e| e) > limits.max_request_line {
                 return Err(HttpError::UriTooLong);
             }
@@ -103,12 +115,14 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
         return Err(HttpError::HeadersTooLarge);
     }
     let minor = req.version.ok_or(HttpError::BadRequest)?;
+    let method = req.method.ok_or(HttpError::BadRequest)?;
+    let (target, target_host) = origin_form(target)?;
     let (path, query) = match target.split_once('?') {
         Some((p, q)) => (p, Some(q)),
         None => (target, None),
     };
     let mut head = Head {
-        method: req.method.ok_or(HttpError::BadRequest)?,
+        method,
         path,
         query,
         minor,
@@ -124,23 +138,36 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
     };
     let mut length: Option<u64> = None;
     let mut chunked = false;
+    let mut hosts = 0usize;
     for h in req.headers.iter() {
         let name = h.name.as_bytes();
         if eq(name, "content-length") {
-            let text = std::str::from_utf8(h.value)
-                .map_err(|_| HttpError::BadRequest)?
-                .trim();
-            let n: u64 = text.parse().map_err(|_| HttpError::BadRequest)?;
+            let n = content_length(h.value)?;
             // Two different lengths are a smuggling attempt, not a choice.
             if length.is_some_and(|l| l != n) {
                 return Err(HttpError::BadRequest);
             }
             length = Some(n);
         } else if eq(name, "transfer-encoding") {
-            if !eq(h.value.trim_ascii(), "chunked") {
-                return Err(HttpError::NotImplemented);
+            for coding in h.value.split(|b| *b == b',').map(<[u8]>::trim_ascii) {
+                if coding.is_empty() {
+                    continue; // empty list elements are allowed and ignored
+                }
+                // `chunked` must be the final coding, and come only once.
+                if chunked {
+                    return Err(HttpError::BadRequest);
+                }
+                if eq(coding, "chunked") {
+                    chunked = true;
+                } else {
+                    return Err(HttpError::NotImplemented);
+                }
             }
-            chunked = true;
+        } else if eq(name, "host") {
+            hosts += 1;
+            if hosts > 1 || !valid_host(h.value) {
+                return Err(HttpError::BadRequest);
+            }
         } else if eq(name, "connection") {
             if has_token(h.value, "close") {
                 head.keep_alive = false;
@@ -149,8 +176,9 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
             }
         } else if eq(name, "expect") {
             if !eq(h.value.trim_ascii(), "100-continue") {
-                return Err(HttpError::BadRequest);
+                return Err(HttpError::ExpectationFailed);
             }
+            // An HTTP/1.0 client cannot know 100 Continue: ignored there.
             head.expect_continue = minor >= 1;
         } else if eq(name, "cookie") {
             head.cookie = Some(h.value);
@@ -162,6 +190,13 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
             head.if_none_match = Some(h.value);
         }
     }
+    if minor >= 1 && hosts == 0 && target_host.is_none() {
+        return Err(HttpError::BadRequest);
+    }
+    // HTTP/1.0 has no transfer codings: such framing cannot be trusted.
+    if chunked && minor == 0 {
+        return Err(HttpError::BadRequest);
+    }
     head.has_length = chunked || length.is_some();
     head.body = match (chunked, length) {
         (true, Some(_)) => return Err(HttpError::BadRequest),
@@ -170,6 +205,82 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
         (false, Some(n)) => BodyKind::Length(n),
     };
     Ok(Some(head))
+}
+
+/// The origin-form part of a request target, and the authority of an
+/// absolute-form target, which a server must accept (RFC 9112 §3.2.2).
+/// `*` (OPTIONS only) and the authority-form (CONNECT only) name no
+/// resource of an origin server.
+fn origin_form(target: &str) -> Result<(&str, Option<&str>), HttpError> {
+    if target.starts_with('/') {
+        return Ok((target, None));
+    }
+    let rest = ["http://", "https://"]
+        .iter()
+        .find_map(|scheme| {
+            target
+                .get(..scheme.len())
+                .filter(|s| s.eq_ignore_ascii_case(scheme))
+                .map(|_| &target[scheme.len()..])
+        })
+        .ok_or(HttpError::BadRequest)?;
+    let (authority, path) = match rest.find(['/', '?']) {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    if authority.is_empty() || !valid_host(authority.as_bytes()) || path.starts_with('?') {
+        return Err(HttpError::BadRequest);
+    }
+    Ok((path, Some(authority)))
+}
+
+/// `Content-Length = 1*DIGIT` (RFC 9110 §8.6): no sign, no list, nothing
+/// but digits. A number past `u64` is certainly too large.
+fn content_length(value: &[u8]) -> Result<u64, HttpError> {
+    let digits = value.trim_ascii();
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(HttpError::BadRequest);
+    }
+    digits.iter().try_fold(0u64, |n, d| {
+        n.checked_mul(10)
+            .and_then(|n| n.checked_add(u64::from(d - b'0')))
+            .ok_or(HttpError::PayloadTooLarge)
+    })
+}
+
+/// `Host = uri-host [ ":" port ]` (RFC 9110 §7.2): a reg-name, an IPv4
+/// address or a bracketed IP literal, then an optional numeric port; no
+/// userinfo, path or whitespace. The grammar allows an empty value.
+fn valid_host(value: &[u8]) -> bool {
+    let value = value.trim_ascii();
+    let (host, port) = if let Some(rest) = value.strip_prefix(b"[") {
+        let Some(end) = rest.iter().position(|b| *b == b']') else {
+            return false;
+        };
+        let literal = &rest[..end];
+        let literal_ok = !literal.is_empty()
+            && literal
+                .iter()
+                .all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.' | b'v' | b'V'));
+        if !literal_ok {
+            return false;
+        }
+        match &rest[end + 1..] {
+            [] => (&b""[..], None),
+            [b':', port @ ..] => (&b""[..], Some(port)),
+            _ => return false,
+        }
+    } else {
+        match value.iter().rposition(|b| *b == b':') {
+            Some(i) => (&value[..i], Some(&value[i + 1..])),
+            None => (value, None),
+        }
+    };
+    let host_ok = host
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(b));
+    let port_ok = port.is_none_or(|p| p.len() <= 5 && p.iter().all(u8::is_ascii_digit));
+    host_ok && port_ok
 }
 
 #[cfg(test)]
@@ -233,12 +344,107 @@ mod tests {
             parse(b"\x01\x02 / HTTP/1.1\r\n\r\n", &l).unwrap_err(),
             HttpError::BadRequest
         );
-        let smuggle = b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n";
+        let smuggle =
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n";
         assert_eq!(parse(smuggle, &l).unwrap_err(), HttpError::BadRequest);
-        let both = b"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let both = b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n";
         assert_eq!(parse(both, &l).unwrap_err(), HttpError::BadRequest);
-        let gzip = b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n";
+        let gzip = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n";
         assert_eq!(parse(gzip, &l).unwrap_err(), HttpError::NotImplemented);
+    }
+
+    fn body_of(raw: &str) -> Result<BodyKind, HttpError> {
+        parse(raw.as_bytes(), &limits()).map(|h| h.expect("a whole head").body)
+    }
+
+    #[test]
+    fn http_1_1_needs_exactly_one_valid_host() {
+        assert_eq!(
+            body_of("GET / HTTP/1.1\r\n\r\n"),
+            Err(HttpError::BadRequest)
+        );
+        assert_eq!(
+            body_of("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n"),
+            Err(HttpError::BadRequest)
+        );
+        for bad in ["a b", "u@a", "a/b", "a:80x", "[::1", "a:123456", "a\x01"] {
+            assert_eq!(
+                body_of(&format!("GET / HTTP/1.1\r\nHost: {bad}\r\n\r\n")),
+                Err(HttpError::BadRequest),
+                "{bad}"
+            );
+        }
+        for good in [
+            "a",
+            "a:80",
+            "127.0.0.1:9090",
+            "[::1]:80",
+            "xn--d1a.example",
+            "",
+        ] {
+            assert!(
+                body_of(&format!("GET / HTTP/1.1\r\nHost: {good}\r\n\r\n")).is_ok(),
+                "{good}"
+            );
+        }
+        assert!(body_of("GET / HTTP/1.0\r\n\r\n").is_ok());
+        // The absolute-form carries its own authority.
+        let h = parse(b"GET http://a:1/x?y HTTP/1.1\r\n\r\n", &limits())
+            .unwrap()
+            .unwrap();
+        assert_eq!((h.path, h.query), ("/x", Some("y")));
+        for bad in ["*", "x", "http://", "ftp://a/", "http://u@a/"] {
+            assert_eq!(
+                body_of(&format!("GET {bad} HTTP/1.1\r\nHost: a\r\n\r\n")),
+                Err(HttpError::BadRequest),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn framing_headers_follow_rfc_9112() {
+        let with = |h: &str| body_of(&format!("POST / HTTP/1.1\r\nHost: a\r\n{h}\r\n\r\n"));
+        for bad in ["+5", "-1", "5, 5", "0x5", "5 5", "", "\u{663}"] {
+            assert_eq!(
+                with(&format!("Content-Length: {bad}")),
+                Err(HttpError::BadRequest),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            with("Content-Length: 99999999999999999999999"),
+            Err(HttpError::PayloadTooLarge)
+        );
+        assert_eq!(with("Content-Length:  7 "), Ok(BodyKind::Length(7)));
+        assert_eq!(with("Transfer-Encoding: chunked"), Ok(BodyKind::Chunked));
+        assert_eq!(
+            with("Transfer-Encoding: gzip, chunked"),
+            Err(HttpError::NotImplemented)
+        );
+        for bad in [
+            "Transfer-Encoding: chunked, gzip",
+            "Transfer-Encoding: chunked, chunked",
+            "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked",
+        ] {
+            assert_eq!(with(bad), Err(HttpError::BadRequest), "{bad}");
+        }
+        assert_eq!(
+            body_of("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            Err(HttpError::BadRequest)
+        );
+        assert_eq!(
+            with("Expect: 101-checkpoint"),
+            Err(HttpError::ExpectationFailed)
+        );
+        assert_eq!(
+            body_of("GET / HTTP/1.1\r\nHost : a\r\n\r\n"),
+            Err(HttpError::BadRequest)
+        );
+        assert_eq!(
+            body_of("GET / HTTP/1.1\r\nHost: a\r\nX: y\r\n z\r\n\r\n"),
+            Err(HttpError::BadRequest)
+        );
     }
 
     #[test]

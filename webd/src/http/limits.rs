@@ -19,6 +19,10 @@ pub struct HttpLimits {
     /// A request head must arrive completely within this; else 408.
     #[serde(with = "humantime_serde")]
     pub header_timeout: Duration,
+    /// A request body must arrive completely within this of its head; else
+    /// 408. Absolute, so a body that drips a byte at a time ends too.
+    #[serde(with = "humantime_serde")]
+    pub body_timeout: Duration,
 }
 
 impl Default for HttpLimits {
@@ -30,6 +34,7 @@ impl Default for HttpLimits {
             max_body: 64 * 1024,
             max_upload: 5 * 1024 * 1024,
             header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(60),
         }
     }
 }

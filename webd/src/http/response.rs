@@ -67,6 +67,7 @@ pub fn reason(status: u16) -> &'static str {
         413 => "Content Too Large",
         414 => "URI Too Long",
         415 => "Unsupported Media Type",
+        417 => "Expectation Failed",
         422 => "Unprocessable Content",
         429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",
@@ -105,11 +106,16 @@ pub fn write(out: &mut Vec<u8>, response: &Response, date: &str, head_only: bool
     use std::io::Write as _;
     let _ = write!(
         out,
-        "HTTP/1.1 {} {}\r\nDate: {date}\r\nContent-Length: {}\r\n",
+        "HTTP/1.1 {} {}\r\nDate: {date}\r\n",
         response.status,
         reason(response.status),
-        response.body.len()
     );
+    // 1xx and 204 never carry a length (RFC 9110 §8.6), and a 304's would
+    // have to be the 200's, which this layer does not know: leave it out.
+    let bodiless = matches!(response.status, 100..=199 | 204 | 304);
+    if !bodiless {
+        let _ = write!(out, "Content-Length: {}\r\n", response.body.len());
+    }
     for line in &response.headers {
         out.extend_from_slice(line.as_bytes());
         out.extend_from_slice(b"\r\n");
@@ -118,7 +124,7 @@ pub fn write(out: &mut Vec<u8>, response: &Response, date: &str, head_only: bool
         out.extend_from_slice(b"Connection: close\r\n");
     }
     out.extend_from_slice(b"\r\n");
-    if !head_only {
+    if !head_only && !bodiless {
         out.extend_from_slice(&response.body);
     }
 }
@@ -145,6 +151,23 @@ mod tests {
                 && text.contains("Connection: close")
                 && text.ends_with("\r\n\r\n")
         );
+    }
+
+    #[test]
+    fn bodiless_statuses_carry_no_length() {
+        for status in [204, 304] {
+            let mut out = Vec::new();
+            write(
+                &mut out,
+                &Response::new(status).body("x"),
+                "d",
+                false,
+                false,
+            );
+            let text = String::from_utf8(out).unwrap();
+            assert!(!text.contains("Content-Length"), "{text}");
+            assert!(text.ends_with("\r\n\r\n"), "{text}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! the service's periodic tick.
 
 use super::{Reactor, TICK};
+use crate::reactor::guard::contain;
 use crate::reactor::service::Service;
 use crate::reactor::session::{Conns, Session};
 use std::time::Instant;
@@ -21,6 +22,10 @@ impl<S: Service> Reactor<S> {
             }
             conn.armed_at = None;
             match conn.effective_deadline(idle) {
+                Some(_) if conn.lingering && conn.deadline.is_some_and(|d| d <= now) => {
+                    conn.dead = true; // lingered long enough
+                    self.settle(key, now);
+                }
                 Some(deadline) if deadline <= now => {
                     self.shared.metrics.timed_out.inc();
                     let mut env =
@@ -28,8 +33,13 @@ impl<S: Service> Reactor<S> {
                     let mut session = Session {
                         conn,
                         pool: &mut self.pool,
+                        max_output: self.config.max_output,
                     };
-                    self.service.deadline(&mut session, &mut env);
+                    let service = &mut self.service;
+                    if contain(|| service.deadline(&mut session, &mut env)).is_none() {
+                        self.shared.metrics.panics.inc();
+                        session.close();
+                    }
                     if let Some(conn) = self.conns.get_mut(key) {
                         // The service may not have moved the deadline; never
                         // fire the same past deadline in a loop.
@@ -52,8 +62,12 @@ impl<S: Service> Reactor<S> {
                 slab: &mut self.conns,
                 pool: &mut self.pool,
                 touched: &mut self.touched,
+                max_output: self.config.max_output,
             };
-            self.service.tick(&mut conns, &mut env);
+            let service = &mut self.service;
+            if contain(|| service.tick(&mut conns, &mut env)).is_none() {
+                self.shared.metrics.panics.inc();
+            }
             self.settle_touched(now);
         }
     }

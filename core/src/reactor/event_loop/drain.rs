@@ -3,6 +3,7 @@
 //! up at the drain deadline.
 
 use super::Reactor;
+use crate::reactor::guard::contain;
 use crate::reactor::service::Service;
 use crate::reactor::session::Conns;
 use std::time::Instant;
@@ -20,8 +21,12 @@ impl<S: Service> Reactor<S> {
             slab: &mut self.conns,
             pool: &mut self.pool,
             touched: &mut self.touched,
+            max_output: self.config.max_output,
         };
-        self.service.shutdown(&mut conns, &mut env);
+        let service = &mut self.service;
+        if contain(|| service.shutdown(&mut conns, &mut env)).is_none() {
+            self.shared.metrics.panics.inc();
+        }
         self.settle_touched(now);
     }
 

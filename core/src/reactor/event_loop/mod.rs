@@ -2,12 +2,19 @@
 //! (accept, connection I/O, the service's own sources, the waker), drain the
 //! worker replies, flush and close what the callbacks touched, fire timers,
 //! and, once shutdown began, drain.
+//!
+//! Every call into the service is contained ([`contain`]): a panic closes
+//! the connection it was about and is counted, and the loop goes on.
 
+mod accept;
 mod deadlines;
 mod drain;
+mod linger;
 
 use super::conn::Connection;
-use super::service::{ConnInfo, Env, Service};
+use super::guard::contain;
+use super::per_ip::PerIpLimit;
+use super::service::{Env, Service};
 use super::session::{Conns, Session};
 use super::{
     ConnId, ReactorConfig, FOREIGN_TOKEN_BASE, FOREIGN_TOKEN_END, LISTENER_TOKEN_BASE, WAKER_TOKEN,
@@ -20,7 +27,8 @@ use mio::event::Event;
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
-use std::io::{self, ErrorKind, Read, Write};
+use std::fs::File;
+use std::io::{self, ErrorKind, Read};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -36,6 +44,7 @@ const POOL_MAX: usize = 1024;
 pub(crate) struct Shared {
     pub stop: AtomicBool,
     pub open: AtomicUsize,
+    pub per_ip: PerIpLimit,
     pub metrics: ReactorMetrics,
 }
 
@@ -60,6 +69,10 @@ pub struct Reactor<S: Service> {
     drain_deadline: Option<Instant>,
     last_service_tick: Instant,
     last_accept_warning: Option<Instant>,
+    /// Accepting pauses until then after descriptors ran out.
+    accept_retry_at: Option<Instant>,
+    /// The descriptor given up to refuse a connection at `EMFILE`.
+    spare: Option<File>,
 }
 
 impl<S: Service> Reactor<S> {
@@ -91,6 +104,8 @@ impl<S: Service> Reactor<S> {
             drain_deadline: None,
             last_service_tick: now,
             last_accept_warning: None,
+            accept_retry_at: None,
+            spare: accept::spare_fd(),
         };
         for (i, (listener, _)) in reactor.listeners.iter_mut().enumerate() {
             reactor.poll.registry().register(
@@ -128,6 +143,9 @@ impl<S: Service> Reactor<S> {
             if woke {
                 self.drain_replies(now);
             }
+            if self.accept_retry_at.is_some_and(|at| now >= at) {
+                self.accept_all(now);
+            }
             self.settle_touched(now);
             self.timers(now);
             if self.shared.stop.load(Ordering::Acquire) && self.drain_deadline.is_none() {
@@ -155,89 +173,20 @@ impl<S: Service> Reactor<S> {
         if self.service.wants_tick() || self.drain_deadline.is_some() {
             timeout = Some(timeout.map_or(TICK, |t| t.min(TICK)));
         }
+        if let Some(at) = self.accept_retry_at {
+            let retry = at.saturating_duration_since(now);
+            timeout = Some(timeout.map_or(retry, |t| t.min(retry)));
+        }
         timeout
-    }
-
-    fn accept(&mut self, index: usize, now: Instant) {
-        loop {
-            let Some((listener, local)) = self.listeners.get(index) else {
-                return;
-            };
-            let local = *local;
-            match listener.accept() {
-                Ok((stream, peer)) => self.admit(stream, peer, local, index, now),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == ErrorKind::ConnectionAborted => continue,
-                Err(e) => {
-                    // EMFILE/ENFILE and friends: the connection stays in the
-                    // backlog; say why once a second rather than per attempt.
-                    let due = self
-                        .last_accept_warning
-                        .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1));
-                    if due {
-                        self.last_accept_warning = Some(now);
-                        log::warn!(
-                            "accept on {local} failed: {e}; if this is 'Too many open files', \
-                             lower max_connections or raise RLIMIT_NOFILE (see `tune check`)"
-                        );
-                    }
-                    return;
-                }
-            }
-        }
-    }
-
-    fn admit(
-        &mut self,
-        mut stream: mio::net::TcpStream,
-        peer: SocketAddr,
-        local: SocketAddr,
-        listener: usize,
-        now: Instant,
-    ) {
-        let open = self.shared.open.fetch_add(1, Ordering::AcqRel);
-        if open >= self.config.max_connections || self.conns.len() >= u32::MAX as usize {
-            self.shared.open.fetch_sub(1, Ordering::AcqRel);
-            self.shared.metrics.refused.inc();
-            // Best effort: a fresh socket's send buffer takes a short refusal.
-            let _ = stream.write(self.service.refusal());
-            return;
-        }
-        if self.config.nodelay {
-            let _ = stream.set_nodelay(true);
-        }
-        let entry = self.conns.vacant_entry();
-        let key = entry.key();
-        self.generation = self.generation.wrapping_add(1);
-        let id = (u64::from(self.generation) << 32) | key as u64;
-        if let Err(e) = self
-            .poll
-            .registry()
-            .register(&mut stream, Token(key), Interest::READABLE)
-        {
-            log::warn!("register of a connection from {peer} failed: {e}");
-            self.shared.open.fetch_sub(1, Ordering::AcqRel);
-            return;
-        }
-        let info = ConnInfo {
-            peer,
-            local,
-            listener,
-        };
-        let mut env = Self::env(&self.poll, now, self.drain_deadline.is_some(), self.index);
-        let state = self.service.open(id, &info, &mut env);
-        entry.insert(Connection::new(stream, id, peer, state, now));
-        self.shared.metrics.accepted.inc();
-        self.shared.metrics.open.add(1);
-        self.arm(key);
     }
 
     fn conn_event(&mut self, key: usize, event: &Event, now: Instant) {
         let Some(conn) = self.conns.get_mut(key) else {
             return;
         };
-        if event.is_error() {
+        if conn.lingering {
+            self.discard(key);
+        } else if event.is_error() {
             conn.dead = true;
         } else {
             if event.is_writable() && conn.flush(&mut self.pool, self.poll.registry()).is_err() {
@@ -259,6 +208,12 @@ impl<S: Service> Reactor<S> {
     /// and save the `EAGAIN` read — one syscall in three on a ping. When the
     /// event also reported the peer's half-close, or no event prompted the
     /// read, it reads on to `WouldBlock` so the EOF is not missed.
+    ///
+    /// The bounds are checked after every read, short ones too: unconsumed
+    /// input over `max_input` closes the connection, output over
+    /// `max_output` pauses reading until the peer has taken half of it. A
+    /// peer that pipelines without reading its answers holds at most about
+    /// `max_output` plus one read.
     fn read(&mut self, key: usize, now: Instant, until_would_block: bool) {
         let Reactor {
             conns,
@@ -269,6 +224,7 @@ impl<S: Service> Reactor<S> {
             config,
             index,
             drain_deadline,
+            shared,
             ..
         } = self;
         let Some(conn) = conns.get_mut(key) else {
@@ -276,6 +232,9 @@ impl<S: Service> Reactor<S> {
         };
         let mut env = Self::env(poll, now, drain_deadline.is_some(), *index);
         loop {
+            if conn.pending_output() > config.max_output {
+                conn.read_paused = true;
+            }
             if conn.dead || conn.closing || conn.read_paused {
                 return;
             }
@@ -287,8 +246,15 @@ impl<S: Service> Reactor<S> {
                 }
                 Ok(n) => {
                     conn.last_active = now;
-                    feed(service, conn, pool, &scratch[..n], &mut env);
-                    if n < scratch.len() && !until_would_block {
+                    if !feed(
+                        service,
+                        conn,
+                        pool,
+                        &scratch[..n],
+                        &mut env,
+                        config.max_output,
+                    ) {
+                        shared.metrics.panics.inc();
                         return;
                     }
                     if conn
@@ -298,8 +264,13 @@ impl<S: Service> Reactor<S> {
                     {
                         log::debug!("closing {}: unconsumed input over max_input", conn.peer);
                         conn.dead = true;
-                    } else if conn.pending_output() > config.max_output {
-                        conn.read_paused = true;
+                        return;
+                    }
+                    if n < scratch.len() && !until_would_block {
+                        if conn.pending_output() > config.max_output {
+                            conn.read_paused = true;
+                        }
+                        return;
                     }
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
@@ -318,9 +289,12 @@ impl<S: Service> Reactor<S> {
             slab: &mut self.conns,
             pool: &mut self.pool,
             touched: &mut self.touched,
+            max_output: self.config.max_output,
         };
-        self.service
-            .foreign(event.token(), event, &mut conns, &mut env);
+        let service = &mut self.service;
+        if contain(|| service.foreign(event.token(), event, &mut conns, &mut env)).is_none() {
+            self.shared.metrics.panics.inc();
+        }
     }
 
     fn drain_replies(&mut self, now: Instant) {
@@ -333,6 +307,8 @@ impl<S: Service> Reactor<S> {
             replies,
             index,
             drain_deadline,
+            config,
+            shared,
             ..
         } = self;
         let mut env = Self::env(poll, now, drain_deadline.is_some(), *index);
@@ -340,8 +316,15 @@ impl<S: Service> Reactor<S> {
             slab: conns,
             pool,
             touched,
+            max_output: config.max_output,
         };
-        replies.drain(|reply| service.reply(reply, &mut conns, &mut env));
+        replies.drain(|reply| {
+            // A reply whose handling panicked is lost; its connection meets
+            // its deadline as if the answer never came.
+            if contain(|| service.reply(reply, &mut conns, &mut env)).is_none() {
+                shared.metrics.panics.inc();
+            }
+        });
     }
 
     /// Flushes, re-feeds and closes every connection a callback touched.
@@ -353,7 +336,7 @@ impl<S: Service> Reactor<S> {
 
     /// After anything happened to a connection: re-offer input if asked,
     /// flush output, resume reading once output drained, close it if it is
-    /// done, and keep its timer armed.
+    /// done (lingering first if asked), and keep its timer armed.
     fn settle(&mut self, key: usize, now: Instant) {
         loop {
             let Reactor {
@@ -364,6 +347,7 @@ impl<S: Service> Reactor<S> {
                 index,
                 drain_deadline,
                 config,
+                shared,
                 ..
             } = self;
             let Some(conn) = conns.get_mut(key) else {
@@ -372,15 +356,20 @@ impl<S: Service> Reactor<S> {
             if conn.rerun && !conn.dead && !conn.closing {
                 conn.rerun = false;
                 let mut env = Self::env(poll, now, drain_deadline.is_some(), *index);
-                feed(service, conn, pool, &[], &mut env);
+                if !feed(service, conn, pool, &[], &mut env, config.max_output) {
+                    shared.metrics.panics.inc();
+                }
             }
             if !conn.dead && conn.output.is_some() && conn.flush(pool, poll.registry()).is_err() {
                 conn.dead = true;
             }
             // Reads are edge-triggered: input that arrived while reading was
-            // paused raised no event we still expect, so resume by reading.
+            // paused raised no event we still expect, so resume by reading —
+            // and offer what is already buffered, which the service may have
+            // left because its output was full.
             if !conn.dead && conn.read_paused && conn.pending_output() <= config.max_output / 2 {
                 conn.read_paused = false;
+                conn.rerun = conn.input.is_some();
                 self.read(key, now, true);
                 continue;
             }
@@ -390,7 +379,13 @@ impl<S: Service> Reactor<S> {
             return;
         };
         let finished = conn.closing && conn.output.is_none() && !self.service.busy(&conn.state);
-        if conn.dead || finished {
+        if finished && conn.linger && !conn.lingering && !conn.dead {
+            self.begin_linger(key, now);
+        }
+        let Some(conn) = self.conns.get(key) else {
+            return;
+        };
+        if conn.dead || (finished && !conn.lingering) {
             self.close(key, now);
         } else {
             self.arm(key);
@@ -401,11 +396,14 @@ impl<S: Service> Reactor<S> {
         let mut conn = self.conns.remove(key);
         conn.release_buffers(&mut self.pool);
         self.shared.open.fetch_sub(1, Ordering::AcqRel);
+        self.shared.per_ip.release(conn.peer.ip());
         self.shared.metrics.open.add(-1);
         self.shared.metrics.closed.inc();
         let mut env = Self::env(&self.poll, now, self.drain_deadline.is_some(), self.index);
-        self.service
-            .closed(conn.id, conn.peer, conn.state, &mut env);
+        let service = &mut self.service;
+        if contain(|| service.closed(conn.id, conn.peer, conn.state, &mut env)).is_none() {
+            self.shared.metrics.panics.inc();
+        }
     }
 
     fn arm(&mut self, key: usize) {
@@ -423,18 +421,30 @@ impl<S: Service> Reactor<S> {
 
 /// Offers bytes to the service: the fresh ones appended to any leftover
 /// input. Leftovers move into a pooled buffer; the common case (a whole
-/// request in one read) never copies.
+/// request in one read) never copies. Returns false when the service
+/// panicked: the connection then gets the service's last-words answer in
+/// place of whatever it had queued, and is closed once that is sent.
 fn feed<S: Service>(
     service: &mut S,
     conn: &mut Connection<S::Conn>,
     pool: &mut BufferPool,
     fresh: &[u8],
     env: &mut Env<'_>,
-) {
-    match conn.input.take() {
+    max_output: usize,
+) -> bool {
+    let input = conn.input.take();
+    if input.is_none() && fresh.is_empty() {
+        return true;
+    }
+    let outcome = contain(|| match input {
         Some(mut buf) => {
             buf.extend_from_slice(fresh);
-            let used = service.data(&mut Session { conn, pool }, &buf, env);
+            let mut session = Session {
+                conn: &mut *conn,
+                pool: &mut *pool,
+                max_output,
+            };
+            let used = service.data(&mut session, &buf, env);
             buf.drain(..used.min(buf.len()));
             if buf.is_empty() {
                 pool.give(buf);
@@ -442,16 +452,35 @@ fn feed<S: Service>(
                 conn.input = Some(buf);
             }
         }
-        None if fresh.is_empty() => {}
         None => {
-            let used = service
-                .data(&mut Session { conn, pool }, fresh, env)
-                .min(fresh.len());
+            let mut session = Session {
+                conn: &mut *conn,
+                pool: &mut *pool,
+                max_output,
+            };
+            let used = service.data(&mut session, fresh, env).min(fresh.len());
             if used < fresh.len() {
                 let mut buf = pool.take();
                 buf.extend_from_slice(&fresh[used..]);
                 conn.input = Some(buf);
             }
         }
+    });
+    if outcome.is_some() {
+        return true;
     }
+    if let Some(out) = conn.output.as_mut() {
+        // What the panicking call half-wrote must not reach the peer.
+        out.clear();
+        conn.out_pos = 0;
+    }
+    let last_words = service.panicked();
+    if !last_words.is_empty() {
+        conn.output
+            .get_or_insert_with(|| pool.take())
+            .extend_from_slice(last_words);
+    }
+    conn.closing = true;
+    conn.linger = true;
+    false
 }
