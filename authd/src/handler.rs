@@ -41,15 +41,11 @@ impl Handler for AuthHandler {
             None => rpc::respond(s, header, Status::UnknownOpcode, |_| {}),
             Some(Err((status, body))) => rpc::respond_encoded(s, header, status, &body),
             Some(Ok(op)) => {
-                let job = Job {
-                    conn: s.id(),
-                    header,
-                    op,
-                    reply: self.replies.clone(),
-                };
+                let job = Job::new(s.id(), header, op, self.replies.clone());
                 match self.jobs.try_send(job) {
                     Ok(()) => return Handled::Later,
-                    Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                    Err(TrySendError::Full(job)) | Err(TrySendError::Disconnected(job)) => {
+                        job.abandon();
                         self.busy.inc();
                         rpc::respond(s, header, Status::Busy, |_| {});
                     }

@@ -7,6 +7,7 @@ use crate::ops::{Job, Secret};
 use crate::password::Passwords;
 use crate::store::User;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -68,11 +69,15 @@ impl Hasher {
             .map(|i| {
                 let (rx, resumed, passwords): (Receiver<Task>, _, _) =
                     (rx.clone(), resumed.clone(), passwords.clone());
+                let in_flight = in_flight.clone();
                 std::thread::Builder::new()
                     .name(format!("argon2-{i}"))
                     .spawn(move || {
                         for task in rx {
-                            let out = match task {
+                            // A task that panics answers its job `internal`
+                            // (the job's drop does) and the thread goes on,
+                            // so the pool keeps its size.
+                            let run = || match task {
                                 Task::Verify {
                                     job,
                                     user,
@@ -96,8 +101,16 @@ impl Hasher {
                                     then,
                                 },
                             };
-                            if resumed.send(out).is_err() {
-                                return;
+                            match catch_unwind(AssertUnwindSafe(run)) {
+                                Ok(out) => {
+                                    if resumed.send(out).is_err() {
+                                        return;
+                                    }
+                                }
+                                // No result will come for it: not in flight.
+                                Err(_) => {
+                                    in_flight.fetch_sub(1, Ordering::AcqRel);
+                                }
                             }
                         }
                     })

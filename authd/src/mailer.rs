@@ -48,8 +48,14 @@ pub fn start(cfg: &MailConfig) -> Result<(Sender<Mail>, JoinHandle<()>), String>
         .name("mailer".into())
         .spawn(move || {
             for mail in rx {
-                if let Err(e) = deliver(&transport, &from, &mail) {
-                    log::warn!("could not deliver a {} code: {e}", mail.purpose);
+                // A delivery that panics costs that mail, not the mailer.
+                let sent = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    deliver(&transport, &from, &mail)
+                }));
+                match sent {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => log::warn!("could not deliver a {} code: {e}", mail.purpose),
+                    Err(_) => log::error!("delivering a {} code panicked", mail.purpose),
                 }
             }
         })

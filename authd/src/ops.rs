@@ -221,22 +221,57 @@ pub struct Reply {
 }
 
 /// One request on its way through the workers.
+///
+/// A job is answered exactly once: [`Job::answer`] sends the answer, and a
+/// job dropped without one — because the code handling it panicked and
+/// unwound, or forgot it — answers `internal` from its `Drop`, so its
+/// caller learns at once instead of waiting for a deadline.
 pub struct Job {
     pub conn: ConnId,
     pub header: Header,
     pub op: Op,
     pub reply: ReplySender<Reply>,
+    answered: bool,
 }
 
 impl Job {
+    pub fn new(conn: ConnId, header: Header, op: Op, reply: ReplySender<Reply>) -> Self {
+        Job {
+            conn,
+            header,
+            op,
+            reply,
+            answered: false,
+        }
+    }
+
     /// Sends the answer back to the reactor.
-    pub fn answer(self, status: Status, body: Vec<u8>) {
+    pub fn answer(mut self, status: Status, body: Vec<u8>) {
+        self.send(status, body);
+    }
+
+    /// Gives the job up without an answer from here: for a caller that
+    /// answers the request itself (a full queue answered `busy`).
+    pub fn abandon(mut self) {
+        self.answered = true;
+    }
+
+    fn send(&mut self, status: Status, body: Vec<u8>) {
+        self.answered = true;
         let _ = self.reply.send(Reply {
             conn: self.conn,
             header: self.header,
             status,
             body,
         });
+    }
+}
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.send(Status::Internal, Vec::new());
+        }
     }
 }
 

@@ -64,11 +64,23 @@ fn run(db: Db, rx: Receiver<LoginRecord>, batch: usize, every: Duration) {
 }
 
 /// Writes the batch, retrying a failed write a few times: MySQL restarting
-/// must not cost the records.
+/// must not cost the records. A write that panics (a bug) costs that batch,
+/// said in the log, and the writer goes on with the next.
 fn write(db: &Db, pending: &mut Vec<LoginRecord>) {
     if pending.is_empty() {
         return;
     }
+    let attempt = std::panic::AssertUnwindSafe(|| write_retrying(db, pending));
+    if std::panic::catch_unwind(attempt).is_err() {
+        log::error!(
+            "writing {} login records panicked; they are lost",
+            pending.len()
+        );
+        pending.clear();
+    }
+}
+
+fn write_retrying(db: &Db, pending: &mut Vec<LoginRecord>) {
     for attempt in 1..=5 {
         match db.insert_records(pending) {
             Ok(()) => {

@@ -18,6 +18,7 @@ use crate::ops::{Job, Op};
 use crate::store::cache::{Cache, Health};
 use crate::store::db::{Db, LoginRecord};
 use crossbeam_channel::{select, Receiver, Sender};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -111,7 +112,13 @@ impl Worker {
             while let Ok(r) = resumed.try_recv() {
                 results.push(r);
             }
-            self.process(batch, results);
+            // A panic while processing costs this batch, not the worker:
+            // every job of it not answered yet answers `internal` as the
+            // unwinding drops it, and the loop goes on.
+            let this = &mut self;
+            if catch_unwind(AssertUnwindSafe(|| this.process(batch, results))).is_err() {
+                log::error!("a storage batch panicked; its unanswered jobs got 'internal'");
+            }
         }
     }
 
