@@ -232,9 +232,6 @@ impl<S: Service> Reactor<S> {
         };
         let mut env = Self::env(poll, now, drain_deadline.is_some(), *index);
         loop {
-            if conn.pending_output() > config.max_output {
-                conn.read_paused = true;
-            }
             if conn.dead || conn.closing || conn.read_paused {
                 return;
             }
@@ -267,9 +264,6 @@ impl<S: Service> Reactor<S> {
                         return;
                     }
                     if n < scratch.len() && !until_would_block {
-                        if conn.pending_output() > config.max_output {
-                            conn.read_paused = true;
-                        }
                         return;
                     }
                 }
@@ -467,6 +461,12 @@ fn feed<S: Service>(
         }
     });
     if outcome.is_some() {
+        // Over the bound, the service stopped taking requests from its
+        // input: pausing makes the reactor offer that input again once the
+        // peer has read (nothing else would, if the peer sent it all).
+        if conn.pending_output() > max_output {
+            conn.read_paused = true;
+        }
         return true;
     }
     if let Some(out) = conn.output.as_mut() {
