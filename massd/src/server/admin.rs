@@ -77,6 +77,23 @@ fn refuse_busy(mut stream: TcpStream) -> io::Result<()> {
     writeln!(stream, "{line}")
 }
 
+/// Parses one request line as `serve` reads it: at most
+/// [`MAX_REQUEST_LINE`] bytes (the line ending included; `serve` reads one
+/// byte more so it can tell), then one JSON [`AdminRequest`], trailing
+/// whitespace ignored.
+///
+/// The error is the text the endpoint answers, as
+/// `{"ok": false, "error": ...}`, before it closes the session. The admin
+/// token is not checked here: that needs the server's state, and `serve`
+/// does it next. This is the whole of what a client's bytes reach before
+/// the token check, and the `admin_line` fuzz target (`massd/fuzz`) calls it.
+pub fn parse_request(line: &str) -> Result<AdminRequest, String> {
+    if line.len() > MAX_REQUEST_LINE {
+        return Err("request line too long".to_owned());
+    }
+    serde_json::from_str(line.trim_end()).map_err(|e| format!("bad request: {e}"))
+}
+
 fn serve(stream: TcpStream, state: &AdminState) -> io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(300)))?;
     // A console that stops reading a dump must not hold a session forever.
@@ -92,24 +109,12 @@ fn serve(stream: TcpStream, state: &AdminState) -> io::Result<()> {
         if n == 0 {
             return Ok(());
         }
-        if n > MAX_REQUEST_LINE {
-            writeln!(
-                out,
-                "{}",
-                json!({"ok": false, "error": "request line too long"})
-            )?;
-            return out.flush();
-        }
-        let request: AdminRequest = match serde_json::from_str(line.trim_end()) {
+        let request = match parse_request(&line) {
             Ok(r) => r,
-            Err(e) => {
-                writeln!(
-                    out,
-                    "{}",
-                    json!({"ok": false, "error": format!("bad request: {e}")})
-                )?;
+            Err(error) => {
+                writeln!(out, "{}", json!({"ok": false, "error": error}))?;
                 // Sessions are few: one that does not speak the protocol
-                // is not kept.
+                // (or sends a line over the limit) is not kept.
                 return out.flush();
             }
         };
@@ -211,4 +216,27 @@ pub fn rss_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_line_parses_and_its_faults_are_named() {
+        let r = parse_request("{\"token\":\"t\",\"cmd\":\"dump\",\"limit\":3}\r\n").unwrap();
+        assert_eq!((r.token.as_str(), r.cmd.as_str()), ("t", "dump"));
+        assert_eq!((r.offset, r.limit), (0, Some(3)));
+        let long = format!(
+            "{{\"token\":\"{}\",\"cmd\":\"stats\"}}\n",
+            "a".repeat(MAX_REQUEST_LINE)
+        );
+        assert_eq!(parse_request(&long).unwrap_err(), "request line too long");
+        assert!(parse_request("stats\n")
+            .unwrap_err()
+            .starts_with("bad request: "));
+        assert!(parse_request("{\"cmd\":\"stats\"}\n")
+            .unwrap_err()
+            .starts_with("bad request: "));
+    }
 }

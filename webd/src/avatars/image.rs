@@ -38,6 +38,11 @@ pub fn to_avatar(bytes: &[u8]) -> Result<Vec<u8>, Refused> {
         image::ImageError::Limits(_) => Refused::TooBig,
         _ => Refused::NotAnImage,
     })?;
+    // A header may declare a side of 0 (the GIF decoder accepts one): no
+    // pixels to crop, and the resize would make a 256x1 "avatar".
+    if picture.width() == 0 || picture.height() == 0 {
+        return Err(Refused::NotAnImage);
+    }
     let square = picture.resize_to_fill(SIDE, SIDE, image::imageops::FilterType::Lanczos3);
     let mut out = Vec::new();
     square
