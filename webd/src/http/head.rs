@@ -94,7 +94,8 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
             // Only the first line's worth is searched: the cost of an
             // incomplete head is bounded by the limits, not by its length.
             let first = &input[..input.len().min(limits.max_request_line.saturating_add(2))];
-            let line_end = first.windows(2).position(|w| w == b"\r\n");
+            // httparse ends a line at LF (a bare one too): so must this.
+            let line_end = first.iter().position(|b| *b == b'\n');
             if line_end.map_or(input.len(), |e| e) > limits.max_request_line {
                 return Err(HttpError::UriTooLong);
             }
@@ -445,6 +446,22 @@ mod tests {
             body_of("GET / HTTP/1.1\r\nHost: a\r\nX: y\r\n z\r\n\r\n"),
             Err(HttpError::BadRequest)
         );
+    }
+
+    #[test]
+    fn a_long_head_with_bare_lf_lines_is_incomplete_until_it_ends() {
+        // Found by the http_head fuzz target: a request line ended by a
+        // bare LF was taken for an unended one, and a head cut one byte
+        // short got 414 while the whole head parsed.
+        let l = HttpLimits {
+            max_request_line: 64,
+            ..limits()
+        };
+        let raw = format!("GET / HTTP/1.1\nHost: a\nX: {}\n\n", "v".repeat(100));
+        assert!(parse(&raw.as_bytes()[..raw.len() - 1], &l)
+            .unwrap()
+            .is_none());
+        assert!(parse(raw.as_bytes(), &l).unwrap().is_some());
     }
 
     #[test]
