@@ -1,0 +1,95 @@
+//! Form bodies (`application/x-www-form-urlencoded`) as the pages read them.
+//!
+//! `webd::pages::forms` is a private module, so `forms::field` is reached the
+//! way a request reaches it: through `Pages::start` on a POST to /signup,
+//! /login or /edit (the first byte picks which), whose CSRF check and page
+//! logic call `field` for every form value. The body is `csrf=<the cookie's
+//! token>&` followed by the fuzz bytes, so most inputs pass the CSRF check
+//! and reach the other fields (a later `csrf=` in the input still wins).
+//!
+//! Invariants besides "never panics":
+//! - round trip: the body decoded into pairs and re-encoded with
+//!   `form_urlencoded::Serializer` gives the pages exactly the same answer;
+//! - escaping: with every `<` and `"` in the decoded values replaced by `x`,
+//!   a rendered page has exactly as many `<` and `"` as before, so no value
+//!   opens a tag or leaves an attribute.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use std::net::SocketAddr;
+use webd::http::head::{parse, Head};
+use webd::http::HttpLimits;
+use webd::pages::{Pages, Step};
+
+const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+const PATHS: [&str; 3] = ["/signup", "/login", "/edit"];
+
+fn head(path: &str) -> Vec<u8> {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: a\r\nUser-Agent: fuzz\r\n\
+         Cookie: throng_csrf={TOKEN}; throng_session=s3ss10n\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// What the pages answer, as something comparable.
+fn answer(pages: &Pages, head: &Head<'_>, body: &[u8]) -> Result<webd::http::Response, String> {
+    let peer: SocketAddr = ([127, 0, 0, 1], 4000).into();
+    match pages.start(head, peer, body) {
+        Step::Now(r) => Ok(r),
+        Step::Call { opcode, args, then } => Err(format!("{opcode:?} {args:?} {then:?}")),
+    }
+}
+
+fn encode(pairs: &[(String, String)]) -> Vec<u8> {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+        .into_bytes()
+}
+
+fn count(r: &webd::http::Response, b: u8) -> usize {
+    r.body.iter().filter(|&&c| c == b).count()
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&first, form)) = data.split_first() else {
+        return;
+    };
+    let raw = head(PATHS[usize::from(first) % PATHS.len()]);
+    let head = parse(&raw, &HttpLimits::default())
+        .expect("the fixed head parses")
+        .expect("the fixed head is complete");
+    let mut body = format!("csrf={TOKEN}&").into_bytes();
+    body.extend_from_slice(form);
+    let pages = Pages {
+        secure_cookies: false,
+    };
+
+    let direct = answer(&pages, &head, &body);
+
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(&body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let again = answer(&pages, &head, &encode(&pairs));
+    assert_eq!(direct, again, "the re-encoded form is read differently");
+
+    if let Ok(page) = &direct {
+        let defanged: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), v.replace(['<', '"'], "x")))
+            .collect();
+        if let Ok(plain) = answer(&pages, &head, &encode(&defanged)) {
+            for b in [b'<', b'"'] {
+                assert_eq!(
+                    count(page, b),
+                    count(&plain, b),
+                    "a form value's {:?} reached the page unescaped",
+                    b as char
+                );
+            }
+        }
+    }
+});
