@@ -84,7 +84,7 @@ define fuzz_run
 	@failed=""; for spec in $(FUZZ_TARGETS); do \
 	  crate=$${spec%%:*}; name=$${spec#*:}; dict=""; \
 	  if [ $$name = http_head ]; then dict=-dict=http.dict; fi; \
-	  mkdir -p $$crate/fuzz/target/corpus/$$name; log=$$crate/fuzz/target/$$name.log; \
+	  mkdir -p $$crate/fuzz/target/corpus/$$name $$crate/fuzz/corpus/$$name; log=$$crate/fuzz/target/$$name.log; \
 	  echo "== $$crate/fuzz $$name, $(1) s"; \
 	  if ! ( cd $$crate/fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -s $(FUZZ_SANITIZER) $$name \
 	      target/corpus/$$name corpus/$$name -- \
