@@ -34,7 +34,13 @@ pub fn to_avatar(bytes: &[u8]) -> Result<Vec<u8>, Refused> {
     limits.max_image_height = Some(8192);
     limits.max_alloc = Some(256 * 1024 * 1024);
     reader.limits(limits);
-    let picture = reader.decode().map_err(|e| match e {
+    // A decoder that panics on hostile bytes (zune-jpeg 0.5.15 does, in
+    // its IDCT, on inputs the avatar fuzz target found) has been handed
+    // something that is not an image we can use: say so, as for any other
+    // undecodable file, rather than a 500 from the worker's own guard.
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.decode()))
+        .map_err(|_| Refused::NotAnImage)?;
+    let picture = decoded.map_err(|e| match e {
         image::ImageError::Limits(_) => Refused::TooBig,
         _ => Refused::NotAnImage,
     })?;
@@ -43,7 +49,19 @@ pub fn to_avatar(bytes: &[u8]) -> Result<Vec<u8>, Refused> {
     if picture.width() == 0 || picture.height() == 0 {
         return Err(Refused::NotAnImage);
     }
-    let square = picture.resize_to_fill(SIDE, SIDE, image::imageops::FilterType::Lanczos3);
+    // Crop to the centre square first, then scale it: never the other way
+    // round. `resize_to_fill` scales the whole picture to cover 256x256
+    // first, so an 8192x1 picture (a 240-byte PNG) became a 2,097,152x256
+    // one on the way: 20 s and 1.6 GB per upload (found by fuzzing).
+    let side = picture.width().min(picture.height());
+    let square = picture
+        .crop_imm(
+            (picture.width() - side) / 2,
+            (picture.height() - side) / 2,
+            side,
+            side,
+        )
+        .resize_exact(SIDE, SIDE, image::imageops::FilterType::Lanczos3);
     let mut out = Vec::new();
     square
         .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
