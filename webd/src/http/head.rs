@@ -91,12 +91,7 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
     let len = match req.parse(input) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => {
-            // Only the first line's worth is searched: the cost of an
-            // incomplete head is bounded by the limits, not by its length.
-            let first = &input[..input.len().min(limits.max_request_line.saturating_add(2))];
-            // httparse ends a line at LF (a bare one too): so must this.
-            let line_end = first.iter().position(|b| *b == b'\n');
-            if line_end.map_or(input.len(), |e| e) > limits.max_request_line {
+            if request_line_len(input, limits.max_request_line) > limits.max_request_line {
                 return Err(HttpError::UriTooLong);
             }
             if input.len() > limits.max_head {
@@ -109,7 +104,7 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
         Err(_) => return Err(HttpError::BadRequest),
     };
     let target = req.path.ok_or(HttpError::BadRequest)?;
-    if target.len() > limits.max_request_line {
+    if request_line_len(input, limits.max_request_line) > limits.max_request_line {
         return Err(HttpError::UriTooLong);
     }
     if len > limits.max_head {
@@ -206,6 +201,24 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
         (false, Some(n)) => BodyKind::Length(n),
     };
     Ok(Some(head))
+}
+
+/// The length of the request line at the front of `input`, without its
+/// line end and without the empty lines httparse skips before it; if the
+/// line has not ended yet, of what has come (a CR that may start its end
+/// not counted). Measured the same whether the head is whole or not, so
+/// the answer never depends on how the bytes were split into reads. Only
+/// `max + 2` bytes of the line are looked at: the cost stays bounded.
+fn request_line_len(input: &[u8], max: usize) -> usize {
+    let start = input
+        .iter()
+        .position(|b| !matches!(b, b'\r' | b'\n'))
+        .unwrap_or(input.len());
+    let line = &input[start..input.len().min(start.saturating_add(max).saturating_add(2))];
+    // httparse ends a line at LF (a bare one too): so does this.
+    let end = line.iter().position(|b| *b == b'\n').unwrap_or(line.len());
+    let line = &line[..end];
+    line.strip_suffix(b"\r").unwrap_or(line).len()
 }
 
 /// The origin-form part of a request target, and the authority of an
