@@ -72,6 +72,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 4
 FUZZ_SANITIZER ?= none
 FUZZ_MAX_LEN ?= 4096
+# An input slower than this (seconds) is a finding: timeout-… in fuzz/artifacts
+FUZZ_TIMEOUT ?= 30
 # crate:target, every target of every fuzz crate
 FUZZ_TARGETS := core:proto_frame massd:mass_frame massd:admin_line \
 	webd:http_head webd:http_body webd:forms webd:cookies webd:multipart webd:avatar
@@ -88,7 +90,7 @@ define fuzz_run
 	  echo "== $$crate/fuzz $$name, $(1) s"; \
 	  if ! ( cd $$crate/fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -s $(FUZZ_SANITIZER) $$name \
 	      target/corpus/$$name corpus/$$name -- \
-	      -max_total_time=$(1) -max_len=$(FUZZ_MAX_LEN) -print_final_stats=1 $$dict ) >$$log 2>&1; then \
+	      -max_total_time=$(1) -max_len=$(FUZZ_MAX_LEN) -timeout=$(FUZZ_TIMEOUT) -print_final_stats=1 $$dict ) >$$log 2>&1; then \
 	    failed="$$failed $$crate:$$name"; \
 	  fi; \
 	  grep -E '^(Done|stat::average_exec_per_sec)|panicked|ERROR|Test unit' $$log || true; \

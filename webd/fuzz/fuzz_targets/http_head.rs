@@ -47,20 +47,6 @@ fn check(input: &[u8], limits: &HttpLimits) -> Option<String> {
         BodyKind::Chunked => assert!(head.has_length),
     }
     let early = parse(&input[..head.len - 1], limits);
-    // KNOWN (reported, webd/tests/fuzz_regressions.rs): an incomplete head
-    // is refused with 414 when its first CRLF is past `max_request_line`,
-    // and a complete one only when its target is. A request line longer
-    // than the limit with a shorter target, or a head with bare-LF line
-    // ends longer than the limit, is 414 or fine depending on how it was
-    // split into reads. Excused here so the fuzzer can look past it;
-    // delete this line once head.rs measures both cases the same way.
-    let early = early.or_else(|e| {
-        if e == HttpError::UriTooLong {
-            Ok(None)
-        } else {
-            Err(e)
-        }
-    });
     assert!(
         matches!(early, Ok(None)),
         "the head cut one byte short gives {early:?}, the whole head parses"
