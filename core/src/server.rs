@@ -14,6 +14,7 @@ use crate::handoff::{reply_channel, ReplySender};
 use crate::listener::reuseport_listener;
 use crate::metrics::{Metrics, ReactorMetrics};
 use crate::reactor::event_loop::Shared;
+use crate::reactor::spares::Spares;
 use crate::reactor::{PerIpLimit, Reactor, ReactorConfig, Service};
 use mio::{Poll, Token, Waker};
 use std::io;
@@ -132,6 +133,7 @@ where
         stop: AtomicBool::new(false),
         open: AtomicUsize::new(0),
         per_ip: PerIpLimit::new(config.max_connections_per_ip),
+        spares: Spares::new(config.thread_count()),
         metrics: ReactorMetrics::new(metrics),
     });
     let threads = config.thread_count();

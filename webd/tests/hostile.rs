@@ -185,7 +185,7 @@ fn sizes_that_overflow_cannot_stop_webd() {
 
 #[test]
 fn peers_that_pipeline_without_reading_hold_bounded_memory() {
-    let max_output: u64 = 1 << 20;
+    let max_output: u64 = 256 << 10;
     let mut webd = start(&[&format!("reactor.max_output={max_output}")], None);
     let pid = webd.child.id();
     let baseline = rss_bytes(pid);
@@ -202,7 +202,7 @@ fn peers_that_pipeline_without_reading_hold_bounded_memory() {
     // the server side, and answers many times the size of the requests.
     let mut sent = 0u64;
     let mut peak = baseline;
-    let deadline = Instant::now() + Duration::from_secs(4);
+    let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         let mut blocked = 0;
         for peer in &mut peers {
@@ -228,9 +228,11 @@ fn peers_that_pipeline_without_reading_hold_bounded_memory() {
         answers * answer_size > 200 << 20,
         "the peers asked for only {answers} pages"
     );
-    // Per peer: max_output, plus one read of input and kernel-side slack
-    // the process does not hold; 8 MiB of allocator slack on top.
-    let bound = baseline + 8 * (max_output + (128 << 10)) + (8 << 20);
+    // Per peer: max_output plus one read of input; on top, what the
+    // reactors' buffer pools keep (up to 1,024 buffers of at most 16 KiB
+    // each) and allocator slack. Unbounded, the same run grows by
+    // ~50 MiB in 8 s (the old main, measured).
+    let bound = baseline + 8 * (max_output + (128 << 10)) + (32 << 20);
     assert!(
         peak <= bound,
         "webd grew from {baseline} to {peak} bytes (bound {bound}) for 8 peers that read nothing"
@@ -258,7 +260,11 @@ fn descriptor_exhaustion_answers_busy_at_once_without_spinning() {
         match status_of(&mut s, "GET /login HTTP/1.1\r\nHost: t\r\n\r\n") {
             Some(200) => held.push(s),
             Some(503) => busy += 1,
-            other => panic!("after {} held: {other:?}", held.len()),
+            other => panic!(
+                "after {} held: {other:?} in {:?}",
+                held.len(),
+                asked.elapsed()
+            ),
         }
         assert!(
             asked.elapsed() < Duration::from_secs(2),

@@ -16,6 +16,7 @@ mod guard;
 mod per_ip;
 mod service;
 mod session;
+pub(crate) mod spares;
 
 pub use config::ReactorConfig;
 pub use event_loop::Reactor;

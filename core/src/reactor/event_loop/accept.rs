@@ -4,33 +4,29 @@
 //!
 //! On `EMFILE`/`ENFILE` the connection stays in the kernel's queue and no
 //! new edge comes until the next arrival, so giving up would strand every
-//! queued client. Each reactor keeps one spare descriptor (`/dev/null`):
-//! it is closed to make room, the waiting connection is accepted, sent the
-//! service's refusal ("busy", at once) and closed, and the spare reopened —
-//! the queue drains with an answer for everyone instead of a hang. When
-//! even that fails (no spare could be reopened, or the error is another
-//! shortage such as `ENOBUFS`), accepting is retried after
-//! `ACCEPT_RETRY`, from the poll timeout: no stall, and no spin.
+//! queued client. A spare descriptor (`/dev/null`, from the server's shared
+//! pool, [`crate::reactor::spares`]) is closed to make room, the waiting
+//! connection is accepted, sent the service's refusal ("busy", at once) and
+//! closed, and the spare reopened — the queue drains with an answer for
+//! everyone instead of a hang. When even that fails (no spare could be
+//! reopened, or the error is another shortage such as `ENOBUFS`),
+//! accepting is retried after `ACCEPT_RETRY`, from the poll timeout: no
+//! stall, and no spin.
 
 use super::Reactor;
 use crate::reactor::conn::Connection;
 use crate::reactor::guard::contain;
 use crate::reactor::service::{ConnInfo, Service};
+use crate::reactor::spares::open_spare;
 use mio::net::TcpStream;
 use mio::{Interest, Token};
-use std::fs::File;
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// How long accepting pauses when descriptors or buffers ran out.
 pub(super) const ACCEPT_RETRY: Duration = Duration::from_millis(100);
-
-/// The spare descriptor given up to accept-and-refuse at `EMFILE`.
-pub(super) fn spare_fd() -> Option<File> {
-    File::open("/dev/null").ok()
-}
 
 fn is_fd_exhaustion(e: &std::io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE))
@@ -49,20 +45,35 @@ impl<S: Service> Reactor<S> {
             return; // paused: the retry accepts what queued meanwhile
         }
         self.accept_retry_at = None;
+        let shared = self.shared.clone();
         loop {
+            // While descriptors are short, accept under the spares' lock,
+            // so that a slot freed for a refusal is not taken by another
+            // reactor's accept (see `spares`).
+            let mut spares = shared
+                .spares
+                .recently_exhausted(now)
+                .then(|| shared.spares.lock());
             let Some((listener, local)) = self.listeners.get(index) else {
                 return;
             };
             let local = *local;
             match listener.accept() {
-                Ok((stream, peer)) => self.admit(stream, peer, local, index, now),
+                Ok((stream, peer)) => {
+                    drop(spares);
+                    self.admit(stream, peer, local, index, now)
+                }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == ErrorKind::ConnectionAborted => continue,
                 Err(e) => {
                     self.warn_accept(local, &e, now);
-                    if is_fd_exhaustion(&e) && self.refuse_with_spare(index) {
-                        continue;
+                    if is_fd_exhaustion(&e) {
+                        shared.spares.mark_exhausted(now);
+                        let pool = spares.get_or_insert_with(|| shared.spares.lock());
+                        if self.refuse_with_spare(index, pool) {
+                            continue;
+                        }
                     }
                     self.accept_retry_at = Some(now + ACCEPT_RETRY);
                     return;
@@ -71,24 +82,42 @@ impl<S: Service> Reactor<S> {
         }
     }
 
-    /// Gives up the spare descriptor to accept one queued connection and
-    /// refuse it. False when there was no spare or the accept still failed.
-    fn refuse_with_spare(&mut self, index: usize) -> bool {
-        if self.spare.take().is_none() {
-            self.spare = spare_fd();
+    /// Gives up a spare descriptor to accept one queued connection and
+    /// refuse it. False when there was no spare (one is reopened for next
+    /// time if a slot is free) or the accept still failed.
+    fn refuse_with_spare(&mut self, index: usize, pool: &mut Vec<std::fs::File>) -> bool {
+        let Some(spare) = pool.pop() else {
+            pool.extend(open_spare());
             return false;
-        }
+        };
+        drop(spare);
         let accepted = self.listeners[index].0.accept();
         let refused = match accepted {
-            Ok((mut stream, _)) => {
-                self.shared.metrics.refused.inc();
-                let _ = stream.write(self.service.refusal());
+            Ok((stream, _)) => {
+                self.refuse(stream);
                 true
             }
             Err(_) => false,
         };
-        self.spare = spare_fd();
+        pool.extend(open_spare());
         refused
+    }
+
+    /// Sends the service's refusal and closes. A fresh socket's send
+    /// buffer takes a short refusal whole. What the peer already sent (its
+    /// request, usually) is read and dropped first: closing with unread
+    /// input would answer with a reset, which can destroy the refusal
+    /// before the peer reads it.
+    fn refuse(&mut self, mut stream: TcpStream) {
+        self.shared.metrics.refused.inc();
+        let _ = stream.write(self.service.refusal());
+        for _ in 0..4 {
+            match stream.read(&mut self.scratch) {
+                Ok(n) if n > 0 => continue,
+                _ => break,
+            }
+        }
+        let _ = stream.shutdown(std::net::Shutdown::Write);
     }
 
     fn warn_accept(&mut self, local: SocketAddr, e: &std::io::Error, now: Instant) {
@@ -118,9 +147,7 @@ impl<S: Service> Reactor<S> {
         let over_cap = open >= self.config.max_connections || self.conns.len() >= u32::MAX as usize;
         if over_cap || !self.shared.per_ip.try_acquire(peer.ip()) {
             self.shared.open.fetch_sub(1, Ordering::AcqRel);
-            self.shared.metrics.refused.inc();
-            // Best effort: a fresh socket's send buffer takes a short refusal.
-            let _ = stream.write(self.service.refusal());
+            self.refuse(stream);
             return;
         }
         if self.config.nodelay {

@@ -16,6 +16,7 @@ use super::guard::contain;
 use super::per_ip::PerIpLimit;
 use super::service::{Env, Service};
 use super::session::{Conns, Session};
+use super::spares::Spares;
 use super::{
     ConnId, ReactorConfig, FOREIGN_TOKEN_BASE, FOREIGN_TOKEN_END, LISTENER_TOKEN_BASE, WAKER_TOKEN,
 };
@@ -27,7 +28,6 @@ use mio::event::Event;
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
-use std::fs::File;
 use std::io::{self, ErrorKind, Read};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -45,6 +45,7 @@ pub(crate) struct Shared {
     pub stop: AtomicBool,
     pub open: AtomicUsize,
     pub per_ip: PerIpLimit,
+    pub spares: Spares,
     pub metrics: ReactorMetrics,
 }
 
@@ -71,8 +72,6 @@ pub struct Reactor<S: Service> {
     last_accept_warning: Option<Instant>,
     /// Accepting pauses until then after descriptors ran out.
     accept_retry_at: Option<Instant>,
-    /// The descriptor given up to refuse a connection at `EMFILE`.
-    spare: Option<File>,
 }
 
 impl<S: Service> Reactor<S> {
@@ -105,7 +104,6 @@ impl<S: Service> Reactor<S> {
             last_service_tick: now,
             last_accept_warning: None,
             accept_retry_at: None,
-            spare: accept::spare_fd(),
         };
         for (i, (listener, _)) in reactor.listeners.iter_mut().enumerate() {
             reactor.poll.registry().register(
