@@ -22,72 +22,14 @@ use super::body::BodyDecoder;
 use super::head::{self, BodyKind, Head, HttpError};
 use super::limits::HttpLimits;
 use super::response::{self, DateCache, Response};
+use super::routes::{Done, Outcome, Routes};
 use mio::event::Event;
 use mio::Token;
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 use throng_core::metrics::{Counter, LocalHistogram, Metrics};
 use throng_core::reactor::{ConnId, ConnInfo, Conns, Env, Service, Session};
-
-/// What a handler did with a request.
-pub enum Outcome {
-    /// The answer, now.
-    Now(Response),
-    /// The answer comes later (an authd call, a worker), through the
-    /// `done` list of `foreign`, `tick` or `reply`.
-    Later,
-}
-
-/// Answers that became ready: the connection and its response.
-pub type Done = Vec<(ConnId, Response)>;
-
-/// What a web application provides.
-pub trait Routes: 'static {
-    /// Results that worker threads send back (avatar processing).
-    type Reply: Send + 'static;
-
-    /// The body limit of the route for `method` and `path`, or the answer
-    /// that refuses it (404, or 405 with an `Allow` header).
-    fn route(&self, method: &str, path: &str) -> Result<usize, Response>;
-
-    /// Answers a request whose body arrived whole.
-    fn handle(
-        &mut self,
-        conn: ConnId,
-        peer: SocketAddr,
-        head: &Head<'_>,
-        body: &[u8],
-        env: &mut Env<'_>,
-    ) -> Outcome;
-
-    /// An event for one of the application's own sockets.
-    fn foreign(&mut self, token: Token, event: &Event, env: &mut Env<'_>, done: &mut Done) {
-        let _ = (token, event, env, done);
-    }
-
-    /// Periodic work (deadlines of calls in flight), about every 10 ms.
-    fn tick(&mut self, env: &mut Env<'_>, done: &mut Done) {
-        let _ = (env, done);
-    }
-
-    fn wants_tick(&self) -> bool {
-        false
-    }
-
-    /// The route label of `path` in the metrics (a fixed set: paths with
-    /// ids in them must map to one label).
-    fn route_label(&self, path: &str) -> &'static str {
-        let _ = path;
-        "other"
-    }
-
-    /// A worker's result.
-    fn reply(&mut self, reply: Self::Reply, env: &mut Env<'_>, done: &mut Done) {
-        let _ = (reply, env, done);
-    }
-}
 
 /// How to write an answer that comes later.
 #[derive(Debug, Clone, Copy)]

@@ -12,8 +12,10 @@ pub mod conn;
 pub mod head;
 pub mod limits;
 pub mod response;
+pub mod routes;
 
-pub use conn::{Done, HttpService, Outcome, Routes};
+pub use conn::HttpService;
 pub use head::{Head, HttpError};
 pub use limits::HttpLimits;
 pub use response::Response;
+pub use routes::{Done, Outcome, Routes};
