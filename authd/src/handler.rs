@@ -3,10 +3,11 @@
 //! answered `busy` at once; nothing here waits on a store.
 
 use crate::ops::{self, Job, Reply};
+use authd_wire::{encode_body, Status};
 use crossbeam_channel::{Sender, TrySendError};
 use throng_core::handoff::ReplySender;
 use throng_core::metrics::Counter;
-use throng_core::proto::{Frame, Opcode, Status};
+use throng_core::proto::Frame;
 use throng_core::reactor::{Conns, Env, Session};
 use throng_core::rpc::{self, Handled, Handler, RpcConn};
 
@@ -36,11 +37,11 @@ impl Handler for AuthHandler {
         _: &mut Env<'_>,
     ) -> Handled {
         let header = frame.header;
-        let decoded = Opcode::from_u8(header.opcode).and_then(|op| ops::decode(op, frame.body));
-        match decoded {
-            None => rpc::respond(s, header, Status::UnknownOpcode, |_| {}),
-            Some(Err((status, body))) => rpc::respond_encoded(s, header, status, &body),
-            Some(Ok(op)) => {
+        match ops::decode(header.opcode, frame.body) {
+            Err(refusal) => {
+                rpc::respond_encoded(s, header, refusal.status, &encode_body(&refusal.detail))
+            }
+            Ok(op) => {
                 let job = Job::new(s.id(), header, op, self.replies.clone());
                 match self.jobs.try_send(job) {
                     Ok(()) => return Handled::Later,

@@ -1,104 +1,23 @@
-//! The operations of authd as typed values: decoded from a request frame
-//! and validated on the reactor (cheap, so a bad request is answered at
-//! once and never queued), then carried to a worker as a [`Job`].
+//! authd's requests on their way through the daemon: decoded from a frame
+//! with `authd-wire`'s types and validated on the reactor (cheap, so a bad
+//! request is answered at once and never queued), then carried to a worker
+//! as a [`Job`] that is answered exactly once with a typed answer.
 
 use crate::validate;
+use authd_wire::ops::{
+    ChangeAvatar, ChangeNickname, CheckAccount, Register, RequestCode, ResetPassword, SignIn,
+    SignUp, TryLogin,
+};
+use authd_wire::{encode_body, Operation, Request, RequestError, Status};
 use std::fmt;
 use throng_core::handoff::ReplySender;
-use throng_core::proto::{DecodeError, FieldReader, FieldWriter, Header, Opcode, Status};
+use throng_core::proto::Header;
 use throng_core::reactor::ConnId;
 
-/// A password, code or token: never printed, whatever derives `Debug`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(pub String);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl Secret {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Op {
-    SignUp {
-        username: String,
-        nickname: String,
-        password: Secret,
-    },
-    SignIn {
-        username: String,
-        password: Secret,
-        ip: String,
-        agent: String,
-    },
-    ValidateSession {
-        token: Secret,
-    },
-    Logout {
-        token: Secret,
-    },
-    Lookup {
-        uuid: [u8; 16],
-    },
-    ChangeNickname {
-        token: Secret,
-        nickname: String,
-    },
-    ChangeAvatar {
-        token: Secret,
-        photo: String,
-    },
-    RequestCode {
-        email: String,
-    },
-    Register {
-        username: String,
-        password: Secret,
-        email: String,
-        code: Secret,
-    },
-    CheckAccount {
-        username: String,
-        email: String,
-    },
-    ResetPassword {
-        email: String,
-        code: Secret,
-        password: Secret,
-    },
-    TryLogin {
-        username: String,
-        password: Secret,
-    },
-}
-
-/// An immediate error answer: a status and its encoded body.
-pub type Refusal = (Status, Vec<u8>);
-
-/// Encodes a body with a field writer.
-pub fn body(write: impl FnOnce(&mut FieldWriter<'_>)) -> Vec<u8> {
-    let mut out = Vec::new();
-    write(&mut FieldWriter::new(&mut out));
-    out
-}
-
-fn malformed(e: DecodeError) -> Refusal {
-    (
-        Status::Malformed,
-        body(|w| {
-            w.str(&e.to_string());
-        }),
-    )
-}
+pub use authd_wire::{Refusal, Secret};
 
 fn check(result: Result<(), Status>) -> Result<(), Refusal> {
-    result.map_err(|status| (status, Vec::new()))
+    result.map_err(Refusal::new)
 }
 
 /// Credentials that no account can have (a name outside the username
@@ -106,109 +25,77 @@ fn check(result: Result<(), Status>) -> Result<(), Refusal> {
 /// the same answer as a wrong password, without touching a store.
 fn plausible_credentials(username: &str, password: &Secret) -> Result<(), Refusal> {
     if validate::username(username).is_err() || validate::password(password.as_str()).is_err() {
-        return Err((Status::BadCredentials, Vec::new()));
+        return Err(Refusal::new(Status::BadCredentials));
     }
     Ok(())
 }
 
-/// Decodes and validates the body of an authd opcode. `None` for opcodes
-/// authd does not serve.
-pub fn decode(opcode: Opcode, raw: &[u8]) -> Option<Result<Op, Refusal>> {
-    let mut r = FieldReader::new(raw);
-    let op = (|| -> Result<Op, Refusal> {
-        let s = |r: &mut FieldReader<'_>| r.str().map(str::to_owned).map_err(malformed);
-        let secret =
-            |r: &mut FieldReader<'_>| r.str().map(|v| Secret(v.to_owned())).map_err(malformed);
-        let op = match opcode {
-            Opcode::SignUp => {
-                let (username, nickname, password) = (s(&mut r)?, s(&mut r)?, secret(&mut r)?);
-                check(validate::username(&username))?;
-                check(validate::nickname(&nickname))?;
-                check(validate::password(password.as_str()))?;
-                Op::SignUp {
-                    username,
-                    nickname,
-                    password,
-                }
-            }
-            Opcode::SignIn => {
-                let (username, password, ip, agent) =
-                    (s(&mut r)?, secret(&mut r)?, s(&mut r)?, s(&mut r)?);
-                plausible_credentials(&username, &password)?;
-                Op::SignIn {
-                    username,
-                    password,
-                    ip: validate::clip(&ip, 45),
-                    agent: validate::clip(&agent, 512),
-                }
-            }
-            Opcode::ValidateSession => Op::ValidateSession {
-                token: secret(&mut r)?,
-            },
-            Opcode::Logout => Op::Logout {
-                token: secret(&mut r)?,
-            },
-            Opcode::Lookup => Op::Lookup {
-                uuid: r.uuid().map_err(malformed)?,
-            },
-            Opcode::ChangeNickname => {
-                let (token, nickname) = (secret(&mut r)?, s(&mut r)?);
-                check(validate::nickname(&nickname))?;
-                Op::ChangeNickname { token, nickname }
-            }
-            Opcode::ChangeAvatar => {
-                let (token, photo) = (secret(&mut r)?, s(&mut r)?);
-                check(validate::photo_id(&photo))?;
-                Op::ChangeAvatar { token, photo }
-            }
-            Opcode::RequestCode => {
-                let email = s(&mut r)?;
-                check(validate::email(&email))?;
-                Op::RequestCode { email }
-            }
-            Opcode::Register => {
-                let (username, password, email, code) =
-                    (s(&mut r)?, secret(&mut r)?, s(&mut r)?, secret(&mut r)?);
-                check(validate::username(&username))?;
-                check(validate::password(password.as_str()))?;
-                check(validate::email(&email))?;
-                Op::Register {
-                    username,
-                    password,
-                    email,
-                    code,
-                }
-            }
-            Opcode::CheckAccount => {
-                let (username, email) = (s(&mut r)?, s(&mut r)?);
-                check(validate::username(&username))?;
-                check(validate::email(&email))?;
-                Op::CheckAccount { username, email }
-            }
-            Opcode::ResetPassword => {
-                let (email, code, password) = (s(&mut r)?, secret(&mut r)?, secret(&mut r)?);
-                check(validate::email(&email))?;
-                check(validate::password(password.as_str()))?;
-                Op::ResetPassword {
-                    email,
-                    code,
-                    password,
-                }
-            }
-            Opcode::TryLogin => {
-                let (username, password) = (s(&mut r)?, secret(&mut r)?);
-                plausible_credentials(&username, &password)?;
-                Op::TryLogin { username, password }
-            }
-            Opcode::Ping | Opcode::Stats => return Err((Status::UnknownOpcode, Vec::new())),
-        };
-        r.clone().finish().map_err(malformed)?;
-        Ok(op)
-    })();
-    match opcode {
-        Opcode::Ping | Opcode::Stats => None,
-        _ => Some(op),
+/// Decodes and validates a request frame's body: the request, or the
+/// refusal to answer at once (`unknown_opcode`, `malformed` with the
+/// reason, or the status of the first invalid field).
+pub fn decode(opcode: u8, raw: &[u8]) -> Result<Request, Refusal> {
+    let request = Request::decode(opcode, raw).map_err(|e| match e {
+        RequestError::UnknownOpcode(_) => Refusal::new(Status::UnknownOpcode),
+        RequestError::Malformed(e) => Refusal::reason(Status::Malformed, e.to_string()),
+    })?;
+    validate_request(request)
+}
+
+/// authd owns these fields, so authd decides what a valid one is.
+fn validate_request(request: Request) -> Result<Request, Refusal> {
+    match &request {
+        Request::SignUp(SignUp {
+            username,
+            nickname,
+            password,
+        }) => {
+            check(validate::username(username))?;
+            check(validate::nickname(nickname))?;
+            check(validate::password(password.as_str()))?;
+        }
+        Request::SignIn(SignIn {
+            username, password, ..
+        }) => plausible_credentials(username, password)?,
+        Request::ChangeNickname(ChangeNickname { nickname, .. }) => {
+            check(validate::nickname(nickname))?
+        }
+        Request::ChangeAvatar(ChangeAvatar { photo, .. }) => check(validate::photo_id(photo))?,
+        Request::RequestCode(RequestCode { email }) => check(validate::email(email))?,
+        Request::Register(Register {
+            username,
+            password,
+            email,
+            ..
+        }) => {
+            check(validate::username(username))?;
+            check(validate::password(password.as_str()))?;
+            check(validate::email(email))?;
+        }
+        Request::CheckAccount(CheckAccount { username, email }) => {
+            check(validate::username(username))?;
+            check(validate::email(email))?;
+        }
+        Request::ResetPassword(ResetPassword {
+            email, password, ..
+        }) => {
+            check(validate::email(email))?;
+            check(validate::password(password.as_str()))?;
+        }
+        Request::TryLogin(TryLogin { username, password }) => {
+            plausible_credentials(username, password)?
+        }
+        Request::ValidateSession(_) | Request::Logout(_) | Request::Lookup(_) => {}
+        Request::Whoami(_) => {}
     }
+    Ok(match request {
+        // Kept for the login record only: clipped, never refused.
+        Request::SignIn(mut op) => {
+            op.ip = validate::clip(&op.ip, 45);
+            op.agent = validate::clip(&op.agent, 512);
+            Request::SignIn(op)
+        }
+        other => other,
+    })
 }
 
 /// A worker's answer, sent back to the reactor that owns the connection.
@@ -222,20 +109,20 @@ pub struct Reply {
 
 /// One request on its way through the workers.
 ///
-/// A job is answered exactly once: [`Job::answer`] sends the answer, and a
-/// job dropped without one — because the code handling it panicked and
-/// unwound, or forgot it — answers `internal` from its `Drop`, so its
-/// caller learns at once instead of waiting for a deadline.
+/// A job is answered exactly once: [`Job::ok`] or [`Job::refuse`] sends
+/// the answer, and a job dropped without one — because the code handling
+/// it panicked and unwound, or forgot it — answers `internal` from its
+/// `Drop`, so its caller learns at once instead of waiting for a deadline.
 pub struct Job {
     pub conn: ConnId,
     pub header: Header,
-    pub op: Op,
+    pub op: Request,
     pub reply: ReplySender<Reply>,
     answered: bool,
 }
 
 impl Job {
-    pub fn new(conn: ConnId, header: Header, op: Op, reply: ReplySender<Reply>) -> Self {
+    pub fn new(conn: ConnId, header: Header, op: Request, reply: ReplySender<Reply>) -> Self {
         Job {
             conn,
             header,
@@ -245,9 +132,31 @@ impl Job {
         }
     }
 
-    /// Sends the answer back to the reactor.
-    pub fn answer(mut self, status: Status, body: Vec<u8>) {
-        self.send(status, body);
+    /// Answers `ok` with operation `O`'s answer. `O` must be the job's
+    /// operation; a mismatch is a bug caught in debug builds.
+    pub fn ok<O: Operation>(mut self, answer: &O::Answer) {
+        debug_assert_eq!(
+            self.header.opcode,
+            u8::from(O::OPCODE),
+            "a {} job answered as {}",
+            self.op.opcode(),
+            O::OPCODE
+        );
+        self.send(Status::Ok, encode_body(answer));
+    }
+
+    /// Answers with a refusal (a status, with its detail if any).
+    pub fn refuse(mut self, refusal: impl Into<Refusal>) {
+        let refusal = refusal.into();
+        self.send(refusal.status, encode_body(&refusal.detail));
+    }
+
+    /// Answers with `O`'s answer or a refusal.
+    pub fn answer<O: Operation>(self, result: Result<O::Answer, Refusal>) {
+        match result {
+            Ok(answer) => self.ok::<O>(&answer),
+            Err(refusal) => self.refuse(refusal),
+        }
     }
 
     /// Gives the job up without an answer from here: for a caller that
@@ -286,15 +195,16 @@ impl fmt::Debug for Job {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use authd_wire::Opcode;
 
     #[test]
     fn secrets_never_print() {
-        let op = Op::SignIn {
+        let op = Request::SignIn(SignIn {
             username: "alice".into(),
             password: Secret("hunter22hunter22".into()),
             ip: "127.0.0.1".into(),
             agent: "t".into(),
-        };
+        });
         let text = format!("{op:?}");
         assert!(
             !text.contains("hunter22") && text.contains("[redacted]"),
@@ -304,18 +214,25 @@ mod tests {
 
     #[test]
     fn bad_fields_are_refused_with_their_status() {
-        let raw = body(|w| {
-            w.str("bad name").str("nick").str("password1");
-        });
-        let err = decode(Opcode::SignUp, &raw).unwrap().unwrap_err();
-        assert_eq!(err.0, Status::InvalidUsername);
-        let raw = body(|w| {
-            w.str("alice").str("nick").str("password1").str("extra");
-        });
+        let sign_up = |username: &str| SignUp {
+            username: username.into(),
+            nickname: "nick".into(),
+            password: "password1".into(),
+        };
+        let raw = encode_body(&sign_up("bad name"));
+        let err = decode(Opcode::SignUp.into(), &raw).unwrap_err();
+        assert_eq!(err.status, Status::InvalidUsername);
+        let mut raw = encode_body(&sign_up("alice"));
+        throng_core::proto::FieldWriter::new(&mut raw).str("extra");
         assert_eq!(
-            decode(Opcode::SignUp, &raw).unwrap().unwrap_err().0,
+            decode(Opcode::SignUp.into(), &raw).unwrap_err().status,
             Status::Malformed
         );
-        assert!(decode(Opcode::Ping, &[]).is_none());
+        assert_eq!(
+            decode(throng_core::proto::Opcode::Ping.into(), &[])
+                .unwrap_err()
+                .status,
+            Status::UnknownOpcode
+        );
     }
 }

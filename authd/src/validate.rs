@@ -1,7 +1,7 @@
 //! The rules of every field authd owns. authd checks each field itself,
 //! whatever webd already checked: the service that owns a field validates it.
 
-use throng_core::proto::Status;
+use authd_wire::Status;
 
 /// 1–64 characters of `a-z A-Z 0-9 . _ -`, starting with a letter or digit.
 /// Unique without regard to case.

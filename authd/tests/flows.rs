@@ -4,92 +4,105 @@
 
 mod common;
 
-use common::{Authd, Stores, SECRET};
-use throng_core::proto::{Field, Opcode, Status};
+use authd_wire::ops::{
+    ChangeAvatar, ChangeNickname, CheckAccount, Logout, Lookup, Register, RequestCode,
+    ResetPassword, TryLogin, Whoami,
+};
+use authd_wire::Status;
+use common::{stores, Authd, Ended, SECRET};
+
+fn request_code(email: &str) -> RequestCode {
+    RequestCode {
+        email: email.into(),
+    }
+}
+
+fn register(username: &str, email: &str, code: &str) -> Register {
+    Register {
+        username: username.into(),
+        password: PW.into(),
+        email: email.into(),
+        code: code.into(),
+    }
+}
+
+fn reset(email: &str, code: &str, password: &str) -> ResetPassword {
+    ResetPassword {
+        email: email.into(),
+        code: code.into(),
+        password: password.into(),
+    }
+}
 
 const PW: &str = "hunter2-hunter2";
 
 #[test]
 fn sign_up_sign_in_profile_and_log_out() {
-    let stores = Stores::new();
+    let stores = stores();
     let authd = Authd::start(&stores, None, &[]);
     let mut c = authd.client();
 
-    let made = c.sign_up("Alice", "小明 🐱", PW);
-    assert_eq!(made.status(), Status::Ok);
-    let uuid = made.uuid(0);
+    let uuid = c.sign_up("Alice", "小明 🐱", PW).unwrap().user;
     assert_eq!(
         c.sign_up("alice", "other", PW).status(),
         Status::Taken,
         "names are unique regardless of case"
     );
 
-    let signed = c.sign_in("alice", PW);
-    assert_eq!(signed.status(), Status::Ok);
-    let token = signed.str(0);
+    let signed = c.sign_in("alice", PW).unwrap();
+    let token = signed.token.0;
     assert!(token.starts_with("r."), "a Redis session");
-    assert_eq!(signed.uuid(1), uuid);
-    assert_eq!(signed.str(3), "小明 🐱");
-    let again = c.sign_in("alice", PW).str(0);
+    assert_eq!(signed.profile.user, uuid);
+    assert_eq!(signed.profile.nickname, "小明 🐱");
+    let again = c.token("alice", PW);
     assert_ne!(token, again, "every sign-in gets a new token");
 
-    let v = c.validate(&token);
-    assert_eq!(v.status(), Status::Ok);
+    let v = c.validate(&token).unwrap();
     assert_eq!(
-        (v.uuid(0), v.str(1), v.str(2)),
-        (uuid, "Alice".to_string(), "小明 🐱".to_string())
+        (v.user, v.username.as_str(), v.nickname.as_str()),
+        (uuid, "Alice", "小明 🐱")
     );
-    assert_eq!(v.fields()[3], Field::Null, "no avatar yet");
-
-    let looked = c.call(Opcode::Lookup, |w| {
-        w.uuid(uuid);
+    assert_eq!(v.avatar, None, "no avatar yet");
+    let me = c.call(&Whoami {
+        token: token.as_str().into(),
     });
-    assert_eq!(looked.status(), Status::Ok);
-    assert_eq!(looked.str(0), "Alice");
     assert_eq!(
-        c.call(Opcode::Lookup, |w| {
-            w.uuid([9; 16]);
-        })
-        .status(),
-        Status::NotFound
+        me.map(|i| (i.user, i.username)),
+        Ok((uuid, "Alice".to_string()))
     );
+
+    let looked = c.call(&Lookup { user: uuid }).unwrap();
+    assert_eq!(looked.username, "Alice");
+    assert_eq!(c.call(&Lookup { user: [9; 16] }).status(), Status::NotFound);
 
     let nick = "Ünïcødé 漢字 🚀";
+    let change_nickname = |nickname: &str| ChangeNickname {
+        token: token.as_str().into(),
+        nickname: nickname.into(),
+    };
+    assert_eq!(c.call(&change_nickname(nick)), Ok(()));
     assert_eq!(
-        c.call(Opcode::ChangeNickname, |w| {
-            w.str(&token).str(nick);
-        })
-        .status(),
-        Status::Ok
-    );
-    assert_eq!(
-        c.sign_in("alice", PW).str(3),
+        c.sign_in("alice", PW).unwrap().profile.nickname,
         nick,
         "the cache was invalidated"
     );
+    let change_avatar = |photo: &str| ChangeAvatar {
+        token: token.as_str().into(),
+        photo: photo.into(),
+    };
     let photo = "ab".repeat(32);
+    assert_eq!(c.call(&change_avatar(&photo)), Ok(()));
+    assert_eq!(c.validate(&token).unwrap().avatar, Some(photo));
     assert_eq!(
-        c.call(Opcode::ChangeAvatar, |w| {
-            w.str(&token).str(&photo);
-        })
-        .status(),
-        Status::Ok
-    );
-    assert_eq!(c.validate(&token).str(3), photo);
-    assert_eq!(
-        c.call(Opcode::ChangeAvatar, |w| {
-            w.str(&token).str("../../etc/passwd");
-        })
-        .status(),
+        c.call(&change_avatar("../../etc/passwd")).status(),
         Status::InvalidPhotoId
     );
 
     assert_eq!(
-        c.call(Opcode::Logout, |w| {
-            w.str(&token);
-        })
-        .status(),
-        Status::Ok
+        c.call(&Logout {
+            token: token.as_str().into()
+        }),
+        Ok(())
     );
     assert_eq!(c.validate(&token).status(), Status::NoSession);
     assert_eq!(
@@ -97,9 +110,10 @@ fn sign_up_sign_in_profile_and_log_out() {
         Status::NoSession
     );
     assert_eq!(c.validate("garbage").status(), Status::NoSession);
+    assert_eq!(c.call(&change_nickname("x")).status(), Status::NoSession);
     assert_eq!(
-        c.call(Opcode::ChangeNickname, |w| {
-            w.str(&token).str("x");
+        c.call(&Whoami {
+            token: token.as_str().into()
         })
         .status(),
         Status::NoSession
@@ -108,7 +122,7 @@ fn sign_up_sign_in_profile_and_log_out() {
 
 #[test]
 fn bad_input_gets_its_own_status() {
-    let stores = Stores::new();
+    let stores = stores();
     let authd = Authd::start(&stores, None, &[]);
     let mut c = authd.client();
     assert_eq!(
@@ -127,10 +141,11 @@ fn bad_input_gets_its_own_status() {
         c.sign_up("ok", &"猫".repeat(65), PW).status(),
         Status::InvalidNickname
     );
-    let wrong_type = c.call(Opcode::SignUp, |w| {
-        w.u32(1);
-    });
+    let mut wrong_type = Vec::new();
+    throng_core::proto::FieldWriter::new(&mut wrong_type).u32(1);
+    let wrong_type = c.call_raw(authd_wire::Opcode::SignUp.into(), &wrong_type);
     assert_eq!(wrong_type.status(), Status::Malformed);
+    assert_eq!(c.call_raw(0x7f, &[]).status(), Status::UnknownOpcode);
     assert_eq!(c.sign_in("ok", PW).status(), Status::BadCredentials);
     assert_eq!(c.sign_up("ok", "n", PW).status(), Status::Ok);
     assert_eq!(
@@ -142,7 +157,7 @@ fn bad_input_gets_its_own_status() {
 
 #[test]
 fn concurrent_sign_ups_of_one_name_make_exactly_one_account() {
-    let stores = Stores::new();
+    let stores = stores();
     let authd = Authd::start(&stores, None, &[]);
     let addr = authd.addr;
     let threads: Vec<_> = (0..16)
@@ -176,28 +191,22 @@ fn concurrent_sign_ups_of_one_name_make_exactly_one_account() {
 
 #[test]
 fn codes_register_and_reset_through_the_outbox() {
-    let stores = Stores::new();
+    let stores = stores();
     let authd = Authd::start(&stores, None, &["--set", "codes.max_tries=5"]);
     let mut c = authd.client();
     let email = "bob@example.com";
-    let asked = c.call(Opcode::RequestCode, |w| {
-        w.str(email);
-    });
-    assert_eq!(asked.status(), Status::Ok);
-    assert_eq!(asked.fields()[0], Field::U32(300));
-    let code = stores.last_code(email);
-    let register = |c: &mut common::Client, code: &str| {
-        c.call(Opcode::Register, |w| {
-            w.str("bob").str(PW).str(email).str(code);
-        })
-    };
+    let outbox = stores.outbox();
+    let asked = c.call(&request_code(email)).unwrap();
+    assert_eq!(asked.expires_in, 300);
+    let code = outbox.last_code(email);
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let r = register(&mut c, wrong);
-    assert_eq!(r.status(), Status::InvalidCode);
-    assert!(r.str(0).contains("4 tries left"), "{}", r.str(0));
-    assert_eq!(register(&mut c, &code).status(), Status::Ok);
+    let r = c.call(&register("bob", email, wrong)).unwrap_err();
+    assert_eq!(r.status, Status::InvalidCode);
+    let reason = r.reason_text().unwrap_or_default();
+    assert!(reason.contains("4 tries left"), "{reason}");
+    assert_eq!(c.call(&register("bob", email, &code)).status(), Status::Ok);
     assert_eq!(
-        register(&mut c, &code).status(),
+        c.call(&register("bob", email, &code)).status(),
         Status::InvalidCode,
         "single use"
     );
@@ -205,34 +214,30 @@ fn codes_register_and_reset_through_the_outbox() {
 
     // Reset: a username and an e-mail are never enough without the code.
     assert_eq!(
-        c.call(Opcode::ResetPassword, |w| {
-            w.str(email).str("123456").str("new-password-1");
-        })
-        .status(),
+        c.call(&reset(email, "123456", "new-password-1")).status(),
         Status::InvalidCode
     );
     // CheckAccount answers the same whether or not the pair exists, and
     // mails a code only when it does.
-    let before = stores.mails_to(email);
-    let yes = c.call(Opcode::CheckAccount, |w| {
-        w.str("bob").str(email);
-    });
-    let no = c.call(Opcode::CheckAccount, |w| {
-        w.str("bob").str("eve@example.com");
-    });
-    assert_eq!((yes.status(), yes.body.len()), (no.status(), no.body.len()));
-    stores.wait_for_mails(email, before + 1);
-    let reset_code = stores.last_code(email);
+    let before = outbox.mails_to(email);
+    let check = |email: &str| {
+        let op = CheckAccount {
+            username: "bob".into(),
+            email: email.into(),
+        };
+        authd_wire::encode_body(&op)
+    };
+    let opcode = authd_wire::Opcode::CheckAccount.into();
+    let yes = c.call_raw(opcode, &check(email));
+    let no = c.call_raw(opcode, &check("eve@example.com"));
+    assert_eq!((yes.status, yes.body.len()), (no.status, no.body.len()));
+    assert_eq!(yes.status(), Status::Ok);
+    outbox.wait_for_mails(email, before + 1);
+    let reset_code = outbox.last_code(email);
     std::thread::sleep(std::time::Duration::from_millis(100));
-    assert_eq!(stores.mails_to(email), before + 1);
-    assert_eq!(stores.mails_to("eve@example.com"), 0);
-    assert_eq!(
-        c.call(Opcode::ResetPassword, |w| {
-            w.str(email).str(&reset_code).str("new-password-1");
-        })
-        .status(),
-        Status::Ok
-    );
+    assert_eq!(outbox.mails_to(email), before + 1);
+    assert_eq!(outbox.mails_to("eve@example.com"), 0);
+    assert_eq!(c.call(&reset(email, &reset_code, "new-password-1")), Ok(()));
     assert_eq!(
         c.sign_in("bob", PW).status(),
         Status::BadCredentials,
@@ -243,7 +248,7 @@ fn codes_register_and_reset_through_the_outbox() {
 
 #[test]
 fn wrong_tries_burn_a_code_and_codes_expire_and_are_rationed() {
-    let stores = Stores::new();
+    let stores = stores();
     let authd = Authd::start(
         &stores,
         None,
@@ -251,22 +256,15 @@ fn wrong_tries_burn_a_code_and_codes_expire_and_are_rationed() {
     );
     let mut c = authd.client();
     let email = "carol@example.com";
-    let ask = |c: &mut common::Client| {
-        c.call(Opcode::RequestCode, |w| {
-            w.str(email);
-        })
-    };
+    let outbox = stores.outbox();
+    let ask = |c: &mut common::Client| c.call(&request_code(email));
     assert_eq!(ask(&mut c).status(), Status::Ok);
-    let code = stores.last_code(email);
+    let code = outbox.last_code(email);
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..5 {
-        c.call(Opcode::Register, |w| {
-            w.str("carol").str(PW).str(email).str(wrong);
-        });
+        let _ = c.call(&register("carol", email, wrong));
     }
-    let burned = c.call(Opcode::Register, |w| {
-        w.str("carol").str(PW).str(email).str(&code);
-    });
+    let burned = c.call(&register("carol", email, &code));
     assert_eq!(
         burned.status(),
         Status::InvalidCode,
@@ -274,23 +272,20 @@ fn wrong_tries_burn_a_code_and_codes_expire_and_are_rationed() {
     );
 
     assert_eq!(ask(&mut c).status(), Status::Ok);
-    stores.wait_for_mails(email, 2);
-    let code = stores.last_code(email);
+    let code = outbox.nth_code(email, 2);
     std::thread::sleep(std::time::Duration::from_millis(1600));
-    let expired = c.call(Opcode::Register, |w| {
-        w.str("carol").str(PW).str(email).str(&code);
-    });
+    let expired = c.call(&register("carol", email, &code));
     assert_eq!(expired.status(), Status::InvalidCode, "expired");
 
     assert_eq!(ask(&mut c).status(), Status::Ok);
-    let rationed = ask(&mut c);
-    assert_eq!(rationed.status(), Status::TooManyCodes);
-    assert!(matches!(rationed.fields()[0], Field::U32(s) if s > 0 && s <= 3600));
+    let rationed = ask(&mut c).unwrap_err();
+    assert_eq!(rationed.status, Status::TooManyCodes);
+    assert!(matches!(rationed.retry_after_secs(), Some(s) if s > 0 && s <= 3600));
 }
 
 #[test]
 fn failures_trip_the_rate_limit_and_it_recovers() {
-    let stores = Stores::new();
+    let stores = stores();
     let authd = Authd::start(
         &stores,
         None,
@@ -309,26 +304,27 @@ fn failures_trip_the_rate_limit_and_it_recovers() {
             Status::BadCredentials
         );
     }
-    let limited = c.sign_in("dave", PW);
+    let limited = c.sign_in("dave", PW).unwrap_err();
     assert_eq!(
-        limited.status(),
+        limited.status,
         Status::TooManyAttempts,
         "even the right password waits"
     );
-    assert!(matches!(limited.fields()[0], Field::U32(s) if (1..=2).contains(&s)));
+    assert!(matches!(limited.retry_after_secs(), Some(s) if (1..=2).contains(&s)));
     std::thread::sleep(std::time::Duration::from_millis(2200));
     assert_eq!(c.sign_in("dave", PW).status(), Status::Ok);
 }
 
 #[test]
 fn try_login_picks_the_least_loaded_live_node() {
-    let stores = Stores::new();
+    let stores = stores();
     let authd = Authd::start(&stores, None, &[]);
     let mut c = authd.client();
-    let uuid = c.sign_up("erin", "Erin", PW).uuid(0);
+    let uuid = c.sign_up("erin", "Erin", PW).unwrap().user;
     let try_login = |c: &mut common::Client| {
-        c.call(Opcode::TryLogin, |w| {
-            w.str("erin").str(PW);
+        c.call(&TryLogin {
+            username: "erin".into(),
+            password: PW.into(),
         })
     };
     assert_eq!(try_login(&mut c).status(), Status::NoNode);
@@ -343,17 +339,9 @@ fn try_login_picks_the_least_loaded_live_node() {
         .sadd(&set, "gone")
         .query(&mut r)
         .unwrap();
-    let a = try_login(&mut c);
-    assert_eq!(a.status(), Status::Ok);
-    assert_eq!(
-        (a.str(0), a.fields()[1].clone()),
-        ("127.0.0.1".to_string(), Field::U32(38678))
-    );
-    let expires = match a.fields()[3] {
-        Field::U64(e) => e,
-        ref other => panic!("{other:?}"),
-    };
-    let checked = authd::nodes::check_token(SECRET.as_bytes(), &a.str(2), "idle", expires);
+    let a = try_login(&mut c).unwrap();
+    assert_eq!((a.host.as_str(), a.port), ("127.0.0.1", 38678));
+    let checked = authd::nodes::check_token(SECRET.as_bytes(), a.token.as_str(), "idle", a.expires);
     assert_eq!(checked, Some(hex::encode(uuid)));
     let members: Vec<String> = redis::cmd("SMEMBERS").arg(&set).query(&mut r).unwrap();
     assert!(
@@ -361,44 +349,34 @@ fn try_login_picks_the_least_loaded_live_node() {
         "a node without heartbeat is dropped"
     );
     let _: () = redis::cmd("DEL").arg(key("idle")).query(&mut r).unwrap();
-    assert_eq!(try_login(&mut c).str(0), "127.0.0.1");
+    assert_eq!(try_login(&mut c).unwrap().host, "127.0.0.1");
     assert_eq!(
-        try_login(&mut c).fields()[1],
-        Field::U32(38677),
+        try_login(&mut c).unwrap().port,
+        38677,
         "the expired node is never chosen"
     );
-    let wrong = c.call(Opcode::TryLogin, |w| {
-        w.str("erin").str("wrong-password");
+    let wrong = c.call(&TryLogin {
+        username: "erin".into(),
+        password: "wrong-password".into(),
     });
     assert_eq!(wrong.status(), Status::BadCredentials);
 }
 
 #[test]
 fn the_code_flows_refuse_taken_names_bad_addresses_and_unknown_accounts() {
-    let stores = Stores::new();
+    let stores = stores();
     let authd = Authd::start(&stores, None, &[]);
     let mut c = authd.client();
+    let outbox = stores.outbox();
     assert_eq!(
-        c.call(Opcode::RequestCode, |w| {
-            w.str("not an address");
-        })
-        .status(),
+        c.call(&request_code("not an address")).status(),
         Status::InvalidEmail
     );
     let register = |c: &mut common::Client, name: &str, email: &str| {
-        let before = stores.mails_to(email);
-        assert_eq!(
-            c.call(Opcode::RequestCode, |w| {
-                w.str(email);
-            })
-            .status(),
-            Status::Ok
-        );
-        stores.wait_for_mails(email, before + 1);
-        let code = stores.last_code(email);
-        c.call(Opcode::Register, |w| {
-            w.str(name).str(PW).str(email).str(&code);
-        })
+        let before = outbox.mails_to(email);
+        assert_eq!(c.call(&request_code(email)).status(), Status::Ok);
+        let code = outbox.nth_code(email, before + 1);
+        c.call(&register(name, email, &code))
     };
     assert_eq!(c.sign_up("gina", "G", PW).status(), Status::Ok);
     assert_eq!(
@@ -415,18 +393,13 @@ fn the_code_flows_refuse_taken_names_bad_addresses_and_unknown_accounts() {
     );
     // A code for an address no account has: the reset finds nobody.
     assert_eq!(
-        c.call(Opcode::RequestCode, |w| {
-            w.str("nobody@example.com");
-        })
-        .status(),
+        c.call(&request_code("nobody@example.com")).status(),
         Status::Ok
     );
-    let code = stores.last_code("nobody@example.com");
+    let code = outbox.last_code("nobody@example.com");
     assert_eq!(
-        c.call(Opcode::ResetPassword, |w| {
-            w.str("nobody@example.com").str(&code).str("new-password-1");
-        })
-        .status(),
+        c.call(&reset("nobody@example.com", &code, "new-password-1"))
+            .status(),
         Status::NotFound
     );
 }

@@ -4,17 +4,17 @@
 
 mod common;
 
-use common::{Authd, Stores};
+use authd_wire::Status;
+use common::{stores, Authd, Ended};
 use std::io::Read;
 use std::process::Command;
-use throng_core::proto::{Opcode, Status};
 
 #[test]
 fn answers_and_exits_zero_on_sigterm() {
-    let stores = Stores::new();
+    let stores = stores();
     let authd = Authd::start(&stores, None, &[]);
     let mut c = authd.client();
-    assert_eq!(c.call(Opcode::Ping, |_| {}).status(), Status::Ok);
+    assert_eq!(c.ping(), Status::Ok);
     assert_eq!(
         c.sign_in("nobody", "whatever-pw").status(),
         Status::BadCredentials
@@ -32,7 +32,7 @@ fn answers_and_exits_zero_on_sigterm() {
 
 #[test]
 fn the_self_check_names_the_fix_when_the_fd_limit_is_short() {
-    let stores = Stores::new();
+    let stores = stores();
     let hard = throng_core::rlimit::nofile().unwrap().hard;
     let set = format!("reactor.max_connections={}", hard + 10_000);
     let out = Command::new(env!("CARGO_BIN_EXE_authd"))
@@ -44,7 +44,7 @@ fn the_self_check_names_the_fix_when_the_fd_limit_is_short() {
             "--set",
             "mysql.url=\"mysql://nobody@127.0.0.1:1/x\"",
         ])
-        .env("THRONG_AUTHD_MAIL__OUTBOX", stores.outbox())
+        .env("THRONG_AUTHD_MAIL__OUTBOX", stores.outbox_path())
         .output()
         .unwrap();
     let log = String::from_utf8_lossy(&out.stderr);

@@ -5,13 +5,14 @@
 
 mod common;
 
-use common::{Authd, Client, Stores};
+use authd_wire::ops::{ChangeNickname, RequestCode};
+use authd_wire::Status;
+use common::{stores, Authd, Client, Ended};
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use throng_core::proto::{Opcode, Status};
 
 const PW: &str = "hunter2-hunter2";
 
@@ -50,23 +51,22 @@ fn redis_on(port: u16, dir: &std::path::Path) -> Child {
 
 #[test]
 fn redis_dying_mid_test_leaves_sign_in_working_from_mysql() {
-    let stores = Stores::new();
+    let stores = stores();
     let port = free_port();
     let mut redis = redis_on(port, stores.dir.path());
     let url = format!("redis://127.0.0.1:{port}/");
     let authd = Authd::start(&stores, Some(&url), &[]);
     let mut c = authd.client();
     assert_eq!(c.sign_up("frank", "Frank", PW).status(), Status::Ok);
-    let before = c.sign_in("frank", PW);
-    assert!(before.str(0).starts_with("r."));
-    let redis_token = before.str(0);
+    let redis_token = c.token("frank", PW);
+    assert!(redis_token.starts_with("r."));
 
     redis.kill().unwrap();
     redis.wait().unwrap();
 
     let during = c.sign_in("frank", PW);
     assert_eq!(during.status(), Status::Ok, "known users still sign in");
-    let token = during.str(0);
+    let token = during.unwrap().token.0;
     assert!(token.starts_with("m."), "a MySQL fallback session: {token}");
     assert_eq!(c.validate(&token).status(), Status::Ok);
     assert_eq!(
@@ -79,34 +79,32 @@ fn redis_dying_mid_test_leaves_sign_in_working_from_mysql() {
         Status::BadCredentials
     );
     assert_eq!(
-        c.call(Opcode::RequestCode, |w| {
-            w.str("frank@example.com");
+        c.call(&RequestCode {
+            email: "frank@example.com".into()
         })
         .status(),
         Status::Unavailable,
         "codes need Redis"
     );
     assert_eq!(
-        c.call(Opcode::ChangeNickname, |w| {
-            w.str(&token).str("new");
+        c.call(&ChangeNickname {
+            token: token.as_str().into(),
+            nickname: "new".into()
         })
         .status(),
         Status::Unavailable,
         "a write that cannot invalidate the cache is refused"
     );
     assert_eq!(
-        c.sign_in("frank", PW).str(3),
+        c.sign_in("frank", PW).unwrap().profile.nickname,
         "Frank",
         "nothing was half-written"
     );
 
     let mut redis = redis_on(port, stores.dir.path());
     std::thread::sleep(Duration::from_millis(1200));
-    let after = c.sign_in("frank", PW);
-    assert!(
-        after.str(0).starts_with("r."),
-        "back on Redis once it answers"
-    );
+    let after = c.token("frank", PW);
+    assert!(after.starts_with("r."), "back on Redis once it answers");
     assert_eq!(
         c.validate(&token).status(),
         Status::Ok,
@@ -118,7 +116,7 @@ fn redis_dying_mid_test_leaves_sign_in_working_from_mysql() {
 
 #[test]
 fn a_clean_stop_under_load_loses_no_login_record() {
-    let stores = Stores::new();
+    let stores = stores();
     // Nothing is flushed on time: every record still queued must be written
     // by the shutdown.
     let authd = Authd::start(
@@ -148,9 +146,9 @@ fn a_clean_stop_under_load_loses_no_login_record() {
                     n += 1;
                     let pw = if n % 3 == 0 { "wrong-password" } else { PW };
                     let status = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        c.sign_in(&format!("load{i}"), pw).status
+                        c.sign_in(&format!("load{i}"), pw).status()
                     }));
-                    match status.ok().and_then(Status::from_u8) {
+                    match status.ok() {
                         Some(Status::Ok) | Some(Status::BadCredentials) => answered += 1,
                         _ => break,
                     }

@@ -75,13 +75,13 @@ impl Handler for NoOperations {
 pub fn respond(
     s: &mut Session<'_, RpcConn>,
     request: Header,
-    status: Status,
+    status: impl Into<u8>,
     body: impl FnOnce(&mut FieldWriter<'_>),
 ) {
     let out = s.out();
     let mut writer = FrameWriter::new(
         out,
-        request.response(status as u8),
+        request.response(status.into()),
         proto::DEFAULT_MAX_FRAME,
     );
     body(&mut writer.fields());
@@ -91,11 +91,16 @@ pub fn respond(
 }
 
 /// Like [`respond`], with a body already encoded as fields (by a worker).
-pub fn respond_encoded(s: &mut Session<'_, RpcConn>, request: Header, status: Status, body: &[u8]) {
+pub fn respond_encoded(
+    s: &mut Session<'_, RpcConn>,
+    request: Header,
+    status: impl Into<u8>,
+    body: &[u8],
+) {
     let out = s.out();
     let mut writer = FrameWriter::new(
         out,
-        request.response(status as u8),
+        request.response(status.into()),
         proto::DEFAULT_MAX_FRAME,
     );
     writer.extend(body);
@@ -109,7 +114,7 @@ pub fn respond_encoded(s: &mut Session<'_, RpcConn>, request: Header, status: St
 pub fn respond_later_encoded(
     s: &mut Session<'_, RpcConn>,
     request: Header,
-    status: Status,
+    status: impl Into<u8>,
     body: &[u8],
 ) {
     s.state().in_flight = s.state().in_flight.saturating_sub(1);
@@ -120,7 +125,7 @@ pub fn respond_later_encoded(
 pub fn respond_later(
     s: &mut Session<'_, RpcConn>,
     request: Header,
-    status: Status,
+    status: impl Into<u8>,
     body: impl FnOnce(&mut FieldWriter<'_>),
 ) {
     s.state().in_flight = s.state().in_flight.saturating_sub(1);

@@ -4,60 +4,211 @@
 //! `{"error": <authd status code>, "reason": "<status name>", …}` with the
 //! HTTP status of [`http_status`]. `webd/API.md` documents every endpoint and
 //! code; a test compares its tables with [`ENDPOINTS`] and [`http_status`].
+//!
+//! Each endpoint is one [`JsonEndpoint`]: a typed body (parsed once with
+//! `serde_json`), the `authd-wire` request it becomes, and the JSON fields
+//! of that operation's typed answer.
 
 use crate::http::Response;
+use authd_wire::ops::{
+    CheckAccount, CodeSent, NodeTicket, Register, Registered, RequestCode, ResetPassword, TryLogin,
+};
+use authd_wire::{decode_answer, Opcode, Operation, Request, Status};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use throng_core::client::{CallError, Response as Answer};
-use throng_core::proto::{Field, FieldWriter, Opcode, Status};
 
-/// One endpoint: its path, the authd operation and the request's fields
-/// in the operation's order.
+/// One endpoint of the API.
+pub trait JsonEndpoint {
+    type Op: Operation + Into<Request>;
+    /// The JSON object the endpoint takes.
+    type Body: DeserializeOwned;
+    const PATH: &'static str;
+    /// The request's JSON fields, in the operation's order (for `API.md`).
+    const FIELDS: &'static [&'static str];
+    /// The success answer's JSON fields (for `API.md`).
+    const ANSWER: &'static [&'static str];
+
+    fn request(body: Self::Body) -> Self::Op;
+    /// Adds the fields of the `ok` answer.
+    fn answer(answer: <Self::Op as Operation>::Answer, out: &mut Map<String, Value>);
+}
+
+/// An endpoint of the table: what the route table and `API.md` need, and
+/// its two steps as plain functions.
 pub struct Endpoint {
     pub path: &'static str,
     pub opcode: Opcode,
     pub fields: &'static [&'static str],
-    /// Names of the success answer's fields, in the operation's order.
     pub answer: &'static [&'static str],
+    /// The request for a JSON body, or the answer refusing it.
+    pub parse: fn(&[u8]) -> Result<Request, Response>,
+    /// The JSON answer for authd's answer (or for a call that failed).
+    pub finish: fn(Result<Answer, CallError>) -> Response,
+}
+
+const fn endpoint<E: JsonEndpoint>() -> Endpoint {
+    Endpoint {
+        path: E::PATH,
+        opcode: <E::Op as Operation>::OPCODE,
+        fields: E::FIELDS,
+        answer: E::ANSWER,
+        parse: parse::<E>,
+        finish: finish::<E>,
+    }
 }
 
 pub const ENDPOINTS: &[Endpoint] = &[
-    Endpoint {
-        path: "/get_verification",
-        opcode: Opcode::RequestCode,
-        fields: &["email"],
-        answer: &["expires_in"],
-    },
-    Endpoint {
-        path: "/post_registration",
-        opcode: Opcode::Register,
-        fields: &["username", "password", "email", "code"],
-        answer: &["uuid"],
-    },
-    Endpoint {
-        path: "/check_accountexists",
-        opcode: Opcode::CheckAccount,
-        fields: &["username", "email"],
-        answer: &[],
-    },
-    Endpoint {
-        path: "/reset_password",
-        opcode: Opcode::ResetPassword,
-        fields: &["email", "code", "password"],
-        answer: &[],
-    },
-    Endpoint {
-        path: "/trylogin_server",
-        opcode: Opcode::TryLogin,
-        fields: &["username", "password"],
-        answer: &["host", "port", "token", "expires"],
-    },
+    endpoint::<GetVerification>(),
+    endpoint::<PostRegistration>(),
+    endpoint::<CheckAccountExists>(),
+    endpoint::<ResetPasswordJson>(),
+    endpoint::<TryLoginServer>(),
 ];
 
 /// Largest JSON body an endpoint takes.
 pub const MAX_BODY: usize = 4096;
 
-pub fn endpoint(path: &str) -> Option<&'static Endpoint> {
+pub fn endpoint_at(path: &str) -> Option<&'static Endpoint> {
     ENDPOINTS.iter().find(|e| e.path == path)
+}
+
+pub struct GetVerification;
+pub struct PostRegistration;
+pub struct CheckAccountExists;
+pub struct ResetPasswordJson;
+pub struct TryLoginServer;
+
+#[derive(Deserialize)]
+pub struct EmailBody {
+    email: String,
+}
+
+#[derive(Deserialize)]
+pub struct RegistrationBody {
+    username: String,
+    password: String,
+    email: String,
+    code: String,
+}
+
+#[derive(Deserialize)]
+pub struct AccountBody {
+    username: String,
+    email: String,
+}
+
+#[derive(Deserialize)]
+pub struct ResetBody {
+    email: String,
+    code: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct CredentialsBody {
+    username: String,
+    password: String,
+}
+
+impl JsonEndpoint for GetVerification {
+    type Op = RequestCode;
+    type Body = EmailBody;
+    const PATH: &'static str = "/get_verification";
+    const FIELDS: &'static [&'static str] = &["email"];
+    const ANSWER: &'static [&'static str] = &["expires_in"];
+
+    fn request(b: EmailBody) -> RequestCode {
+        RequestCode { email: b.email }
+    }
+
+    fn answer(a: CodeSent, out: &mut Map<String, Value>) {
+        out.insert("expires_in".into(), json!(a.expires_in));
+    }
+}
+
+impl JsonEndpoint for PostRegistration {
+    type Op = Register;
+    type Body = RegistrationBody;
+    const PATH: &'static str = "/post_registration";
+    const FIELDS: &'static [&'static str] = &["username", "password", "email", "code"];
+    const ANSWER: &'static [&'static str] = &["uuid"];
+
+    fn request(b: RegistrationBody) -> Register {
+        Register {
+            username: b.username,
+            password: b.password.into(),
+            email: b.email,
+            code: b.code.into(),
+        }
+    }
+
+    fn answer(a: Registered, out: &mut Map<String, Value>) {
+        out.insert("uuid".into(), json!(uuid_text(&a.user)));
+    }
+}
+
+impl JsonEndpoint for CheckAccountExists {
+    type Op = CheckAccount;
+    type Body = AccountBody;
+    const PATH: &'static str = "/check_accountexists";
+    const FIELDS: &'static [&'static str] = &["username", "email"];
+    const ANSWER: &'static [&'static str] = &[];
+
+    fn request(b: AccountBody) -> CheckAccount {
+        CheckAccount {
+            username: b.username,
+            email: b.email,
+        }
+    }
+
+    fn answer(_: (), out: &mut Map<String, Value>) {
+        out.insert(
+            "message".into(),
+            json!("if this username and e-mail belong to an account, a reset code was sent to the e-mail"),
+        );
+    }
+}
+
+impl JsonEndpoint for ResetPasswordJson {
+    type Op = ResetPassword;
+    type Body = ResetBody;
+    const PATH: &'static str = "/reset_password";
+    const FIELDS: &'static [&'static str] = &["email", "code", "password"];
+    const ANSWER: &'static [&'static str] = &[];
+
+    fn request(b: ResetBody) -> ResetPassword {
+        ResetPassword {
+            email: b.email,
+            code: b.code.into(),
+            password: b.password.into(),
+        }
+    }
+
+    fn answer(_: (), _: &mut Map<String, Value>) {}
+}
+
+impl JsonEndpoint for TryLoginServer {
+    type Op = TryLogin;
+    type Body = CredentialsBody;
+    const PATH: &'static str = "/trylogin_server";
+    const FIELDS: &'static [&'static str] = &["username", "password"];
+    const ANSWER: &'static [&'static str] = &["host", "port", "token", "expires"];
+
+    fn request(b: CredentialsBody) -> TryLogin {
+        TryLogin {
+            username: b.username,
+            password: b.password.into(),
+        }
+    }
+
+    fn answer(a: NodeTicket, out: &mut Map<String, Value>) {
+        out.insert("host".into(), json!(a.host));
+        out.insert("port".into(), json!(a.port));
+        out.insert("token".into(), json!(a.token.as_str()));
+        out.insert("expires".into(), json!(a.expires));
+    }
 }
 
 /// The HTTP status of each authd status.
@@ -94,34 +245,21 @@ fn error(status: Status, message: &str) -> Value {
     json!({ "error": status as u8, "reason": status.name(), "message": message })
 }
 
-/// The request's fields, or the answer refusing the body.
-pub fn parse_request(endpoint: &Endpoint, body: &[u8]) -> Result<Vec<String>, Response> {
+/// The request for `E`'s JSON body, or the answer refusing the body.
+fn parse<E: JsonEndpoint>(body: &[u8]) -> Result<Request, Response> {
     let refuse = |msg: String| json_response(400, &error(Status::Malformed, &msg));
     let value: Value =
         serde_json::from_slice(body).map_err(|e| refuse(format!("the body is not JSON: {e}")))?;
-    let object = value
-        .as_object()
-        .ok_or_else(|| refuse("the body must be a JSON object".into()))?;
-    endpoint
-        .fields
-        .iter()
-        .map(|name| match object.get(*name) {
-            Some(Value::String(s)) => Ok(s.clone()),
-            Some(_) => Err(refuse(format!("field {name:?} must be a string"))),
-            None => Err(refuse(format!("field {name:?} is missing"))),
-        })
-        .collect()
-}
-
-/// Writes the request fields for authd.
-pub fn write_fields(values: &[String], w: &mut FieldWriter<'_>) {
-    for v in values {
-        w.str(v);
+    if !value.is_object() {
+        return Err(refuse("the body must be a JSON object".into()));
     }
+    let body: E::Body =
+        serde_json::from_value(value).map_err(|e| refuse(format!("the body's fields: {e}")))?;
+    Ok(E::request(body).into())
 }
 
-/// The JSON answer for authd's answer (or for a failed call).
-pub fn answer(endpoint: &Endpoint, result: Result<Answer, CallError>) -> Response {
+/// The JSON answer for authd's answer to `E` (or for a failed call).
+fn finish<E: JsonEndpoint>(result: Result<Answer, CallError>) -> Response {
     let answer = match result {
         Ok(a) => a,
         Err(CallError::Timeout) => {
@@ -129,53 +267,30 @@ pub fn answer(endpoint: &Endpoint, result: Result<Answer, CallError>) -> Respons
         }
         Err(e) => return json_response(503, &error(Status::Unavailable, &e.to_string())),
     };
-    let Some(status) = Status::from_u8(answer.header.status) else {
-        return json_response(
-            502,
-            &error(Status::Internal, "authd answered an unknown status"),
-        );
-    };
-    let fields = throng_core::proto::decode_fields(&answer.body).unwrap_or_default();
-    if status != Status::Ok {
-        let mut e = error(status, status.name());
-        match fields.first() {
-            Some(Field::Str(reason)) => e["message"] = json!(reason),
-            Some(Field::U32(retry)) => e["retry_after"] = json!(retry),
-            _ => {}
+    match decode_answer::<E::Op>(answer.header.status, &answer.body) {
+        Err(e) => json_response(502, &error(Status::Internal, &e.to_string())),
+        Ok(Err(refusal)) => {
+            let status = refusal.status;
+            let mut e = error(status, status.name());
+            if let Some(reason) = refusal.reason_text() {
+                e["message"] = json!(reason);
+            }
+            if let Some(retry) = refusal.retry_after_secs() {
+                e["retry_after"] = json!(retry);
+            }
+            json_response(http_status(status), &e)
         }
-        return json_response(http_status(status), &e);
+        Ok(Ok(ok)) => {
+            let mut out = Map::new();
+            out.insert("error".into(), json!(0));
+            E::answer(ok, &mut out);
+            json_response(200, &Value::Object(out))
+        }
     }
-    let mut out = Map::new();
-    out.insert("error".into(), json!(0));
-    for (name, field) in endpoint.answer.iter().zip(&fields) {
-        let v = match field {
-            Field::Str(s) => json!(s),
-            Field::U32(n) => json!(n),
-            Field::U64(n) => json!(n),
-            Field::Uuid(u) => json!(uuid_text(u)),
-            _ => Value::Null,
-        };
-        out.insert((*name).into(), v);
-    }
-    if endpoint.opcode == Opcode::CheckAccount {
-        out.insert(
-            "message".into(),
-            json!("if this username and e-mail belong to an account, a reset code was sent to the e-mail"),
-        );
-    }
-    json_response(200, &Value::Object(out))
 }
 
 fn uuid_text(u: &[u8; 16]) -> String {
-    let h = hex::encode(u);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
+    uuid::Uuid::from_bytes(*u).hyphenated().to_string()
 }
 
 #[cfg(test)]
@@ -183,24 +298,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bodies_are_checked_field_by_field() {
-        let e = endpoint("/trylogin_server").unwrap();
-        assert_eq!(
-            parse_request(e, br#"{"username":"a","password":"b"}"#).unwrap(),
-            vec!["a", "b"]
-        );
-        assert_eq!(parse_request(e, b"not json").unwrap_err().status, 400);
-        assert_eq!(
-            parse_request(e, br#"{"username":"a"}"#).unwrap_err().status,
-            400
-        );
-        assert_eq!(
-            parse_request(e, br#"{"username":1,"password":"b"}"#)
-                .unwrap_err()
-                .status,
-            400
-        );
-        assert_eq!(parse_request(e, b"[]").unwrap_err().status, 400);
+    fn bodies_are_checked_as_a_whole() {
+        let e = endpoint_at("/trylogin_server").unwrap();
+        let Ok(Request::TryLogin(op)) = (e.parse)(br#"{"username":"a","password":"b"}"#) else {
+            panic!("not a try_login");
+        };
+        assert_eq!((op.username.as_str(), op.password.as_str()), ("a", "b"));
+        let status = |body: &[u8]| (e.parse)(body).map(|_| ()).unwrap_err().status;
+        assert_eq!(status(b"not json"), 400);
+        assert_eq!(status(br#"{"username":"a"}"#), 400);
+        assert_eq!(status(br#"{"username":1,"password":"b"}"#), 400);
+        assert_eq!(status(b"[]"), 400);
     }
 
     #[test]

@@ -3,10 +3,13 @@
 //! `App` per reactor, with its own protocol client to every authd backend
 //! (a dead one is skipped) and its own reply channel from the avatar pool.
 
-use crate::api::{self, Endpoint};
+use crate::api::Endpoint;
 use crate::avatars::{store, AvatarPool, AvatarReply, Task, TaskKind, UploadError};
-use crate::http::{Done, Head, Outcome, Response, Routes};
-use crate::pages::{self, PageCall, Pages, Step};
+use crate::http::{Done, Head, Outcome, Response, Routed, Routes};
+use crate::pages::{self, PageCall, Pages, RequestCookies, Step};
+use crate::route::{Route, AVATAR_PREFIX};
+use authd_wire::ops::ChangeAvatar;
+use authd_wire::Request;
 use mio::event::Event;
 use mio::Token;
 use std::net::SocketAddr;
@@ -15,7 +18,6 @@ use std::time::Instant;
 use throng_core::client::{CallError, ClientConfig, LinkState, ProtoClient};
 use throng_core::handoff::ReplySender;
 use throng_core::metrics::{LocalHistogram, Metrics};
-use throng_core::proto::Opcode;
 use throng_core::reactor::{ConnId, Env, FOREIGN_TOKEN_BASE};
 
 /// What an authd call in flight will answer.
@@ -40,11 +42,6 @@ pub struct App {
     authd_latency: LocalHistogram,
     started: bool,
 }
-
-const UPLOAD_PATH: &str = "/edit/avatar";
-const AVATAR_PREFIX: &str = "/avatars/";
-const METRICS_PATH: &str = "/metrics";
-const HEALTH_PATH: &str = "/healthz";
 
 impl App {
     pub fn new(
@@ -85,7 +82,7 @@ impl App {
                     .inc();
             }
             let answer = match pending {
-                Pending::Api(endpoint) => api::answer(endpoint, c.result),
+                Pending::Api(endpoint) => (endpoint.finish)(c.result),
                 Pending::Page(call) => pages.finish(call, c.result),
             };
             done.push((conn, answer));
@@ -96,16 +93,14 @@ impl App {
         &mut self,
         env: &mut Env<'_>,
         conn: ConnId,
-        opcode: Opcode,
-        args: &[String],
+        request: &Request,
         pending: Pending,
     ) -> Result<(), CallError> {
-        let fields = |w: &mut throng_core::proto::FieldWriter<'_>| api::write_fields(args, w);
         let result = self.client.call(
             env.registry,
             env.now,
-            opcode as u8,
-            fields,
+            request.opcode().into(),
+            |w| request.encode(w),
             (conn, pending, env.now),
         );
         if let Err(e) = &result {
@@ -122,8 +117,14 @@ impl App {
         result
     }
 
-    fn upload(&mut self, conn: ConnId, head: &Head<'_>, body: &[u8]) -> Outcome {
-        let Some(token) = pages::session(head) else {
+    fn upload(
+        &mut self,
+        conn: ConnId,
+        head: &Head<'_>,
+        body: &[u8],
+        cookies: RequestCookies,
+    ) -> Outcome {
+        let Some(token) = cookies.session else {
             return Outcome::Now(pages::redirect("/login"));
         };
         let content_type = head
@@ -136,7 +137,7 @@ impl App {
             kind: TaskKind::Upload {
                 body: body.to_vec(),
                 content_type,
-                csrf_cookie: pages::csrf_cookie_value(head),
+                csrf_cookie: cookies.csrf,
                 token,
                 max_bytes: self.avatars.max_upload,
             },
@@ -181,118 +182,77 @@ fn avatar_headers(r: Response, id: &str) -> Response {
 }
 
 impl Routes for App {
+    type Route = Route;
     type Reply = AvatarReply;
 
-    fn route_label(&self, path: &str) -> &'static str {
-        const FIXED: &[&str] = &[
-            "/",
-            "/signup",
-            "/login",
-            "/home",
-            "/edit",
-            "/logout",
-            "/style.css",
-            UPLOAD_PATH,
-            METRICS_PATH,
-            HEALTH_PATH,
-            "/get_verification",
-            "/post_registration",
-            "/check_accountexists",
-            "/reset_password",
-            "/trylogin_server",
-        ];
-        if path.starts_with(AVATAR_PREFIX) {
-            return "/avatars/{id}";
-        }
-        FIXED
-            .iter()
-            .find(|p| **p == path)
-            .copied()
-            .unwrap_or("other")
-    }
-
-    fn route(&self, method: &str, path: &str) -> Result<usize, Response> {
-        if api::endpoint(path).is_some() {
-            return match method {
-                "POST" => Ok(api::MAX_BODY),
-                _ => {
-                    Err(Response::html(405, "<h1>405 Method Not Allowed</h1>\n")
-                        .header("Allow: POST"))
-                }
-            };
-        }
-        if path == UPLOAD_PATH {
-            return match method {
-                // Room for the multipart framing around a picture at the limit.
-                "POST" => Ok(self.avatars.max_upload + 64 * 1024),
-                _ => {
-                    Err(Response::html(405, "<h1>405 Method Not Allowed</h1>\n")
-                        .header("Allow: POST"))
-                }
-            };
-        }
-        if path.starts_with(AVATAR_PREFIX) || path == METRICS_PATH || path == HEALTH_PATH {
-            return match method {
-                "GET" | "HEAD" => Ok(0),
-                _ => Err(Response::html(405, "<h1>405 Method Not Allowed</h1>\n")
-                    .header("Allow: GET, HEAD")),
-            };
-        }
-        match self.pages.route(method, path) {
-            Some(decision) => decision,
-            None => Err(Response::html(404, "<h1>404 Not Found</h1>\n")),
+    fn route(&self, method: &str, path: &str) -> Routed<Route> {
+        match Route::resolve(path) {
+            Some(route) => Routed {
+                label: route.label(),
+                route: route
+                    .body_limit(method, self.avatars.max_upload)
+                    .map(|limit| (route, limit)),
+            },
+            None => Routed {
+                label: "other",
+                route: Err(Response::html(404, "<h1>404 Not Found</h1>\n")),
+            },
         }
     }
 
     fn handle(
         &mut self,
+        route: Route,
         conn: ConnId,
         peer: SocketAddr,
         head: &Head<'_>,
         body: &[u8],
         env: &mut Env<'_>,
     ) -> Outcome {
-        if head.path == UPLOAD_PATH {
-            return self.upload(conn, head, body);
-        }
-        if head.path.starts_with(AVATAR_PREFIX) {
-            return self.serve_avatar(conn, head);
-        }
-        if head.path == HEALTH_PATH {
-            // Healthy: at least one authd backend answers.
-            let up = self.client.links().any(|(_, state)| state == LinkState::Up);
-            return Outcome::Now(if up {
-                Response::new(200)
-                    .header("Content-Type: text/plain")
-                    .body("ok\n")
-            } else {
-                Response::new(503)
-                    .header("Content-Type: text/plain")
-                    .body("no authd backend answers\n")
-            });
-        }
-        if head.path == METRICS_PATH {
-            return Outcome::Now(
-                Response::new(200)
-                    .header("Content-Type: text/plain; version=0.0.4")
-                    .header("Cache-Control: no-store")
-                    .body(self.metrics.render()),
-            );
-        }
-        let (opcode, args, pending) = match api::endpoint(head.path) {
-            Some(endpoint) => match api::parse_request(endpoint, body) {
-                Ok(values) => (endpoint.opcode, values, Pending::Api(endpoint)),
+        let (request, pending) = match route {
+            Route::Upload => return self.upload(conn, head, body, RequestCookies::parse(head)),
+            Route::Avatar => return self.serve_avatar(conn, head),
+            Route::Health => {
+                // Healthy: at least one authd backend answers.
+                let up = self.client.links().any(|(_, state)| state == LinkState::Up);
+                return Outcome::Now(if up {
+                    Response::new(200)
+                        .header("Content-Type: text/plain")
+                        .body("ok\n")
+                } else {
+                    Response::new(503)
+                        .header("Content-Type: text/plain")
+                        .body("no authd backend answers\n")
+                });
+            }
+            Route::Metrics => {
+                return Outcome::Now(
+                    Response::new(200)
+                        .header("Content-Type: text/plain; version=0.0.4")
+                        .header("Cache-Control: no-store")
+                        .body(self.metrics.render()),
+                )
+            }
+            Route::Api(endpoint) => match (endpoint.parse)(body) {
+                Ok(request) => (request, Pending::Api(endpoint)),
                 Err(refusal) => return Outcome::Now(refusal),
             },
-            None => match self.pages.start(head, peer, body) {
-                Step::Now(response) => return Outcome::Now(response),
-                Step::Call { opcode, args, then } => (opcode, args, Pending::Page(then)),
-            },
+            page => {
+                let cookies = RequestCookies::parse(head);
+                match self.pages.start(page, head, peer, body, &cookies) {
+                    Step::Now(response) => return Outcome::Now(response),
+                    Step::Call { request, then } => (request, Pending::Page(then)),
+                }
+            }
         };
-        match self.call(env, conn, opcode, &args, pending) {
+        let api = match &pending {
+            Pending::Api(endpoint) => Some(*endpoint),
+            Pending::Page(_) => None,
+        };
+        match self.call(env, conn, &request, pending) {
             Ok(()) => Outcome::Later,
-            Err(e) => Outcome::Now(match api::endpoint(head.path) {
-                Some(endpoint) => api::answer(endpoint, Err::<_, CallError>(e)),
+            Err(e) => Outcome::Now(match api {
+                Some(endpoint) => (endpoint.finish)(Err(e)),
                 None => self.pages.finish_failed(),
             }),
         }
@@ -342,15 +302,12 @@ impl Routes for App {
                 result,
             } => match result {
                 Ok(id) => {
-                    let args = [token, id];
+                    let request = Request::ChangeAvatar(ChangeAvatar {
+                        token: token.into(),
+                        photo: id,
+                    });
                     if self
-                        .call(
-                            env,
-                            conn,
-                            Opcode::ChangeAvatar,
-                            &args,
-                            Pending::Page(PageCall::AvatarSaved),
-                        )
+                        .call(env, conn, &request, Pending::Page(PageCall::AvatarSaved))
                         .is_err()
                     {
                         done.push((conn, pages::edit_error(UploadError::Busy)));

@@ -8,6 +8,7 @@ pub mod app;
 pub mod avatars;
 pub mod http;
 pub mod pages;
+pub mod route;
 
 use clap::Parser;
 use serde::{Deserialize, Serialize};

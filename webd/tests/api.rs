@@ -92,14 +92,14 @@ fn every_endpoint_through_the_real_stack() {
         json!({ "username": "hana", "password": "hunter2-hunter2" }),
     );
     assert_eq!((status, v["reason"].clone()), (503, json!("no_node")));
-    let mut r = redis::Client::open(stack.redis_url.as_str())
+    let mut r = redis::Client::open(stack.stores.redis_url.as_str())
         .unwrap()
         .get_connection()
         .unwrap();
     let _: () = redis::pipe()
-        .sadd(format!("{}massd:nodes", stack.prefix), "n1")
+        .sadd(format!("{}massd:nodes", stack.stores.prefix), "n1")
         .set_ex(
-            format!("{}massd:node:n1", stack.prefix),
+            format!("{}massd:node:n1", stack.stores.prefix),
             "127.0.0.1 38677 5",
             5,
         )

@@ -2,26 +2,11 @@
 //! `api::ENDPOINTS`, and its error table lists every authd status with the
 //! HTTP status `api::http_status` gives it.
 
-use throng_core::proto::Status;
+use authd_wire::Status;
 use webd::api;
 
 fn rows(heading: &str) -> Vec<Vec<String>> {
-    let doc = include_str!("../API.md");
-    let start = doc
-        .find(heading)
-        .unwrap_or_else(|| panic!("no {heading:?}"));
-    doc[start + heading.len()..]
-        .lines()
-        .skip_while(|l| !l.starts_with('|'))
-        .take_while(|l| l.starts_with('|'))
-        .skip(2)
-        .map(|l| {
-            l.trim_matches('|')
-                .split('|')
-                .map(|c| c.trim().replace('`', ""))
-                .collect()
-        })
-        .collect()
+    throng_testkit::doc_table::rows(include_str!("../API.md"), heading)
 }
 
 fn list(cell: &str) -> Vec<String> {

@@ -138,7 +138,7 @@ fn the_whole_flow_in_chromium() {
     assert!(tab.get_url().ends_with("/home"));
 
     let picture = image::RgbImage::from_fn(300, 200, |x, y| image::Rgb([x as u8, 90, y as u8]));
-    let file = stack.dir.path().join("me.png");
+    let file = stack.stores.dir.path().join("me.png");
     picture.save(&file).unwrap();
     tab.navigate_to(&format!("{base}/edit"))
         .unwrap()

@@ -14,58 +14,15 @@
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::Duration;
-use throng_core::metrics::Metrics;
-use throng_core::reactor::ReactorConfig;
-use throng_core::reactor::{ConnId, Env};
-use throng_core::server::{self, ServerHandle};
-use webd::http::{Head, HttpLimits, HttpService, Outcome, Response, Routes};
+use throng_core::server::ServerHandle;
+use webd::http::HttpLimits;
 
 /// How long any one read waits before the test fails.
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The route table: `/echo` answers the body it got (up to 1024 bytes);
-/// `/` a small page; `/nocontent` a 204 and `/notmodified` a 304 (both
-/// without a body); anything else 404. Wrong methods get 405 with `Allow`.
-struct Table;
+mod support;
 
-const PAGE: &str = "<!doctype html><h1>Throng</h1><p>a conformance test page</p>";
-
-/// The body limit of `/echo`.
-const ECHO_LIMIT: usize = 1024;
-
-impl Routes for Table {
-    type Reply = ();
-
-    fn route(&self, method: &str, path: &str) -> Result<usize, Response> {
-        match (method, path) {
-            ("POST", "/echo") => Ok(ECHO_LIMIT),
-            (_, "/echo") => Err(Response::new(405).header("Allow: POST")),
-            ("GET" | "HEAD", "/" | "/nocontent" | "/notmodified") => Ok(0),
-            (_, "/" | "/nocontent" | "/notmodified") => {
-                Err(Response::html(405, "<h1>405</h1>").header("Allow: GET, HEAD"))
-            }
-            _ => Err(Response::html(404, "<h1>404 Not Found</h1>\n")),
-        }
-    }
-
-    fn handle(
-        &mut self,
-        _: ConnId,
-        _: SocketAddr,
-        head: &Head<'_>,
-        body: &[u8],
-        _: &mut Env<'_>,
-    ) -> Outcome {
-        Outcome::Now(match head.path {
-            "/echo" => Response::new(200)
-                .header("Content-Type: text/plain")
-                .body(body.to_vec()),
-            "/nocontent" => Response::new(204),
-            "/notmodified" => Response::new(304),
-            _ => Response::html(200, PAGE),
-        })
-    }
-}
+use support::PAGE;
 
 /// A server on an ephemeral port, shut down when dropped (also when the
 /// test panics).
@@ -84,16 +41,7 @@ impl Drop for Server {
 }
 
 fn start(limits: HttpLimits) -> Server {
-    let cfg = ReactorConfig {
-        listen: vec!["127.0.0.1:0".parse().unwrap()],
-        threads: 1,
-        drain_timeout: Duration::from_secs(2),
-        ..ReactorConfig::default()
-    };
-    let handle = server::start(&cfg, &Metrics::new(), move |_| {
-        HttpService::new(Table, limits.clone())
-    })
-    .unwrap();
+    let handle = support::start_server(limits, 1);
     let addr = handle.local_addrs()[0];
     Server {
         handle: Some(handle),

@@ -7,60 +7,13 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
-use throng_core::metrics::Metrics;
-use throng_core::reactor::ReactorConfig;
-use throng_core::reactor::{ConnId, Env};
-use throng_core::server::{self, ServerHandle};
-use webd::http::{Head, HttpLimits, HttpService, Outcome, Response, Routes};
+use throng_core::server::ServerHandle;
+use webd::http::HttpLimits;
 
-/// `/echo` answers the body it got; `/` a small page.
-struct Echo;
-
-const PAGE: &str = "<!doctype html><h1>Throng</h1><p>not built yet: a test page</p>";
-
-impl Routes for Echo {
-    type Reply = ();
-
-    fn route(&self, method: &str, path: &str) -> Result<usize, Response> {
-        match (method, path) {
-            ("POST", "/echo") => Ok(1024),
-            (_, "/echo") => Err(Response::new(405).header("Allow: POST")),
-            ("GET" | "HEAD", "/") => Ok(0),
-            (_, "/") => Err(Response::html(405, "<h1>405</h1>").header("Allow: GET, HEAD")),
-            _ => Err(Response::html(404, "<h1>404 Not Found</h1>\n")),
-        }
-    }
-
-    fn handle(
-        &mut self,
-        _: ConnId,
-        _: SocketAddr,
-        head: &Head<'_>,
-        body: &[u8],
-        _: &mut Env<'_>,
-    ) -> Outcome {
-        if head.path == "/echo" {
-            Outcome::Now(
-                Response::new(200)
-                    .header("Content-Type: text/plain")
-                    .body(body.to_vec()),
-            )
-        } else {
-            Outcome::Now(Response::html(200, PAGE))
-        }
-    }
-}
+mod support;
 
 fn start(limits: HttpLimits) -> (ServerHandle, SocketAddr) {
-    let cfg = ReactorConfig {
-        listen: vec!["127.0.0.1:0".parse().unwrap()],
-        threads: 2,
-        ..ReactorConfig::default()
-    };
-    let handle = server::start(&cfg, &Metrics::new(), move |_| {
-        HttpService::new(Echo, limits.clone())
-    })
-    .unwrap();
+    let handle = support::start_server(limits, 2);
     let addr = handle.local_addrs()[0];
     (handle, addr)
 }
@@ -124,7 +77,7 @@ fn a_page_head_404_and_405() {
     let parts: Vec<&str> = text.split("HTTP/1.1 ").skip(1).collect();
     assert_eq!(parts.len(), 3, "{text}");
     assert!(
-        parts[0].starts_with("200 OK") && parts[0].contains("not built yet"),
+        parts[0].starts_with("200 OK") && parts[0].contains(support::PAGE),
         "{text}"
     );
     // HEAD: the same length announced, no body: the 404 follows directly.

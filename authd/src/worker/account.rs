@@ -6,62 +6,58 @@
 use super::users::By;
 use super::Worker;
 use crate::hasher::{AfterHash, Task};
-use crate::ops::{body, Job, Op, Secret};
+use crate::ops::{Job, Secret};
 use crate::store::db::DbError;
 use crate::store::User;
-use throng_core::proto::Status;
+use authd_wire::ops::{
+    ChangeAvatar, ChangeNickname, CheckAccount, CodeSent, Logout, Register, Registered,
+    RequestCode, ResetPassword, SignUp, SignedUp,
+};
+use authd_wire::{Refusal, Request, Status};
 
 impl Worker {
     pub(super) fn one(&mut self, job: Job) {
         match job.op.clone() {
-            Op::SignUp {
+            Request::SignUp(SignUp {
                 username, password, ..
-            } => self.sign_up(job, &username, password),
-            Op::Register {
+            }) => self.sign_up(job, &username, password),
+            Request::Register(Register {
                 username,
                 password,
                 email,
                 code,
-            } => self.register(job, &username, password, &email, &code),
-            Op::RequestCode { email } => match self.issue_code(&email, "sign-up") {
-                Ok(ttl) => job.answer(
-                    Status::Ok,
-                    body(|w| {
-                        w.u32(ttl);
-                    }),
-                ),
-                Err((status, retry)) => job.answer(
-                    status,
-                    retry
-                        .map(|r| {
-                            body(|w| {
-                                w.u32(r);
-                            })
-                        })
-                        .unwrap_or_default(),
-                ),
-            },
-            Op::CheckAccount { username, email } => self.check_account(job, &username, &email),
-            Op::ResetPassword {
+            }) => self.register(job, &username, password, &email, &code),
+            Request::RequestCode(RequestCode { email }) => {
+                let sent = self
+                    .issue_code(&email, "sign-up")
+                    .map(|expires_in| CodeSent { expires_in });
+                job.answer::<RequestCode>(sent)
+            }
+            Request::CheckAccount(CheckAccount { username, email }) => {
+                self.check_account(job, &username, &email)
+            }
+            Request::ResetPassword(ResetPassword {
                 email,
                 code,
                 password,
-            } => self.reset_password(job, &email, &code, password),
-            Op::ChangeNickname { token, nickname } => {
-                self.change_profile(job, &token, |db, id| db.set_nickname(id, &nickname))
+            }) => self.reset_password(job, &email, &code, password),
+            Request::ChangeNickname(ChangeNickname { token, nickname }) => self
+                .change_profile::<ChangeNickname>(job, &token, |db, id| {
+                    db.set_nickname(id, &nickname)
+                }),
+            Request::ChangeAvatar(ChangeAvatar { token, photo }) => {
+                self.change_profile::<ChangeAvatar>(job, &token, |db, id| db.set_avatar(id, &photo))
             }
-            Op::ChangeAvatar { token, photo } => {
-                self.change_profile(job, &token, |db, id| db.set_avatar(id, &photo))
-            }
-            Op::Logout { token } => {
-                let status = self.logout(token.as_str());
-                job.answer(status, Vec::new());
+            Request::Logout(Logout { token }) => {
+                let ended = self.logout(token.as_str());
+                job.answer::<Logout>(ended)
             }
             // Batched operations never arrive here.
-            Op::SignIn { .. }
-            | Op::TryLogin { .. }
-            | Op::ValidateSession { .. }
-            | Op::Lookup { .. } => job.answer(Status::Internal, Vec::new()),
+            Request::SignIn(_)
+            | Request::TryLogin(_)
+            | Request::ValidateSession(_)
+            | Request::Whoami(_)
+            | Request::Lookup(_) => job.refuse(Status::Internal),
         }
     }
 
@@ -71,7 +67,7 @@ impl Worker {
             password,
             then,
         }) {
-            task.into_job().answer(Status::Busy, Vec::new());
+            task.into_job().refuse(Status::Busy);
         }
     }
 
@@ -79,37 +75,30 @@ impl Worker {
         // A cheap check first, so a taken name costs no argon2; the unique
         // key still decides races.
         match self.user(By::Name(username)) {
-            Ok(Some(_)) => job.answer(Status::Taken, Vec::new()),
+            Ok(Some(_)) => job.refuse(Status::Taken),
             Ok(None) => self.hash_then(job, password, AfterHash::Create { email: None }),
-            Err(()) => job.answer(Status::Unavailable, Vec::new()),
+            Err(()) => job.refuse(Status::Unavailable),
         }
     }
 
     fn register(&mut self, job: Job, username: &str, password: Secret, email: &str, code: &Secret) {
-        if let Err((status, reason)) = self.check_code(email, code.as_str()) {
-            return job.answer(
-                status,
-                body(|w| {
-                    w.str(&reason);
-                }),
-            );
+        if let Err(refusal) = self.check_code(email, code.as_str()) {
+            return job.refuse(refusal);
         }
         match (
             self.user(By::Name(username)),
             self.shared.db.user_by_email(email),
         ) {
-            (Ok(Some(_)), _) => return job.answer(Status::Taken, Vec::new()),
-            (_, Ok(Some(_))) => return job.answer(Status::EmailTaken, Vec::new()),
+            (Ok(Some(_)), _) => return job.refuse(Status::Taken),
+            (_, Ok(Some(_))) => return job.refuse(Status::EmailTaken),
             (Ok(None), Ok(None)) => {}
-            _ => return job.answer(Status::Unavailable, Vec::new()),
+            _ => return job.refuse(Status::Unavailable),
         }
         if !self.consume_code(email) {
-            return job.answer(
+            return job.refuse(Refusal::reason(
                 Status::InvalidCode,
-                body(|w| {
-                    w.str("the code was just used");
-                }),
-            );
+                "the code was just used",
+            ));
         }
         self.hash_then(
             job,
@@ -133,21 +122,16 @@ impl Worker {
                     .is_some_and(|e| e.eq_ignore_ascii_case(email)) =>
             {
                 let _ = self.issue_code(email, "password reset");
-                job.answer(Status::Ok, Vec::new());
+                job.ok::<CheckAccount>(&());
             }
-            Ok(_) => job.answer(Status::Ok, Vec::new()),
-            Err(()) => job.answer(Status::Unavailable, Vec::new()),
+            Ok(_) => job.ok::<CheckAccount>(&()),
+            Err(()) => job.refuse(Status::Unavailable),
         }
     }
 
     fn reset_password(&mut self, job: Job, email: &str, code: &Secret, password: Secret) {
-        if let Err((status, reason)) = self.redeem_code(email, code.as_str()) {
-            return job.answer(
-                status,
-                body(|w| {
-                    w.str(&reason);
-                }),
-            );
+        if let Err(refusal) = self.redeem_code(email, code.as_str()) {
+            return job.refuse(refusal);
         }
         match self.shared.db.user_by_email(email) {
             Ok(Some(user)) => self.hash_then(
@@ -157,15 +141,12 @@ impl Worker {
                     user: Box::new(user),
                 },
             ),
-            Ok(None) => job.answer(Status::NotFound, Vec::new()),
-            Err(e) => job.answer(
-                super::store_failed("loading a user by e-mail", e),
-                Vec::new(),
-            ),
+            Ok(None) => job.refuse(Status::NotFound),
+            Err(e) => job.refuse(super::store_failed("loading a user by e-mail", e)),
         }
     }
 
-    fn change_profile(
+    fn change_profile<O: authd_wire::Operation<Answer = ()>>(
         &mut self,
         job: Job,
         token: &Secret,
@@ -173,16 +154,16 @@ impl Worker {
     ) {
         let user = match self.session_user(token.as_str()) {
             Ok(user) => user,
-            Err(status) => return job.answer(status, Vec::new()),
+            Err(status) => return job.refuse(status),
         };
         if !self.forget_user(&user, false) {
-            return job.answer(Status::Unavailable, Vec::new());
+            return job.refuse(Status::Unavailable);
         }
         if let Err(e) = write(&self.shared.db, user.id) {
-            return job.answer(super::store_failed("updating a profile", e), Vec::new());
+            return job.refuse(super::store_failed("updating a profile", e));
         }
         self.forget_user(&user, false);
-        job.answer(Status::Ok, Vec::new());
+        job.ok::<O>(&());
     }
 
     /// argon2 made a new hash: create the account or replace the password.
@@ -191,17 +172,15 @@ impl Worker {
             Ok(phc) => phc,
             Err(e) => {
                 log::error!("argon2 failed: {e}");
-                return job.answer(Status::Internal, Vec::new());
+                return job.refuse(Status::Internal);
             }
         };
         match then {
             AfterHash::Create { email } => {
                 let (username, nickname) = match &job.op {
-                    Op::SignUp {
-                        username, nickname, ..
-                    } => (username.clone(), nickname.clone()),
-                    Op::Register { username, .. } => (username.clone(), username.clone()),
-                    _ => return job.answer(Status::Internal, Vec::new()),
+                    Request::SignUp(op) => (op.username.clone(), op.nickname.clone()),
+                    Request::Register(op) => (op.username.clone(), op.username.clone()),
+                    _ => return job.refuse(Status::Internal),
                 };
                 let uuid = *uuid::Uuid::new_v4().as_bytes();
                 match self.shared.db.create_user(
@@ -211,17 +190,13 @@ impl Worker {
                     &phc,
                     &nickname,
                 ) {
-                    Ok(_) => job.answer(
-                        Status::Ok,
-                        body(|w| {
-                            w.uuid(uuid);
-                        }),
-                    ),
-                    Err(DbError::Taken) => job.answer(Status::Taken, Vec::new()),
-                    Err(DbError::EmailTaken) => job.answer(Status::EmailTaken, Vec::new()),
-                    Err(DbError::Mysql(e)) => {
-                        job.answer(super::store_failed("creating a user", e), Vec::new())
+                    Ok(_) if matches!(job.op, Request::Register(_)) => {
+                        job.ok::<Register>(&Registered { user: uuid })
                     }
+                    Ok(_) => job.ok::<SignUp>(&SignedUp { user: uuid }),
+                    Err(DbError::Taken) => job.refuse(Status::Taken),
+                    Err(DbError::EmailTaken) => job.refuse(Status::EmailTaken),
+                    Err(DbError::Mysql(e)) => job.refuse(super::store_failed("creating a user", e)),
                 }
             }
             AfterHash::Reset { user } => self.replace_password(job, &user, &phc),
@@ -230,12 +205,12 @@ impl Worker {
 
     fn replace_password(&mut self, job: Job, user: &User, phc: &str) {
         if !self.forget_user(user, true) {
-            return job.answer(Status::Unavailable, Vec::new());
+            return job.refuse(Status::Unavailable);
         }
         if let Err(e) = self.shared.db.set_password(user.id, phc) {
-            return job.answer(super::store_failed("replacing a password", e), Vec::new());
+            return job.refuse(super::store_failed("replacing a password", e));
         }
         self.forget_user(user, true);
-        job.answer(Status::Ok, Vec::new());
+        job.ok::<ResetPassword>(&());
     }
 }

@@ -7,10 +7,7 @@
 use super::Worker;
 use crate::mailer::Mail;
 use crate::password::same;
-use throng_core::proto::Status;
-
-/// Why a code was not accepted (the reason goes to the client).
-pub(super) type Refused = (Status, String);
+use authd_wire::{Refusal, Status};
 
 fn six_digits() -> Result<String, Status> {
     // Rejection sampling keeps the digits uniform.
@@ -38,7 +35,7 @@ impl Worker {
         &mut self,
         email: &str,
         purpose: &'static str,
-    ) -> Result<u32, (Status, Option<u32>)> {
+    ) -> Result<u32, Refusal> {
         let cfg = self.shared.cfg.codes.clone();
         let (code_key, count_key) = self.code_keys(email);
         let counted: Option<(i64, i64)> = self.cache.run(|c| {
@@ -53,12 +50,15 @@ impl Worker {
                 .query(c)
         });
         let Some((count, ttl)) = counted else {
-            return Err((Status::Unavailable, None));
+            return Err(Refusal::new(Status::Unavailable));
         };
         if count > i64::from(cfg.per_hour) {
-            return Err((Status::TooManyCodes, Some(ttl.clamp(1, 3600) as u32)));
+            return Err(Refusal::retry_after(
+                Status::TooManyCodes,
+                ttl.clamp(1, 3600) as u32,
+            ));
         }
-        let code = six_digits().map_err(|s| (s, None))?;
+        let code = six_digits().map_err(Refusal::new)?;
         let ttl = cfg.ttl.as_secs().max(1);
         let stored = self.cache.run(|c| {
             redis::pipe()
@@ -74,7 +74,7 @@ impl Worker {
                 .query::<()>(c)
         });
         if stored.is_none() {
-            return Err((Status::Unavailable, None));
+            return Err(Refusal::new(Status::Unavailable));
         }
         let mail = Mail {
             to: email.to_owned(),
@@ -82,29 +82,29 @@ impl Worker {
             code,
         };
         if self.shared.mail.try_send(mail).is_err() {
-            return Err((Status::Busy, None));
+            return Err(Refusal::new(Status::Busy));
         }
         Ok(ttl as u32)
     }
 
     /// Checks a code without using it up; a wrong one counts a try and the
     /// last allowed wrong try burns the code.
-    pub(super) fn check_code(&mut self, email: &str, code: &str) -> Result<(), Refused> {
+    pub(super) fn check_code(&mut self, email: &str, code: &str) -> Result<(), Refusal> {
         let (code_key, _) = self.code_keys(email);
         let max = self.shared.cfg.codes.max_tries;
         let stored: Option<Option<String>> = self
             .cache
             .run(|c| redis::cmd("HGET").arg(&code_key).arg("code").query(c));
         let Some(stored) = stored else {
-            return Err((
+            return Err(Refusal::reason(
                 Status::Unavailable,
-                "verification codes are unavailable".into(),
+                "verification codes are unavailable",
             ));
         };
         let Some(stored) = stored else {
-            return Err((
+            return Err(Refusal::reason(
                 Status::InvalidCode,
-                "no code is pending for this e-mail (expired, used or never sent)".into(),
+                "no code is pending for this e-mail (expired, used or never sent)",
             ));
         };
         if crate::validate::code(code) && same(&stored, code) {
@@ -121,12 +121,12 @@ impl Worker {
         if tries >= i64::from(max) {
             self.cache
                 .run(|c| redis::cmd("DEL").arg(&code_key).query::<()>(c));
-            return Err((
+            return Err(Refusal::reason(
                 Status::InvalidCode,
-                "wrong code; it is now burned, ask for a new one".into(),
+                "wrong code; it is now burned, ask for a new one",
             ));
         }
-        Err((
+        Err(Refusal::reason(
             Status::InvalidCode,
             format!("wrong code; {} tries left", i64::from(max) - tries),
         ))
@@ -141,12 +141,15 @@ impl Worker {
     }
 
     /// `check_code` then `consume_code`, as one step for the caller.
-    pub(super) fn redeem_code(&mut self, email: &str, code: &str) -> Result<(), Refused> {
+    pub(super) fn redeem_code(&mut self, email: &str, code: &str) -> Result<(), Refusal> {
         self.check_code(email, code)?;
         if self.consume_code(email) {
             Ok(())
         } else {
-            Err((Status::InvalidCode, "the code was just used".into()))
+            Err(Refusal::reason(
+                Status::InvalidCode,
+                "the code was just used",
+            ))
         }
     }
 }

@@ -14,15 +14,16 @@ mod users;
 use crate::config::Config;
 use crate::hasher::{Hasher, Resumed};
 use crate::mailer::Mail;
-use crate::ops::{Job, Op};
+use crate::ops::Job;
 use crate::store::cache::{Cache, Health};
 use crate::store::db::{Db, LoginRecord};
+use authd_wire::Request;
+use authd_wire::Status;
 use crossbeam_channel::{select, Receiver, Sender};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
-use throng_core::proto::Status;
 
 /// What every worker shares.
 pub struct Shared {
@@ -134,9 +135,9 @@ impl Worker {
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for job in batch {
             match job.op {
-                Op::SignIn { .. } | Op::TryLogin { .. } => signins.push(job),
-                Op::ValidateSession { .. } => validates.push(job),
-                Op::Lookup { .. } => lookups.push(job),
+                Request::SignIn(_) | Request::TryLogin(_) => signins.push(job),
+                Request::ValidateSession(_) | Request::Whoami(_) => validates.push(job),
+                Request::Lookup(_) => lookups.push(job),
                 _ => others.push(job),
             }
         }

@@ -7,10 +7,11 @@
 
 use super::users::By;
 use super::Worker;
-use crate::ops::{body, Job, Op};
+use crate::ops::Job;
 use crate::password::token_hash;
 use crate::store::User;
-use throng_core::proto::Status;
+use authd_wire::ops::{Identity, LookedUp, Lookup, Profile, ValidateSession, Whoami};
+use authd_wire::{Refusal, Request, Status};
 
 /// Where a token's session lives.
 enum Home {
@@ -24,13 +25,14 @@ fn random_hex16() -> Result<String, Status> {
     Ok(hex::encode(raw))
 }
 
-/// Writes a user's public fields: uuid, username, nickname, avatar.
-pub(super) fn profile_fields(w: &mut throng_core::proto::FieldWriter<'_>, user: &User) {
-    w.uuid(user.uuid).str(&user.username).str(&user.nickname);
-    match &user.avatar {
-        Some(a) => w.str(a),
-        None => w.null(),
-    };
+/// A user's public profile, as answers carry it.
+pub(super) fn profile(user: &User) -> Profile {
+    Profile {
+        user: user.uuid,
+        username: user.username.clone(),
+        nickname: user.nickname.clone(),
+        avatar: user.avatar.clone(),
+    }
 }
 
 impl Worker {
@@ -144,20 +146,27 @@ impl Worker {
             .unwrap_or(Err(Status::Internal))
     }
 
+    /// `validate_session` and `whoami` jobs: one lookup of all their
+    /// sessions, each answered in its operation's shape.
     pub(super) fn validate_batch(&mut self, jobs: Vec<Job>) {
         let tokens: Vec<String> = jobs
             .iter()
             .map(|j| match &j.op {
-                Op::ValidateSession { token } => token.as_str().to_owned(),
+                Request::ValidateSession(ValidateSession { token })
+                | Request::Whoami(Whoami { token }) => token.as_str().to_owned(),
                 _ => String::new(),
             })
             .collect();
         let refs: Vec<&str> = tokens.iter().map(String::as_str).collect();
         let users = self.session_users(&refs);
         for (job, user) in jobs.into_iter().zip(users) {
-            match user {
-                Ok(user) => job.answer(Status::Ok, body(|w| profile_fields(w, &user))),
-                Err(status) => job.answer(status, Vec::new()),
+            match (user, &job.op) {
+                (Err(status), _) => job.refuse(status),
+                (Ok(user), Request::Whoami(_)) => job.ok::<Whoami>(&Identity {
+                    user: user.uuid,
+                    username: user.username,
+                }),
+                (Ok(user), _) => job.ok::<ValidateSession>(&profile(&user)),
             }
         }
     }
@@ -166,7 +175,7 @@ impl Worker {
         let uuids: Vec<[u8; 16]> = jobs
             .iter()
             .map(|j| match &j.op {
-                Op::Lookup { uuid } => *uuid,
+                Request::Lookup(Lookup { user }) => *user,
                 _ => [0; 16],
             })
             .collect();
@@ -174,37 +183,30 @@ impl Worker {
         let found = self.users(&by);
         for (job, user) in jobs.into_iter().zip(found) {
             match user {
-                Ok(Some(user)) => job.answer(
-                    Status::Ok,
-                    body(|w| {
-                        w.str(&user.username).str(&user.nickname);
-                        match &user.avatar {
-                            Some(a) => w.str(a),
-                            None => w.null(),
-                        };
-                    }),
-                ),
-                Ok(None) => job.answer(Status::NotFound, Vec::new()),
-                Err(()) => job.answer(Status::Unavailable, Vec::new()),
+                Ok(Some(user)) => job.ok::<Lookup>(&LookedUp {
+                    username: user.username,
+                    nickname: user.nickname,
+                    avatar: user.avatar,
+                }),
+                Ok(None) => job.refuse(Status::NotFound),
+                Err(()) => job.refuse(Status::Unavailable),
             }
         }
     }
 
     /// Ends a session wherever it lives; `ok` also when it was already gone.
-    pub(super) fn logout(&mut self, token: &str) -> Status {
+    pub(super) fn logout(&mut self, token: &str) -> Result<(), Refusal> {
         match self.home(token) {
-            None => Status::Ok,
-            Some(Home::Redis(key)) => match self
+            None => Ok(()),
+            Some(Home::Redis(key)) => self
                 .cache
                 .run(|c| redis::cmd("DEL").arg(&key).query::<()>(c))
-            {
-                Some(()) => Status::Ok,
-                None => Status::Unavailable,
-            },
-            Some(Home::Mysql(hash)) => match self.shared.db.delete_session(&hash) {
-                Ok(()) => Status::Ok,
-                Err(e) => super::store_failed("deleting a fallback session", e),
-            },
+                .ok_or(Refusal::new(Status::Unavailable)),
+            Some(Home::Mysql(hash)) => self
+                .shared
+                .db
+                .delete_session(&hash)
+                .map_err(|e| super::store_failed("deleting a fallback session", e).into()),
         }
     }
 }

@@ -8,16 +8,18 @@
 //! `too_many_attempts` with the time to wait. Every attempt leaves a login
 //! record.
 
-use super::sessions::profile_fields;
+use super::sessions::profile;
 use super::Worker;
 use crate::hasher::Task;
 use crate::nodes;
-use crate::ops::{body, Job, Op, Secret};
+use crate::ops::{Job, Secret};
 use crate::password::{fast_verifier, same};
 use crate::records::now_ms;
 use crate::store::db::LoginRecord;
 use crate::store::User;
-use throng_core::proto::Status;
+use authd_wire::ops::{NodeTicket, SignIn, SignedIn, TryLogin};
+use authd_wire::Status;
+use authd_wire::{Refusal, Request};
 
 /// The credentials of a SignIn or TryLogin job.
 struct Creds {
@@ -29,18 +31,18 @@ struct Creds {
 
 fn creds(job: &Job) -> Creds {
     match &job.op {
-        Op::SignIn {
+        Request::SignIn(SignIn {
             username,
             password,
             ip,
             agent,
-        } => Creds {
+        }) => Creds {
             username: username.clone(),
             password: password.clone(),
             ip: ip.clone(),
             agent: agent.clone(),
         },
-        Op::TryLogin { username, password } => Creds {
+        Request::TryLogin(TryLogin { username, password }) => Creds {
             username: username.clone(),
             password: password.clone(),
             ip: String::new(),
@@ -101,12 +103,7 @@ impl Worker {
             if count(&row[2]) >= limits.account_failures || count(&row[3]) >= limits.ip_failures {
                 let retry = self.retry_after(&c);
                 self.record_attempt(&c, None, "too_many_attempts");
-                job.answer(
-                    Status::TooManyAttempts,
-                    body(|w| {
-                        w.u32(retry);
-                    }),
-                );
+                job.refuse(Refusal::retry_after(Status::TooManyAttempts, retry));
                 continue;
             }
             let user = match row[0].as_deref().and_then(User::decode) {
@@ -121,7 +118,7 @@ impl Worker {
                         continue;
                     }
                     Err(e) => {
-                        job.answer(super::store_failed("loading a user", e), Vec::new());
+                        job.refuse(super::store_failed("loading a user", e));
                         continue;
                     }
                 },
@@ -155,7 +152,7 @@ impl Worker {
                 password: c.password.clone(),
             };
             if let Err(task) = self.shared.hasher.submit(task) {
-                task.into_job().answer(Status::Busy, Vec::new());
+                task.into_job().refuse(Status::Busy);
             }
         }
         if !loaded.is_empty() {
@@ -166,8 +163,8 @@ impl Worker {
 
     /// argon2 has spoken on a cold attempt.
     pub(super) fn verified(&mut self, job: Job, user: User, ok: bool) {
-        if !matches!(job.op, Op::SignIn { .. } | Op::TryLogin { .. }) {
-            return job.answer(Status::Internal, Vec::new());
+        if !matches!(job.op, Request::SignIn(_) | Request::TryLogin(_)) {
+            return job.refuse(Status::Internal);
         }
         let c = creds(&job);
         if ok {
@@ -208,7 +205,7 @@ impl Worker {
                 p.set_ex(self.cache.key("fv", &name), fv, fv_ttl).ignore();
             }
             let session = match win.job.op {
-                Op::SignIn { .. } => self.new_redis_token().ok(),
+                Request::SignIn(_) => self.new_redis_token().ok(),
                 _ => None,
             };
             if let Some((_, key)) = &session {
@@ -222,15 +219,15 @@ impl Worker {
             let Win {
                 job, creds, user, ..
             } = win;
-            if let Op::TryLogin { .. } = job.op {
-                let (status, answer) = self.pick_node(&user);
-                let result = if status == Status::Ok {
+            if let Request::TryLogin(_) = job.op {
+                let ticket = self.pick_node(&user);
+                let result = if ticket.is_ok() {
                     "ok_trylogin"
                 } else {
                     "ok_no_node"
                 };
                 self.record_attempt(&creds, Some(user.id), result);
-                job.answer(status, answer);
+                job.answer::<TryLogin>(ticket.map_err(Refusal::new));
                 continue;
             }
             let token = match session {
@@ -240,15 +237,12 @@ impl Worker {
             match token {
                 Ok(token) => {
                     self.record_attempt(&creds, Some(user.id), "ok");
-                    job.answer(
-                        Status::Ok,
-                        body(|w| {
-                            w.str(&token);
-                            profile_fields(w, &user);
-                        }),
-                    );
+                    job.ok::<SignIn>(&SignedIn {
+                        token: Secret(token),
+                        profile: profile(&user),
+                    });
                 }
-                Err(status) => job.answer(status, Vec::new()),
+                Err(status) => job.refuse(status),
             }
         }
     }
@@ -265,7 +259,7 @@ impl Worker {
             p.query::<()>(conn)
         });
         self.record_attempt(c, user_id, why);
-        job.answer(Status::BadCredentials, Vec::new());
+        job.refuse(Status::BadCredentials);
     }
 
     /// Seconds until the longer of the two failure windows ends.
@@ -291,13 +285,13 @@ impl Worker {
     }
 
     /// The least-loaded live massd node and a token for it.
-    fn pick_node(&mut self, user: &User) -> (Status, Vec<u8>) {
+    fn pick_node(&mut self, user: &User) -> Result<NodeTicket, Status> {
         let set = self.cache.key("massd", "nodes");
         let Some(ids) = self
             .cache
             .run(|c| redis::cmd("SMEMBERS").arg(&set).query::<Vec<String>>(c))
         else {
-            return (Status::Unavailable, Vec::new());
+            return Err(Status::Unavailable);
         };
         let keys: Vec<String> = ids
             .iter()
@@ -308,7 +302,7 @@ impl Worker {
         } else {
             match self.cache.run(|c| redis::cmd("MGET").arg(&keys).query(c)) {
                 Some(v) => v,
-                None => return (Status::Unavailable, Vec::new()),
+                None => return Err(Status::Unavailable),
             }
         };
         let mut live = Vec::new();
@@ -324,18 +318,15 @@ impl Worker {
                 .run(|c| redis::cmd("SREM").arg(&set).arg(&dead).query::<()>(c));
         }
         let Some(node) = nodes::least_loaded(live) else {
-            return (Status::NoNode, Vec::new());
+            return Err(Status::NoNode);
         };
         let expires = now_ms() / 1000 + self.shared.cfg.massd.token_ttl.as_secs();
         let token = nodes::token(&self.shared.secret, &user.uuid_hex(), &node.id, expires);
-        (
-            Status::Ok,
-            body(|w| {
-                w.str(&node.host)
-                    .u32(u32::from(node.port))
-                    .str(&token)
-                    .u64(expires);
-            }),
-        )
+        Ok(NodeTicket {
+            host: node.host,
+            port: u32::from(node.port),
+            token: Secret(token),
+            expires,
+        })
     }
 }

@@ -6,8 +6,21 @@
 
 use super::{Answer, StreamError, Workload};
 use crate::users;
+use authd_wire::ops::{Lookup, SignIn, ValidateSession};
+use authd_wire::{decode_answer, Operation, Secret, Status};
 use std::net::SocketAddr;
-use throng_core::proto::{self, FieldReader, FrameWriter, Header, Opcode, Status};
+use throng_core::proto::{self, FrameWriter, Header};
+
+/// Appends the request frame of `op` with request id `id`.
+fn frame<O: Operation>(op: &O, id: u32, out: &mut Vec<u8>) {
+    let mut w = FrameWriter::new(
+        out,
+        Header::request(O::OPCODE.into(), id),
+        proto::DEFAULT_MAX_FRAME,
+    );
+    op.encode(&mut w.fields());
+    w.finish().expect("a benchmark request fits a frame");
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RpcKind {
@@ -32,17 +45,13 @@ impl Rpc {
     }
 
     fn sign_in(&self, user: u64, id: u32, out: &mut Vec<u8>) {
-        let mut w = FrameWriter::new(
-            out,
-            Header::request(Opcode::SignIn as u8, id),
-            proto::DEFAULT_MAX_FRAME,
-        );
-        w.fields()
-            .str(&users::username(user))
-            .str(&users::password(user, users::DEFAULT_HASH_POOL))
-            .str("127.0.0.1")
-            .str("throng-bench/1");
-        w.finish().expect("a sign-in fits a frame");
+        let op = SignIn {
+            username: users::username(user),
+            password: Secret(users::password(user, users::DEFAULT_HASH_POOL)),
+            ip: "127.0.0.1".into(),
+            agent: "throng-bench/1".into(),
+        };
+        frame(&op, id, out);
     }
 
     /// User number for connection `conn`, request `seq`: together the
@@ -85,19 +94,18 @@ impl Workload for Rpc {
         else {
             return Ok(None);
         };
-        if frame.header.status != Status::Ok as u8 {
-            return Err(StreamError(format!(
-                "handshake sign-in answered status {} (seeded users present? `bench seed`)",
-                frame.header.status
-            )));
-        }
-        let mut r = FieldReader::new(frame.body);
-        let token = r.str().map_err(|e| StreamError(e.to_string()))?;
-        let uuid = r.uuid().map_err(|e| StreamError(e.to_string()))?;
+        let signed_in = decode_answer::<SignIn>(frame.header.status, frame.body)
+            .map_err(|e| StreamError(e.to_string()))?
+            .map_err(|refusal| {
+                StreamError(format!(
+                    "handshake sign-in answered {} (seeded users present? `bench seed`)",
+                    refusal.status
+                ))
+            })?;
         state.clear();
         match self.kind {
-            RpcKind::Session => state.extend_from_slice(token.as_bytes()),
-            _ => state.extend_from_slice(&uuid),
+            RpcKind::Session => state.extend_from_slice(signed_in.token.as_str().as_bytes()),
+            _ => state.extend_from_slice(&signed_in.profile.user),
         }
         Ok(Some((used, Answer::Ok)))
     }
@@ -107,26 +115,21 @@ impl Workload for Rpc {
         match self.kind {
             RpcKind::SignIn => self.sign_in(self.user_for(conn, seq), id, out),
             RpcKind::Session => {
-                let mut w = FrameWriter::new(
+                let token = std::str::from_utf8(state).unwrap_or("");
+                frame(
+                    &ValidateSession {
+                        token: token.into(),
+                    },
+                    id,
                     out,
-                    Header::request(Opcode::ValidateSession as u8, id),
-                    proto::DEFAULT_MAX_FRAME,
                 );
-                w.fields().str(std::str::from_utf8(state).unwrap_or(""));
-                w.finish().expect("a token fits a frame");
             }
             RpcKind::Lookup => {
-                let mut uuid = [0u8; 16];
+                let mut user = [0u8; 16];
                 if state.len() == 16 {
-                    uuid.copy_from_slice(state);
+                    user.copy_from_slice(state);
                 }
-                let mut w = FrameWriter::new(
-                    out,
-                    Header::request(Opcode::Lookup as u8, id),
-                    proto::DEFAULT_MAX_FRAME,
-                );
-                w.fields().uuid(uuid);
-                w.finish().expect("a uuid fits a frame");
+                frame(&Lookup { user }, id, out);
             }
         }
     }
@@ -135,7 +138,7 @@ impl Workload for Rpc {
         match proto::decode(input, proto::DEFAULT_MAX_FRAME) {
             Ok(None) => Ok(None),
             Ok(Some((frame, used))) => {
-                let ok = frame.header.status == Status::Ok as u8;
+                let ok = frame.header.status == u8::from(Status::Ok);
                 Ok(Some((used, if ok { Answer::Ok } else { Answer::Failed })))
             }
             Err(e) => Err(StreamError(e.to_string())),

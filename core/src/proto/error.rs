@@ -2,7 +2,7 @@
 //! fail to be a frame or a field list has its own variant, so callers can map
 //! each to a status code instead of guessing from a string.
 
-use super::field::FieldType;
+use super::field_type::FieldType;
 use thiserror::Error;
 
 /// Why bytes could not be decoded as a frame or as typed fields.

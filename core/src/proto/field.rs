@@ -6,60 +6,7 @@
 //! getters and every mismatch is a [`DecodeError`], never a panic.
 
 use super::error::DecodeError;
-use std::fmt;
-
-/// The type tag of a field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum FieldType {
-    Bool = 0x01,
-    U32 = 0x02,
-    U64 = 0x03,
-    Str = 0x04,
-    Bytes = 0x05,
-    Uuid = 0x06,
-    I64 = 0x07,
-    Null = 0x08,
-}
-
-impl FieldType {
-    pub const ALL: [FieldType; 8] = [
-        FieldType::Bool,
-        FieldType::U32,
-        FieldType::U64,
-        FieldType::Str,
-        FieldType::Bytes,
-        FieldType::Uuid,
-        FieldType::I64,
-        FieldType::Null,
-    ];
-
-    pub fn from_tag(tag: u8) -> Result<Self, DecodeError> {
-        Self::ALL
-            .into_iter()
-            .find(|t| *t as u8 == tag)
-            .ok_or(DecodeError::UnknownFieldType(tag))
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            FieldType::Bool => "bool",
-            FieldType::U32 => "u32",
-            FieldType::U64 => "u64",
-            FieldType::Str => "str",
-            FieldType::Bytes => "bytes",
-            FieldType::Uuid => "uuid",
-            FieldType::I64 => "i64",
-            FieldType::Null => "null",
-        }
-    }
-}
-
-impl fmt::Display for FieldType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+use super::field_type::FieldType;
 
 /// One decoded field, borrowing strings and bytes from the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,7 +135,8 @@ impl<'a> FieldReader<'a> {
         if self.is_empty() {
             return Ok(None);
         }
-        let tag = FieldType::from_tag(self.body[self.pos])?;
+        let byte = self.body[self.pos];
+        let tag = FieldType::from_tag(byte).ok_or(DecodeError::UnknownFieldType(byte))?;
         self.pos += 1;
         let field = match tag {
             FieldType::Bool => match self.take(1)?[0] {

@@ -2,13 +2,12 @@
 //! temporary run directory, and real `massd` processes that are killed when
 //! the test ends, pass or fail.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 pub const TOKEN: &str = "admin-token-for-tests";
 
@@ -165,17 +164,7 @@ pub fn summary(out: &Output) -> serde_json::Value {
     })
 }
 
-/// Waits until `f` holds, up to `within`.
-pub fn eventually(within: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    f()
-}
+pub use throng_testkit::eventually;
 
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap()

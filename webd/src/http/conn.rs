@@ -38,9 +38,8 @@ struct Waiting {
     close: bool,
 }
 
-/// Per-connection state.
-#[derive(Debug)]
-pub struct HttpConn {
+/// Per-connection state; `Rt` is the application's resolved route.
+pub struct HttpConn<Rt> {
     /// Bytes of a request arrived and its answer is not written yet.
     in_request: bool,
     /// `100 Continue` was sent for the request in progress.
@@ -58,14 +57,15 @@ pub struct HttpConn {
     /// Whether those bytes hold the whole request line.
     line_seen: bool,
     /// A body still arriving; boxed, since most connections never have one.
-    body: Option<Box<PendingBody>>,
+    body: Option<Box<PendingBody<Rt>>>,
 }
 
 /// A request whose head is here and whose body is still arriving.
-#[derive(Debug)]
-struct PendingBody {
+struct PendingBody<Rt> {
     /// The head's bytes, parsed again once the body is whole.
     head: Vec<u8>,
+    /// The route the head resolved to.
+    route: Rt,
     decoder: BodyDecoder,
     body: Vec<u8>,
 }
@@ -133,7 +133,7 @@ impl<R: Routes> HttpService<R> {
 
     fn send(
         &mut self,
-        s: &mut Session<'_, HttpConn>,
+        s: &mut Session<'_, HttpConn<R::Route>>,
         response: &Response,
         head_only: bool,
         close: bool,
@@ -166,7 +166,7 @@ impl<R: Routes> HttpService<R> {
 
     /// Answers an error and closes, lingering: the client may still be
     /// sending what this answer refuses.
-    fn refuse(&mut self, s: &mut Session<'_, HttpConn>, error: HttpError) {
+    fn refuse(&mut self, s: &mut Session<'_, HttpConn<R::Route>>, error: HttpError) {
         let status = error.status();
         let body = format!("<h1>{status} {}</h1>\n", response::reason(status));
         self.send(s, &Response::html(status, body), false, true);
@@ -174,14 +174,14 @@ impl<R: Routes> HttpService<R> {
     }
 
     /// A request is under way but incomplete: arm its deadline once.
-    fn awaiting_head(&self, s: &mut Session<'_, HttpConn>, env: &Env<'_>) {
+    fn awaiting_head(&self, s: &mut Session<'_, HttpConn<R::Route>>, env: &Env<'_>) {
         if !s.state().in_request {
             s.state().in_request = true;
             s.set_deadline(Some(env.now + self.limits.header_timeout));
         }
     }
 
-    fn finished(s: &mut Session<'_, HttpConn>) {
+    fn finished(s: &mut Session<'_, HttpConn<R::Route>>) {
         let state = s.state();
         state.in_request = false;
         state.continue_sent = false;
@@ -193,7 +193,7 @@ impl<R: Routes> HttpService<R> {
     /// when it is incomplete and must wait for more.
     fn one(
         &mut self,
-        s: &mut Session<'_, HttpConn>,
+        s: &mut Session<'_, HttpConn<R::Route>>,
         input: &[u8],
         env: &mut Env<'_>,
     ) -> Option<usize> {
@@ -220,9 +220,10 @@ impl<R: Routes> HttpService<R> {
         s.state().scanned = 0;
         s.state().line_seen = false;
         let head_only = head.method == "HEAD";
-        s.state().route = self.routes.route_label(head.path);
-        let limit = match self.routes.route(head.method, head.path) {
-            Ok(limit) => limit,
+        let routed = self.routes.route(head.method, head.path);
+        s.state().route = routed.label;
+        let (route, limit) = match routed.route {
+            Ok(route) => route,
             Err(answer) => {
                 let unread_body = head.body != BodyKind::None;
                 let close = answer.close || !head.keep_alive || unread_body;
@@ -248,10 +249,13 @@ impl<R: Routes> HttpService<R> {
         let rest = &input[head.len..];
         // The common cases borrow the body straight from the input.
         match head.body {
-            BodyKind::None => return self.dispatch(s, &head, &[], head.len, input.len(), env),
+            BodyKind::None => {
+                return self.dispatch(s, route, &head, &[], head.len, input.len(), env)
+            }
             BodyKind::Length(n) if rest.len() as u64 >= n => {
                 let n = n as usize; // <= rest.len(), so it fits
-                return self.dispatch(s, &head, &rest[..n], head.len + n, input.len(), env);
+                let used = head.len + n;
+                return self.dispatch(s, route, &head, &rest[..n], used, input.len(), env);
             }
             _ => {}
         }
@@ -264,7 +268,8 @@ impl<R: Routes> HttpService<R> {
             }
         };
         if feed.done {
-            return self.dispatch(s, &head, &body, head.len + feed.consumed, input.len(), env);
+            let used = head.len + feed.consumed;
+            return self.dispatch(s, route, &head, &body, used, input.len(), env);
         }
         // The body is still coming: keep the head's bytes and the decoder's
         // place, so later reads continue where this one stopped.
@@ -276,6 +281,7 @@ impl<R: Routes> HttpService<R> {
         s.state().in_request = true;
         s.state().body = Some(Box::new(PendingBody {
             head: input[..head.len].to_vec(),
+            route,
             decoder,
             body,
         }));
@@ -287,7 +293,11 @@ impl<R: Routes> HttpService<R> {
     /// since the last parse found it incomplete (a head ends with a line
     /// feed), so a head that drips in byte by byte is not parsed again on
     /// every byte. The limits are still checked as soon as they are passed.
-    fn head_may_be_complete(&mut self, s: &mut Session<'_, HttpConn>, input: &[u8]) -> bool {
+    fn head_may_be_complete(
+        &mut self,
+        s: &mut Session<'_, HttpConn<R::Route>>,
+        input: &[u8],
+    ) -> bool {
         let state = s.state();
         let scanned = state.scanned as usize;
         if scanned == 0 || scanned > input.len() || input[scanned..].contains(&b'\n') {
@@ -304,8 +314,8 @@ impl<R: Routes> HttpService<R> {
     /// More bytes of a body that is arriving.
     fn more_body(
         &mut self,
-        s: &mut Session<'_, HttpConn>,
-        mut pending: Box<PendingBody>,
+        s: &mut Session<'_, HttpConn<R::Route>>,
+        mut pending: Box<PendingBody<R::Route>>,
         input: &[u8],
         env: &mut Env<'_>,
     ) -> Option<usize> {
@@ -322,7 +332,16 @@ impl<R: Routes> HttpService<R> {
         }
         match head::parse(&pending.head, &self.limits) {
             Ok(Some(head)) => {
-                self.dispatch(s, &head, &pending.body, feed.consumed, input.len(), env)
+                let body = &pending.body;
+                self.dispatch(
+                    s,
+                    pending.route,
+                    &head,
+                    body,
+                    feed.consumed,
+                    input.len(),
+                    env,
+                )
             }
             // The same bytes parsed before; they cannot fail now.
             _ => {
@@ -334,9 +353,11 @@ impl<R: Routes> HttpService<R> {
 
     /// Hands a whole request to the routes. `consumed` is what the request
     /// took of the `available` input bytes.
+    #[allow(clippy::too_many_arguments)]
     fn dispatch(
         &mut self,
-        s: &mut Session<'_, HttpConn>,
+        s: &mut Session<'_, HttpConn<R::Route>>,
+        route: R::Route,
         head: &Head<'_>,
         body: &[u8],
         consumed: usize,
@@ -345,7 +366,7 @@ impl<R: Routes> HttpService<R> {
     ) -> Option<usize> {
         let head_only = head.method == "HEAD";
         s.state().started = Some(env.now);
-        match self.routes.handle(s.id(), s.peer(), head, body, env) {
+        match self.routes.handle(route, s.id(), s.peer(), head, body, env) {
             Outcome::Now(answer) => {
                 let close = answer.close || !head.keep_alive;
                 self.send(s, &answer, head_only, close);
@@ -368,10 +389,10 @@ impl<R: Routes> HttpService<R> {
 }
 
 impl<R: Routes> Service for HttpService<R> {
-    type Conn = HttpConn;
+    type Conn = HttpConn<R::Route>;
     type Reply = R::Reply;
 
-    fn open(&mut self, _: ConnId, _: &ConnInfo, _: &mut Env<'_>) -> HttpConn {
+    fn open(&mut self, _: ConnId, _: &ConnInfo, _: &mut Env<'_>) -> HttpConn<R::Route> {
         HttpConn {
             in_request: false,
             continue_sent: false,
@@ -384,7 +405,12 @@ impl<R: Routes> Service for HttpService<R> {
         }
     }
 
-    fn data(&mut self, s: &mut Session<'_, HttpConn>, input: &[u8], env: &mut Env<'_>) -> usize {
+    fn data(
+        &mut self,
+        s: &mut Session<'_, HttpConn<R::Route>>,
+        input: &[u8],
+        env: &mut Env<'_>,
+    ) -> usize {
         let mut used = 0;
         while used < input.len()
             && !s.is_closing()
@@ -399,7 +425,7 @@ impl<R: Routes> Service for HttpService<R> {
         used
     }
 
-    fn deadline(&mut self, s: &mut Session<'_, HttpConn>, _: &mut Env<'_>) {
+    fn deadline(&mut self, s: &mut Session<'_, HttpConn<R::Route>>, _: &mut Env<'_>) {
         if s.state().in_request {
             let answer = Response::html(408, "<h1>408 Request Timeout</h1>\n");
             self.send(s, &answer, false, true);
@@ -420,7 +446,7 @@ impl<R: Routes> Service for HttpService<R> {
         &mut self,
         token: Token,
         event: &Event,
-        conns: &mut Conns<'_, HttpConn>,
+        conns: &mut Conns<'_, HttpConn<R::Route>>,
         env: &mut Env<'_>,
     ) {
         let mut done = Done::new();
@@ -432,19 +458,24 @@ impl<R: Routes> Service for HttpService<R> {
         self.routes.wants_tick()
     }
 
-    fn tick(&mut self, conns: &mut Conns<'_, HttpConn>, env: &mut Env<'_>) {
+    fn tick(&mut self, conns: &mut Conns<'_, HttpConn<R::Route>>, env: &mut Env<'_>) {
         let mut done = Done::new();
         self.routes.tick(env, &mut done);
         self.deliver(conns, done);
     }
 
-    fn reply(&mut self, reply: R::Reply, conns: &mut Conns<'_, HttpConn>, env: &mut Env<'_>) {
+    fn reply(
+        &mut self,
+        reply: R::Reply,
+        conns: &mut Conns<'_, HttpConn<R::Route>>,
+        env: &mut Env<'_>,
+    ) {
         let mut done = Done::new();
         self.routes.reply(reply, env, &mut done);
         self.deliver(conns, done);
     }
 
-    fn busy(&self, conn: &HttpConn) -> bool {
+    fn busy(&self, conn: &HttpConn<R::Route>) -> bool {
         conn.waiting.is_some()
     }
 }
@@ -452,7 +483,7 @@ impl<R: Routes> Service for HttpService<R> {
 impl<R: Routes> HttpService<R> {
     /// Writes answers that came later, then lets the connection go on with
     /// the requests pipelined behind.
-    fn deliver(&mut self, conns: &mut Conns<'_, HttpConn>, done: Done) {
+    fn deliver(&mut self, conns: &mut Conns<'_, HttpConn<R::Route>>, done: Done) {
         for (id, answer) in done {
             let Some(mut s) = conns.get(id) else {
                 continue; // the client left meanwhile

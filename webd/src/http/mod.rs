@@ -18,4 +18,4 @@ pub use conn::HttpService;
 pub use head::{Head, HttpError};
 pub use limits::HttpLimits;
 pub use response::Response;
-pub use routes::{Done, Outcome, Routes};
+pub use routes::{Done, Outcome, Routed, Routes};

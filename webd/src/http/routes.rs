@@ -22,18 +22,33 @@ pub enum Outcome {
 /// Answers that became ready: the connection and its response.
 pub type Done = Vec<(ConnId, Response)>;
 
+/// A request's route, resolved once from its method and path.
+pub struct Routed<R> {
+    /// The route's label in the metrics (a fixed set: paths with ids in
+    /// them map to one label).
+    pub label: &'static str,
+    /// The route and its body limit, or the answer that refuses the
+    /// request (404, or 405 with an `Allow` header).
+    pub route: Result<(R, usize), Response>,
+}
+
 /// What a web application provides.
 pub trait Routes: 'static {
+    /// What a request resolves to; kept with the request until its body
+    /// is whole, then handed to [`Routes::handle`].
+    type Route: Copy + 'static;
     /// Results that worker threads send back (avatar processing).
     type Reply: Send + 'static;
 
-    /// The body limit of the route for `method` and `path`, or the answer
-    /// that refuses it (404, or 405 with an `Allow` header).
-    fn route(&self, method: &str, path: &str) -> Result<usize, Response>;
+    /// Resolves the request for `method` and `path`, once, as soon as its
+    /// head is here.
+    fn route(&self, method: &str, path: &str) -> Routed<Self::Route>;
 
     /// Answers a request whose body arrived whole.
+    #[allow(clippy::too_many_arguments)]
     fn handle(
         &mut self,
+        route: Self::Route,
         conn: ConnId,
         peer: SocketAddr,
         head: &Head<'_>,
@@ -53,13 +68,6 @@ pub trait Routes: 'static {
 
     fn wants_tick(&self) -> bool {
         false
-    }
-
-    /// The route label of `path` in the metrics (a fixed set: paths with
-    /// ids in them must map to one label).
-    fn route_label(&self, path: &str) -> &'static str {
-        let _ = path;
-        "other"
     }
 
     /// A worker's result.

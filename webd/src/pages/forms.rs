@@ -1,29 +1,101 @@
-//! What the pages need from a request: form fields
-//! (`application/x-www-form-urlencoded`), cookies, the CSRF check, and the
-//! headers every page answer carries.
+//! What the pages need from a request, each parsed once: the cookies, the
+//! form (`application/x-www-form-urlencoded`, into a typed struct with
+//! `serde_urlencoded`), the CSRF check; and the cookies and headers every
+//! page answer carries, built with the `cookie` crate.
 
 use crate::http::{Head, Response};
+use cookie::{Cookie, SameSite};
+use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 pub const SESSION_COOKIE: &str = "throng_session";
 pub const CSRF_COOKIE: &str = "throng_csrf";
 
-/// The value of form field `name` (the last one wins).
-pub fn field(body: &[u8], name: &str) -> String {
-    form_urlencoded::parse(body)
-        .filter(|(k, _)| k == name)
-        .last()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+/// The cookies webd reads, from the request's `Cookie` header.
+#[derive(Debug, Default, Clone)]
+pub struct RequestCookies {
+    pub session: Option<String>,
+    pub csrf: Option<String>,
 }
 
-/// The value of cookie `name`.
-pub fn cookie(head: &Head<'_>, name: &str) -> Option<String> {
-    let raw = std::str::from_utf8(head.cookie?).ok()?;
-    cookie::Cookie::split_parse(raw)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == name)
-        .map(|c| c.value().to_owned())
+impl RequestCookies {
+    /// Parses the `Cookie` header once; the first of a name wins.
+    pub fn parse(head: &Head<'_>) -> RequestCookies {
+        let mut out = RequestCookies::default();
+        let Some(raw) = head.cookie.and_then(|c| std::str::from_utf8(c).ok()) else {
+            return out;
+        };
+        for c in Cookie::split_parse(raw).filter_map(Result::ok) {
+            let slot = match c.name() {
+                SESSION_COOKIE => &mut out.session,
+                CSRF_COOKIE => &mut out.csrf,
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = Some(c.value().to_owned());
+            }
+        }
+        out
+    }
+
+    /// The CSRF token of this client: its cookie, or a new one to set.
+    pub fn csrf_token(&self) -> (String, bool) {
+        match &self.csrf {
+            Some(t) if t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                (t.clone(), false)
+            }
+            _ => (random_token(), true),
+        }
+    }
+
+    /// Double-submit check: a form's `csrf` field equals the CSRF cookie.
+    pub fn csrf_ok(&self, form_csrf: &str) -> bool {
+        match &self.csrf {
+            Some(c) if c.len() == 32 => bool::from(c.as_bytes().ct_eq(form_csrf.as_bytes())),
+            _ => false,
+        }
+    }
+}
+
+/// The sign-up form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SignUpForm {
+    pub csrf: String,
+    pub username: String,
+    pub nickname: String,
+    pub password: String,
+    pub password2: String,
+}
+
+/// The log-in form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LoginForm {
+    pub csrf: String,
+    pub username: String,
+    pub password: String,
+}
+
+/// The profile form (the nickname; the avatar has its own upload).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EditForm {
+    pub csrf: String,
+    pub nickname: String,
+}
+
+/// The log-out form: only its CSRF token.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LogoutForm {
+    pub csrf: String,
+}
+
+/// A form body as `F`; `None` when it is not a form of that shape (a
+/// field given twice, bytes that do not decode).
+pub fn parse_form<F: for<'de> Deserialize<'de>>(body: &[u8]) -> Option<F> {
+    serde_urlencoded::from_bytes(body).ok()
 }
 
 /// A fresh random token (CSRF), hex.
@@ -31,22 +103,6 @@ pub fn random_token() -> String {
     let mut raw = [0u8; 16];
     getrandom::fill(&mut raw).expect("the OS gives random bytes");
     hex::encode(raw)
-}
-
-/// The CSRF token of this client: its cookie, or a new one to set.
-pub fn csrf_token(head: &Head<'_>) -> (String, bool) {
-    match cookie(head, CSRF_COOKIE) {
-        Some(t) if t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()) => (t, false),
-        _ => (random_token(), true),
-    }
-}
-
-/// Double-submit check: the form's `csrf` field equals the CSRF cookie.
-pub fn csrf_ok(head: &Head<'_>, body: &[u8]) -> bool {
-    match cookie(head, CSRF_COOKIE) {
-        Some(c) if c.len() == 32 => bool::from(c.as_bytes().ct_eq(field(body, "csrf").as_bytes())),
-        _ => false,
-    }
 }
 
 /// Headers every HTML page carries: no framing, no sniffing, only our own
@@ -65,17 +121,41 @@ pub fn redirect(location: &str) -> Response {
     Response::new(303).header(format!("Location: {location}"))
 }
 
-/// `Set-Cookie` for the session (`secure` adds `Secure`).
-pub fn session_cookie(token: &str, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    format!("Set-Cookie: {SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}")
+fn set_cookie(cookie: Cookie<'_>) -> String {
+    format!("Set-Cookie: {cookie}")
 }
 
+/// `Set-Cookie` for the session (`secure` adds `Secure`).
+pub fn session_cookie(token: &str, secure: bool) -> String {
+    set_cookie(
+        Cookie::build((SESSION_COOKIE, token))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(secure)
+            .build(),
+    )
+}
+
+/// `Set-Cookie` that ends the session cookie.
 pub fn clear_session_cookie() -> String {
-    format!("Set-Cookie: {SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+    set_cookie(
+        Cookie::build((SESSION_COOKIE, ""))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .max_age(cookie::time::Duration::ZERO)
+            .build(),
+    )
 }
 
 pub fn csrf_cookie(token: &str, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    format!("Set-Cookie: {CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}")
+    set_cookie(
+        Cookie::build((CSRF_COOKIE, token))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .secure(secure)
+            .build(),
+    )
 }

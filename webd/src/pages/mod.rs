@@ -11,13 +11,18 @@ mod views;
 
 use crate::avatars::UploadError;
 use crate::http::{Head, Response};
-pub use forms::redirect;
-use forms::{
-    clear_session_cookie, cookie, csrf_cookie, csrf_ok, csrf_token, field, page, session_cookie,
+use crate::route::Route;
+use authd_wire::ops::{
+    ChangeAvatar, ChangeNickname, Logout, Profile, SignIn, SignUp, ValidateSession,
 };
+use authd_wire::{decode_answer, Operation, Refusal, Request, Status};
+use forms::{
+    clear_session_cookie, csrf_cookie, page, parse_form, session_cookie, EditForm, LoginForm,
+    LogoutForm, SignUpForm,
+};
+pub use forms::{redirect, RequestCookies};
 use std::net::SocketAddr;
 use throng_core::client::{CallError, Response as Answer};
-use throng_core::proto::{decode_fields, Field, Opcode, Status};
 use views::render;
 
 /// The authd call a page waits for, with what it needs to answer.
@@ -49,16 +54,6 @@ pub enum PageCall {
     Logout,
 }
 
-/// The session token of the request, if it carries one.
-pub fn session(head: &Head<'_>) -> Option<String> {
-    cookie(head, forms::SESSION_COOKIE)
-}
-
-/// The CSRF cookie of the request (the avatar pool checks the form).
-pub fn csrf_cookie_value(head: &Head<'_>) -> Option<String> {
-    cookie(head, forms::CSRF_COOKIE)
-}
-
 /// Back to the edit page with an upload's error shown.
 pub fn edit_error(e: UploadError) -> Response {
     redirect(&format!("/edit?error={}", e.code()))
@@ -79,15 +74,10 @@ fn upload_message(query: Option<&str>) -> Option<&'static str> {
 /// What to do with a page request.
 pub enum Step {
     Now(Response),
-    Call {
-        opcode: Opcode,
-        args: Vec<String>,
-        then: PageCall,
-    },
+    Call { request: Request, then: PageCall },
 }
 
 const STYLE: &str = include_str!("../../static/style.css");
-const FORM_LIMIT: usize = 8 * 1024;
 
 /// The page routes.
 pub struct Pages {
@@ -108,41 +98,30 @@ fn busy_page() -> Response {
 }
 
 impl Pages {
-    /// The body limit of a page route, its refusal, or `None` when `path`
-    /// is no page.
-    pub fn route(&self, method: &str, path: &str) -> Option<Result<usize, Response>> {
-        let allowed: &str = match path {
-            "/" | "/home" | "/style.css" => "GET, HEAD",
-            "/signup" | "/login" | "/edit" => "GET, HEAD, POST",
-            "/logout" => "POST",
-            _ => return None,
-        };
-        let method_ok = allowed.split(", ").any(|m| m == method);
-        Some(if method_ok {
-            Ok(if method == "POST" { FORM_LIMIT } else { 0 })
-        } else {
-            Err(Response::html(405, "<h1>405 Method Not Allowed</h1>\n")
-                .header(format!("Allow: {allowed}")))
-        })
-    }
-
-    pub fn start(&self, head: &Head<'_>, peer: SocketAddr, body: &[u8]) -> Step {
+    /// The answer to a page request, or the authd call that makes it.
+    pub fn start(
+        &self,
+        route: Route,
+        head: &Head<'_>,
+        peer: SocketAddr,
+        body: &[u8],
+        cookies: &RequestCookies,
+    ) -> Step {
         let post = head.method == "POST";
-        if post && !csrf_ok(head, body) {
-            return Step::Now(page(403, "<!doctype html><meta charset=\"utf-8\"><h1>This form has expired</h1><p><a href=\"\">Reload the page</a> and send it again.</p>".into()));
-        }
-        let session = cookie(head, forms::SESSION_COOKIE);
-        let (csrf, set_csrf) = csrf_token(head);
+        let (csrf, set_csrf) = cookies.csrf_token();
         let secure = self.secure_cookies;
-        match (head.path, post) {
-            ("/", _) => Step::Now(redirect(if session.is_some() { "/home" } else { "/login" })),
-            ("/style.css", _) => Step::Now(
+        let session = cookies.session.clone();
+        match (route, post) {
+            (Route::Root, _) => {
+                Step::Now(redirect(if session.is_some() { "/home" } else { "/login" }))
+            }
+            (Route::Style, _) => Step::Now(
                 Response::new(200)
                     .header("Content-Type: text/css; charset=utf-8")
                     .header("Cache-Control: public, max-age=3600")
                     .body(STYLE),
             ),
-            ("/signup", false) => {
+            (Route::SignUp, false) => {
                 let html = render(&views::SignUp {
                     csrf: &csrf,
                     username: "",
@@ -151,29 +130,34 @@ impl Pages {
                 });
                 Step::Now(with_csrf(page(200, html), &csrf, set_csrf, secure))
             }
-            ("/signup", true) => {
-                let (username, nickname) = (field(body, "username"), field(body, "nickname"));
-                let password = field(body, "password");
-                if password != field(body, "password2") {
+            (Route::SignUp, true) => {
+                let form: SignUpForm = match checked_form(body, cookies) {
+                    Ok(form) => form,
+                    Err(refusal) => return Step::Now(refusal),
+                };
+                if form.password != form.password2 {
                     let html = render(&views::SignUp {
                         csrf: &csrf,
-                        username: &username,
-                        nickname: &nickname,
+                        username: &form.username,
+                        nickname: &form.nickname,
                         error: Some("The two passwords differ."),
                     });
                     return Step::Now(page(400, html));
                 }
                 Step::Call {
-                    opcode: Opcode::SignUp,
-                    args: vec![username.clone(), nickname.clone(), password],
+                    request: Request::SignUp(SignUp {
+                        username: form.username.clone(),
+                        nickname: form.nickname.clone(),
+                        password: form.password.into(),
+                    }),
                     then: PageCall::SignUp {
-                        username,
-                        nickname,
+                        username: form.username,
+                        nickname: form.nickname,
                         csrf,
                     },
                 }
             }
-            ("/login", false) => {
+            (Route::Login, false) => {
                 let notice = head
                     .query
                     .is_some_and(|q| q.split('&').any(|p| p == "notice=created"))
@@ -186,29 +170,35 @@ impl Pages {
                 });
                 Step::Now(with_csrf(page(200, html), &csrf, set_csrf, secure))
             }
-            ("/login", true) => {
-                let username = field(body, "username");
+            (Route::Login, true) => {
+                let form: LoginForm = match checked_form(body, cookies) {
+                    Ok(form) => form,
+                    Err(refusal) => return Step::Now(refusal),
+                };
                 let agent = head
                     .user_agent
                     .map(|a| String::from_utf8_lossy(a).into_owned())
                     .unwrap_or_default();
                 Step::Call {
-                    opcode: Opcode::SignIn,
-                    args: vec![
-                        username.clone(),
-                        field(body, "password"),
-                        peer.ip().to_string(),
+                    request: Request::SignIn(SignIn {
+                        username: form.username.clone(),
+                        password: form.password.into(),
+                        ip: peer.ip().to_string(),
                         agent,
-                    ],
-                    then: PageCall::Login { username, csrf },
+                    }),
+                    then: PageCall::Login {
+                        username: form.username,
+                        csrf,
+                    },
                 }
             }
-            ("/home" | "/edit", false) => match session {
+            (Route::Home | Route::Edit, false) => match session {
                 None => Step::Now(redirect("/login")),
                 Some(token) => Step::Call {
-                    opcode: Opcode::ValidateSession,
-                    args: vec![token],
-                    then: if head.path == "/home" {
+                    request: Request::ValidateSession(ValidateSession {
+                        token: token.into(),
+                    }),
+                    then: if matches!(route, Route::Home) {
                         PageCall::Home { csrf, set_csrf }
                     } else {
                         PageCall::EditForm {
@@ -219,25 +209,39 @@ impl Pages {
                     },
                 },
             },
-            ("/edit", true) => match session {
-                None => Step::Now(redirect("/login")),
-                Some(token) => {
-                    let nickname = field(body, "nickname");
-                    Step::Call {
-                        opcode: Opcode::ChangeNickname,
-                        args: vec![token, nickname.clone()],
-                        then: PageCall::EditSave { nickname, csrf },
-                    }
+            (Route::Edit, true) => {
+                let form: EditForm = match checked_form(body, cookies) {
+                    Ok(form) => form,
+                    Err(refusal) => return Step::Now(refusal),
+                };
+                match session {
+                    None => Step::Now(redirect("/login")),
+                    Some(token) => Step::Call {
+                        request: Request::ChangeNickname(ChangeNickname {
+                            token: token.into(),
+                            nickname: form.nickname.clone(),
+                        }),
+                        then: PageCall::EditSave {
+                            nickname: form.nickname,
+                            csrf,
+                        },
+                    },
                 }
-            },
-            ("/logout", true) => match session {
-                None => Step::Now(redirect("/login").header(clear_session_cookie())),
-                Some(token) => Step::Call {
-                    opcode: Opcode::Logout,
-                    args: vec![token],
-                    then: PageCall::Logout,
-                },
-            },
+            }
+            (Route::Logout, true) => {
+                if let Err(refusal) = checked_form::<LogoutForm>(body, cookies) {
+                    return Step::Now(refusal);
+                }
+                match session {
+                    None => Step::Now(redirect("/login").header(clear_session_cookie())),
+                    Some(token) => Step::Call {
+                        request: Request::Logout(Logout {
+                            token: token.into(),
+                        }),
+                        then: PageCall::Logout,
+                    },
+                }
+            }
             _ => Step::Now(Response::html(404, "<h1>404 Not Found</h1>\n")),
         }
     }
@@ -252,12 +256,7 @@ impl Pages {
         let Ok(answer) = result else {
             return busy_page();
         };
-        let status = Status::from_u8(answer.header.status).unwrap_or(Status::Internal);
-        let fields = decode_fields(&answer.body).unwrap_or_default();
-        let text = |i: usize| match fields.get(i) {
-            Some(Field::Str(s)) => (*s).to_owned(),
-            _ => String::new(),
-        };
+        let (status, body) = (answer.header.status, &answer.body[..]);
         let secure = self.secure_cookies;
         match call {
             PageCall::SignUp {
@@ -265,13 +264,13 @@ impl Pages {
                 nickname,
                 csrf,
             } => {
-                let (code, error) = match status {
-                    Status::Ok => return redirect("/login?notice=created"),
-                    Status::Taken => (409, "That username is taken; choose another."),
-                    Status::InvalidUsername => (400, "Usernames are 1–64 letters, digits, dots, dashes or underscores, starting with a letter or digit."),
-                    Status::InvalidNickname => (400, "Nicknames are 1–64 characters, without control characters."),
-                    Status::InvalidPassword => (400, "Passwords are 8 to 128 bytes long."),
-                    _ => return busy_page(),
+                let (code, error) = match typed::<SignUp>(status, body).map(|_| ()) {
+                    Ok(()) => return redirect("/login?notice=created"),
+                    Err(Status::Taken) => (409, "That username is taken; choose another."),
+                    Err(Status::InvalidUsername) => (400, "Usernames are 1–64 letters, digits, dots, dashes or underscores, starting with a letter or digit."),
+                    Err(Status::InvalidNickname) => (400, "Nicknames are 1–64 characters, without control characters."),
+                    Err(Status::InvalidPassword) => (400, "Passwords are 8 to 128 bytes long."),
+                    Err(_) => return busy_page(),
                 };
                 let html = render(&views::SignUp {
                     csrf: &csrf,
@@ -282,16 +281,16 @@ impl Pages {
                 page(code, html)
             }
             PageCall::Login { username, csrf } => {
-                let (code, error) = match status {
-                    Status::Ok => {
-                        return redirect("/home").header(session_cookie(&text(0), secure));
+                let (code, error) = match decode_answer::<SignIn>(status, body) {
+                    Ok(Ok(signed_in)) => {
+                        return redirect("/home")
+                            .header(session_cookie(signed_in.token.as_str(), secure));
                     }
-                    Status::BadCredentials => (401, "Wrong username or password.".to_string()),
-                    Status::TooManyAttempts => {
-                        let wait = match fields.first() {
-                            Some(Field::U32(s)) => s.div_ceil(60),
-                            _ => 15,
-                        };
+                    Ok(Err(refusal)) if refusal.status == Status::BadCredentials => {
+                        (401, "Wrong username or password.".to_string())
+                    }
+                    Ok(Err(refusal)) if refusal.status == Status::TooManyAttempts => {
+                        let wait = refusal.retry_after_secs().map_or(15, |s| s.div_ceil(60));
                         (
                             429,
                             format!("Too many failed attempts. Try again in {wait} minute(s)."),
@@ -307,13 +306,13 @@ impl Pages {
                 });
                 page(code, html)
             }
-            PageCall::Home { csrf, set_csrf } => match status {
-                Status::Ok => {
-                    let (username, nickname) = (text(1), text(2));
-                    let avatar = match fields.get(3) {
-                        Some(Field::Str(a)) => Some((*a).to_owned()),
-                        _ => None,
-                    };
+            PageCall::Home { csrf, set_csrf } => match typed::<ValidateSession>(status, body) {
+                Ok(Profile {
+                    username,
+                    nickname,
+                    avatar,
+                    ..
+                }) => {
                     let initial = nickname
                         .chars()
                         .next()
@@ -328,34 +327,30 @@ impl Pages {
                     });
                     with_csrf(page(200, html), &csrf, set_csrf, secure)
                 }
-                Status::NoSession => redirect("/login").header(clear_session_cookie()),
-                _ => busy_page(),
+                Err(Status::NoSession) => redirect("/login").header(clear_session_cookie()),
+                Err(_) => busy_page(),
             },
             PageCall::EditForm {
                 csrf,
                 set_csrf,
                 error,
-            } => match status {
-                Status::Ok => {
-                    let avatar = match fields.get(3) {
-                        Some(Field::Str(a)) => Some((*a).to_owned()),
-                        _ => None,
-                    };
+            } => match typed::<ValidateSession>(status, body) {
+                Ok(profile) => {
                     let html = render(&views::Edit {
                         csrf: &csrf,
-                        nickname: &text(2),
+                        nickname: &profile.nickname,
                         error,
-                        avatar: avatar.as_deref(),
+                        avatar: profile.avatar.as_deref(),
                     });
                     with_csrf(page(200, html), &csrf, set_csrf, secure)
                 }
-                Status::NoSession => redirect("/login").header(clear_session_cookie()),
-                _ => busy_page(),
+                Err(Status::NoSession) => redirect("/login").header(clear_session_cookie()),
+                Err(_) => busy_page(),
             },
-            PageCall::EditSave { nickname, csrf } => match status {
-                Status::Ok => redirect("/home"),
-                Status::NoSession => redirect("/login").header(clear_session_cookie()),
-                Status::InvalidNickname => {
+            PageCall::EditSave { nickname, csrf } => match typed::<ChangeNickname>(status, body) {
+                Ok(()) => redirect("/home"),
+                Err(Status::NoSession) => redirect("/login").header(clear_session_cookie()),
+                Err(Status::InvalidNickname) => {
                     let html = render(&views::Edit {
                         csrf: &csrf,
                         nickname: &nickname,
@@ -364,15 +359,48 @@ impl Pages {
                     });
                     page(400, html)
                 }
-                _ => busy_page(),
+                Err(_) => busy_page(),
             },
-            PageCall::AvatarSaved => match status {
-                Status::Ok => redirect("/home"),
-                Status::NoSession => redirect("/login").header(clear_session_cookie()),
-                Status::InvalidPhotoId => edit_error(UploadError::Failed),
-                _ => edit_error(UploadError::Busy),
+            PageCall::AvatarSaved => match typed::<ChangeAvatar>(status, body) {
+                Ok(()) => redirect("/home"),
+                Err(Status::NoSession) => redirect("/login").header(clear_session_cookie()),
+                Err(Status::InvalidPhotoId) => edit_error(UploadError::Failed),
+                Err(_) => edit_error(UploadError::Busy),
             },
             PageCall::Logout => redirect("/login").header(clear_session_cookie()),
         }
     }
 }
+
+/// `O`'s answer, or the status that refused it (`internal` for an answer
+/// that does not decode): the pages show a status, never its detail.
+fn typed<O: Operation>(status: u8, body: &[u8]) -> Result<O::Answer, Status> {
+    match decode_answer::<O>(status, body) {
+        Ok(result) => result.map_err(|r: Refusal| r.status),
+        Err(_) => Err(Status::Internal),
+    }
+}
+
+/// A POST form as `F` once its CSRF token matched the cookie, or the page
+/// refusing it.
+fn checked_form<F>(body: &[u8], cookies: &RequestCookies) -> Result<F, Response>
+where
+    F: for<'de> serde::Deserialize<'de> + HasCsrf,
+{
+    match parse_form::<F>(body) {
+        Some(form) if cookies.csrf_ok(form.csrf()) => Ok(form),
+        Some(_) => Err(page(403, "<!doctype html><meta charset=\"utf-8\"><h1>This form has expired</h1><p><a href=\"\">Reload the page</a> and send it again.</p>".into())),
+        None => Err(page(400, "<!doctype html><meta charset=\"utf-8\"><h1>This form could not be read</h1><p><a href=\"\">Reload the page</a> and send it again.</p>".into())),
+    }
+}
+
+/// A form with a CSRF field.
+trait HasCsrf {
+    fn csrf(&self) -> &str;
+}
+
+macro_rules! has_csrf {
+    ($($form:ty),*) => { $(impl HasCsrf for $form { fn csrf(&self) -> &str { &self.csrf } })* };
+}
+
+has_csrf!(SignUpForm, LoginForm, EditForm, LogoutForm);

@@ -1,0 +1,47 @@
+//! The two traits every request and answer implements: a [`Message`] is a
+//! frame body with its own `encode` and `decode`, an [`Operation`] is a
+//! request that names its opcode and its answer's type. The field order of
+//! each lives in exactly one `encode`/`decode` pair, so callers never agree
+//! on positions by hand.
+
+use crate::Opcode;
+use throng_core::proto::{DecodeError, FieldReader, FieldWriter};
+
+/// A frame body: written field by field and read back in the same order.
+pub trait Message: Sized {
+    /// Appends this message's fields.
+    fn encode(&self, w: &mut FieldWriter<'_>);
+    /// Reads this message's fields (the caller checks nothing is left).
+    fn decode(r: &mut FieldReader<'_>) -> Result<Self, DecodeError>;
+}
+
+/// An authd request: its opcode and the type of its `ok` answer.
+pub trait Operation: Message {
+    const OPCODE: Opcode;
+    type Answer: Message;
+}
+
+/// The empty body: the `ok` answer of operations that return nothing.
+impl Message for () {
+    fn encode(&self, _: &mut FieldWriter<'_>) {}
+
+    fn decode(_: &mut FieldReader<'_>) -> Result<(), DecodeError> {
+        Ok(())
+    }
+}
+
+/// A message encoded as a frame body.
+pub fn encode_body<M: Message>(message: &M) -> Vec<u8> {
+    let mut out = Vec::new();
+    message.encode(&mut FieldWriter::new(&mut out));
+    out
+}
+
+/// A whole frame body decoded as `M`; bytes left over are an error, so a
+/// peer that sends more fields than the operation takes learns it.
+pub fn decode_body<M: Message>(body: &[u8]) -> Result<M, DecodeError> {
+    let mut r = FieldReader::new(body);
+    let message = M::decode(&mut r)?;
+    r.finish()?;
+    Ok(message)
+}

@@ -1,0 +1,22 @@
+//! authd's opcodes, in the range `0x10–0x7f` that `core/PROTOCOL.md`
+//! reserves for it. `PROTOCOL.md` in this folder lists the same rows.
+
+throng_core::code_table! {
+    /// An authd operation. Frames carry the raw byte; [`Opcode::from_u8`]
+    /// gives `None` for a byte authd does not serve (`unknown_opcode`).
+    pub enum Opcode {
+        SignUp = 0x10, "sign_up";
+        SignIn = 0x11, "sign_in";
+        ValidateSession = 0x12, "validate_session";
+        Logout = 0x13, "logout";
+        Lookup = 0x14, "lookup";
+        ChangeNickname = 0x15, "change_nickname";
+        ChangeAvatar = 0x16, "change_avatar";
+        RequestCode = 0x17, "request_code";
+        Register = 0x18, "register";
+        CheckAccount = 0x19, "check_account";
+        ResetPassword = 0x1a, "reset_password";
+        TryLogin = 0x1b, "try_login";
+        Whoami = 0x1c, "whoami";
+    }
+}

@@ -1,0 +1,44 @@
+//! `request_code`: mails a six-digit code to an address.
+
+use super::string;
+use crate::{Message, Opcode, Operation};
+use throng_core::proto::{DecodeError, FieldReader, FieldWriter};
+
+/// `str` e-mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestCode {
+    pub email: String,
+}
+
+/// `u32` seconds the code lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeSent {
+    pub expires_in: u32,
+}
+
+impl Operation for RequestCode {
+    const OPCODE: Opcode = Opcode::RequestCode;
+    type Answer = CodeSent;
+}
+
+impl Message for RequestCode {
+    fn encode(&self, w: &mut FieldWriter<'_>) {
+        w.str(&self.email);
+    }
+
+    fn decode(r: &mut FieldReader<'_>) -> Result<RequestCode, DecodeError> {
+        Ok(RequestCode { email: string(r)? })
+    }
+}
+
+impl Message for CodeSent {
+    fn encode(&self, w: &mut FieldWriter<'_>) {
+        w.u32(self.expires_in);
+    }
+
+    fn decode(r: &mut FieldReader<'_>) -> Result<CodeSent, DecodeError> {
+        Ok(CodeSent {
+            expires_in: r.u32()?,
+        })
+    }
+}

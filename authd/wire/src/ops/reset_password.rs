@@ -1,0 +1,34 @@
+//! `reset_password`: a new password, proven by a mailed code.
+
+use super::{secret, string};
+use crate::{Message, Opcode, Operation, Secret};
+use throng_core::proto::{DecodeError, FieldReader, FieldWriter};
+
+/// `str` e-mail, `str` code, `str` new password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetPassword {
+    pub email: String,
+    pub code: Secret,
+    pub password: Secret,
+}
+
+impl Operation for ResetPassword {
+    const OPCODE: Opcode = Opcode::ResetPassword;
+    type Answer = ();
+}
+
+impl Message for ResetPassword {
+    fn encode(&self, w: &mut FieldWriter<'_>) {
+        w.str(&self.email)
+            .str(self.code.as_str())
+            .str(self.password.as_str());
+    }
+
+    fn decode(r: &mut FieldReader<'_>) -> Result<ResetPassword, DecodeError> {
+        Ok(ResetPassword {
+            email: string(r)?,
+            code: secret(r)?,
+            password: secret(r)?,
+        })
+    }
+}

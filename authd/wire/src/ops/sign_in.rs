@@ -1,0 +1,60 @@
+//! `sign_in`: a new session for a username and password.
+
+use super::{secret, string};
+use crate::ops::Profile;
+use crate::{Message, Opcode, Operation, Secret};
+use throng_core::proto::{DecodeError, FieldReader, FieldWriter};
+
+/// `str` username, `str` password, `str` client ip, `str` user agent (the
+/// last two for the login record and the per-address limit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignIn {
+    pub username: String,
+    pub password: Secret,
+    pub ip: String,
+    pub agent: String,
+}
+
+/// `str` token, then the [`Profile`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    pub token: Secret,
+    pub profile: Profile,
+}
+
+impl Operation for SignIn {
+    const OPCODE: Opcode = Opcode::SignIn;
+    type Answer = SignedIn;
+}
+
+impl Message for SignIn {
+    fn encode(&self, w: &mut FieldWriter<'_>) {
+        w.str(&self.username)
+            .str(self.password.as_str())
+            .str(&self.ip)
+            .str(&self.agent);
+    }
+
+    fn decode(r: &mut FieldReader<'_>) -> Result<SignIn, DecodeError> {
+        Ok(SignIn {
+            username: string(r)?,
+            password: secret(r)?,
+            ip: string(r)?,
+            agent: string(r)?,
+        })
+    }
+}
+
+impl Message for SignedIn {
+    fn encode(&self, w: &mut FieldWriter<'_>) {
+        w.str(self.token.as_str());
+        self.profile.encode(w);
+    }
+
+    fn decode(r: &mut FieldReader<'_>) -> Result<SignedIn, DecodeError> {
+        Ok(SignedIn {
+            token: secret(r)?,
+            profile: Profile::decode(r)?,
+        })
+    }
+}

@@ -1,0 +1,133 @@
+//! webd's route table, in one place: a request's path resolves once to a
+//! [`Route`], and its metric label, allowed methods, body limit and handler
+//! all follow from that value.
+
+use crate::api::{self, Endpoint};
+use crate::http::Response;
+
+/// Where the avatars are served from: `/avatars/<64 hex digits>`.
+pub const AVATAR_PREFIX: &str = "/avatars/";
+
+/// Form bodies of the pages.
+const FORM_LIMIT: usize = 8 * 1024;
+
+/// Room for the multipart framing around a picture at the upload limit.
+const MULTIPART_FRAMING: usize = 64 * 1024;
+
+/// Every kind of request webd answers.
+#[derive(Clone, Copy)]
+pub enum Route {
+    Root,
+    Style,
+    SignUp,
+    Login,
+    Home,
+    Edit,
+    Logout,
+    Upload,
+    /// `/avatars/{id}`; the handler checks the id.
+    Avatar,
+    Metrics,
+    Health,
+    Api(&'static Endpoint),
+}
+
+/// The routes with a fixed path.
+const FIXED: &[(&str, Route)] = &[
+    ("/", Route::Root),
+    ("/style.css", Route::Style),
+    ("/signup", Route::SignUp),
+    ("/login", Route::Login),
+    ("/home", Route::Home),
+    ("/edit", Route::Edit),
+    ("/logout", Route::Logout),
+    ("/edit/avatar", Route::Upload),
+    ("/metrics", Route::Metrics),
+    ("/healthz", Route::Health),
+];
+
+impl Route {
+    /// The route of `path`, if webd has one.
+    pub fn resolve(path: &str) -> Option<Route> {
+        if let Some(&(_, route)) = FIXED.iter().find(|(p, _)| *p == path) {
+            return Some(route);
+        }
+        if path.starts_with(AVATAR_PREFIX) {
+            return Some(Route::Avatar);
+        }
+        api::endpoint_at(path).map(Route::Api)
+    }
+
+    /// The label of this route in the metrics (a fixed set: one label for
+    /// all avatar ids).
+    pub fn label(self) -> &'static str {
+        match self {
+            Route::Avatar => "/avatars/{id}",
+            Route::Api(endpoint) => endpoint.path,
+            route => FIXED
+                .iter()
+                .find(|(_, r)| r.same(route))
+                .map_or("other", |(p, _)| p),
+        }
+    }
+
+    fn same(self, other: Route) -> bool {
+        match (self, other) {
+            (Route::Api(a), Route::Api(b)) => a.path == b.path,
+            (a, b) => std::mem::discriminant(&a) == std::mem::discriminant(&b),
+        }
+    }
+
+    /// The methods this route takes, as an `Allow` header lists them.
+    pub fn allowed(self) -> &'static str {
+        match self {
+            Route::Root
+            | Route::Style
+            | Route::Home
+            | Route::Avatar
+            | Route::Metrics
+            | Route::Health => "GET, HEAD",
+            Route::SignUp | Route::Login | Route::Edit => "GET, HEAD, POST",
+            Route::Logout | Route::Upload | Route::Api(_) => "POST",
+        }
+    }
+
+    /// The body limit for `method`, or the 405 answer refusing it.
+    pub fn body_limit(self, method: &str, max_upload: usize) -> Result<usize, Response> {
+        let allowed = self.allowed();
+        if !allowed.split(", ").any(|m| m == method) {
+            return Err(Response::html(405, "<h1>405 Method Not Allowed</h1>\n")
+                .header(format!("Allow: {allowed}")));
+        }
+        Ok(match (self, method) {
+            (_, "GET" | "HEAD") => 0,
+            (Route::Upload, _) => max_upload + MULTIPART_FRAMING,
+            (Route::Api(_), _) => api::MAX_BODY,
+            _ => FORM_LIMIT,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_has_one_label_and_its_methods() {
+        for (path, route) in FIXED {
+            assert_eq!(Route::resolve(path).unwrap().label(), *path);
+            assert!(route.body_limit("OPTIONS", 1).is_err());
+        }
+        for e in api::ENDPOINTS {
+            assert_eq!(Route::resolve(e.path).unwrap().label(), e.path);
+            assert_eq!(
+                Route::resolve(e.path).unwrap().body_limit("POST", 1).ok(),
+                Some(api::MAX_BODY)
+            );
+        }
+        let avatar = Route::resolve("/avatars/abc").unwrap();
+        assert_eq!(avatar.label(), "/avatars/{id}");
+        assert_eq!(avatar.body_limit("GET", 1).ok(), Some(0));
+        assert!(Route::resolve("/nowhere").is_none());
+    }
+}
