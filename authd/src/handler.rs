@@ -8,7 +8,7 @@ use crossbeam_channel::{Sender, TrySendError};
 use throng_core::handoff::ReplySender;
 use throng_core::metrics::Counter;
 use throng_core::proto::Frame;
-use throng_core::reactor::{Conns, Env, Session};
+use throng_core::reactor::{Conns, Driven, Env, Session};
 use throng_core::rpc::{self, Handled, Handler, RpcConn};
 
 pub struct AuthHandler {
@@ -28,8 +28,6 @@ impl AuthHandler {
 }
 
 impl Handler for AuthHandler {
-    type Reply = Reply;
-
     fn request(
         &mut self,
         frame: Frame<'_>,
@@ -55,6 +53,11 @@ impl Handler for AuthHandler {
         }
         Handled::Answered
     }
+}
+
+/// A worker's answer goes back to its connection, if it is still open.
+impl Driven<RpcConn> for AuthHandler {
+    type Reply = Reply;
 
     fn reply(&mut self, reply: Reply, conns: &mut Conns<'_, RpcConn>, _: &mut Env<'_>) {
         if let Some(mut s) = conns.get(reply.conn) {

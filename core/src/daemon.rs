@@ -6,7 +6,7 @@
 
 use crate::config::{ConfigError, DaemonArgs, DaemonConfig};
 use crate::metrics::Metrics;
-use crate::reactor::{ReactorConfig, Service};
+use crate::reactor::{Reactive, ReactorConfig};
 use crate::server::{self, ReactorSetup, ServerHandle};
 use crate::{logging, rlimit, selfcheck, shutdown};
 use std::path::Path;
@@ -82,7 +82,7 @@ pub fn self_check(reactor: &ReactorConfig, extra_fds: u64, profile: &str) {
 pub fn start<C, S, F>(daemon: &Daemon<C>, make: F) -> Result<ServerHandle, DaemonError>
 where
     C: DaemonConfig,
-    S: Service,
+    S: Reactive,
     F: Fn(ReactorSetup<S::Reply>) -> S + Send + Sync + 'static,
 {
     let reactor = daemon.config.reactor();

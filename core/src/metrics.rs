@@ -103,6 +103,12 @@ impl LocalHistogram {
             .saturating_record(elapsed.as_micros().min(u128::from(HIST_MAX)) as u64);
     }
 
+    /// When samples recorded here are due to be merged (a second after the
+    /// last merge); `None` when there are none.
+    pub fn next_flush(&self) -> Option<Instant> {
+        (!self.local.is_empty()).then(|| self.last_flush + Duration::from_secs(1))
+    }
+
     /// Merges into the shared histogram if a second has passed.
     pub fn maybe_flush(&mut self, now: Instant) {
         if now.duration_since(self.last_flush) >= Duration::from_secs(1) {

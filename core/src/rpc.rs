@@ -6,8 +6,11 @@
 
 use crate::metrics::{Counter, Metrics};
 use crate::proto::{self, FieldWriter, Frame, FrameWriter, Header, Opcode, Status};
-use crate::reactor::{ConnId, ConnInfo, Conns, Env, Service, Session};
+use crate::reactor::{ConnId, ConnInfo, Conns, Driven, Env, Service, Session};
+use mio::event::Event;
+use mio::Token;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Per-connection state of the protocol server.
 #[derive(Debug, Default)]
@@ -25,10 +28,12 @@ pub enum Handled {
     Later,
 }
 
-/// The operations of a protocol service beyond `ping` and `stats`.
-pub trait Handler: 'static {
-    type Reply: Send + 'static;
-
+/// The operations of a protocol service beyond `ping` and `stats`. What
+/// else moves the handler (a worker's result, answered with
+/// [`respond_later`]; its wake-ups; its drain) is the reactor's own
+/// [`Driven`] trait over the protocol's connections, which the server
+/// passes on.
+pub trait Handler: Driven<RpcConn> {
     /// One request; answer now with [`respond`] or later.
     fn request(
         &mut self,
@@ -36,28 +41,17 @@ pub trait Handler: 'static {
         s: &mut Session<'_, RpcConn>,
         env: &mut Env<'_>,
     ) -> Handled;
-
-    /// A worker's result; answer it with [`respond_later`].
-    fn reply(&mut self, reply: Self::Reply, conns: &mut Conns<'_, RpcConn>, env: &mut Env<'_>) {
-        let _ = (reply, conns, env);
-    }
-
-    fn pending(&self) -> usize {
-        0
-    }
-
-    fn shutdown(&mut self, env: &mut Env<'_>) {
-        let _ = env;
-    }
 }
 
 /// A handler that knows no operation: every request beyond `ping` and
 /// `stats` is answered `unknown_opcode`. The ping server of the benchmarks.
 pub struct NoOperations;
 
-impl Handler for NoOperations {
+impl Driven<RpcConn> for NoOperations {
     type Reply = ();
+}
 
+impl Handler for NoOperations {
     fn request(
         &mut self,
         frame: Frame<'_>,
@@ -169,7 +163,6 @@ impl<H: Handler> RpcService<H> {
 
 impl<H: Handler> Service for RpcService<H> {
     type Conn = RpcConn;
-    type Reply = H::Reply;
 
     fn open(&mut self, _: ConnId, _: &ConnInfo, _: &mut Env<'_>) -> RpcConn {
         RpcConn::default()
@@ -208,24 +201,48 @@ impl<H: Handler> Service for RpcService<H> {
         }
     }
 
+    fn refusal(&self) -> &[u8] {
+        &self.refusal
+    }
+}
+
+/// The handler's own events, passed on; a connection is busy while a
+/// worker owes it an answer.
+impl<H: Handler> Driven<RpcConn> for RpcService<H> {
+    type Reply = H::Reply;
+
     fn reply(&mut self, reply: H::Reply, conns: &mut Conns<'_, RpcConn>, env: &mut Env<'_>) {
         self.handler.reply(reply, conns, env);
     }
 
+    fn foreign(
+        &mut self,
+        token: Token,
+        event: &Event,
+        conns: &mut Conns<'_, RpcConn>,
+        env: &mut Env<'_>,
+    ) {
+        self.handler.foreign(token, event, conns, env);
+    }
+
+    fn next_wakeup(&self) -> Option<Instant> {
+        self.handler.next_wakeup()
+    }
+
+    fn wakeup(&mut self, conns: &mut Conns<'_, RpcConn>, env: &mut Env<'_>) {
+        self.handler.wakeup(conns, env);
+    }
+
     fn busy(&self, conn: &RpcConn) -> bool {
-        conn.in_flight > 0
+        conn.in_flight > 0 || self.handler.busy(conn)
     }
 
     fn pending(&self) -> usize {
         self.handler.pending()
     }
 
-    fn shutdown(&mut self, _: &mut Conns<'_, RpcConn>, env: &mut Env<'_>) {
-        self.handler.shutdown(env);
-    }
-
-    fn refusal(&self) -> &[u8] {
-        &self.refusal
+    fn shutdown(&mut self, conns: &mut Conns<'_, RpcConn>, env: &mut Env<'_>) {
+        self.handler.shutdown(conns, env);
     }
 }
 

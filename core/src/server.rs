@@ -15,7 +15,7 @@ use crate::listener::reuseport_listener;
 use crate::metrics::{Metrics, ReactorMetrics};
 use crate::reactor::event_loop::Shared;
 use crate::reactor::spares::Spares;
-use crate::reactor::{PerIpLimit, Reactor, ReactorConfig, Service};
+use crate::reactor::{PerIpLimit, Reactive, Reactor, ReactorConfig};
 use mio::{Poll, Token, Waker};
 use std::io;
 use std::net::SocketAddr;
@@ -112,7 +112,7 @@ impl ServerHandle {
 /// the others ([`OnReactorDeath::StopServer`]).
 pub fn start<S, F>(config: &ReactorConfig, metrics: &Metrics, make: F) -> io::Result<ServerHandle>
 where
-    S: Service,
+    S: Reactive,
     F: Fn(ReactorSetup<S::Reply>) -> S + Send + Sync + 'static,
 {
     start_with(config, metrics, OnReactorDeath::StopServer, make)
@@ -126,7 +126,7 @@ pub fn start_with<S, F>(
     make: F,
 ) -> io::Result<ServerHandle>
 where
-    S: Service,
+    S: Reactive,
     F: Fn(ReactorSetup<S::Reply>) -> S + Send + Sync + 'static,
 {
     let shared = Arc::new(Shared {

@@ -10,7 +10,7 @@ use throng_core::client::{CallError, ClientConfig, Completion, LinkState, ProtoC
 use throng_core::handoff::ReplySender;
 use throng_core::metrics::Metrics;
 use throng_core::proto::{self, FieldReader, Frame, Header, Opcode, Status};
-use throng_core::reactor::{ConnId, Conns, Env, ReactorConfig, Session};
+use throng_core::reactor::{ConnId, Conns, Driven, Env, ReactorConfig, Session};
 use throng_core::rpc::{self, Handled, Handler, RpcConn, RpcService};
 use throng_core::server::{self, ServerHandle};
 
@@ -24,8 +24,6 @@ struct Delayed {
 }
 
 impl Handler for Delayed {
-    type Reply = (ConnId, Header, u32);
-
     fn request(
         &mut self,
         frame: Frame<'_>,
@@ -43,6 +41,10 @@ impl Handler for Delayed {
         });
         Handled::Later
     }
+}
+
+impl Driven<RpcConn> for Delayed {
+    type Reply = (ConnId, Header, u32);
 
     fn reply(
         &mut self,

@@ -12,7 +12,7 @@ use throng_core::client::{ClientConfig, ProtoClient};
 use throng_core::metrics::Metrics;
 use throng_core::proto::{self, Header, Opcode, Status};
 use throng_core::reactor::{
-    ConnId, ConnInfo, Conns, Env, ReactorConfig, Service, Session, FOREIGN_TOKEN_BASE,
+    ConnId, ConnInfo, Conns, Driven, Env, ReactorConfig, Service, Session, FOREIGN_TOKEN_BASE,
 };
 use throng_core::rpc::{NoOperations, RpcService};
 use throng_core::server;
@@ -43,7 +43,6 @@ impl Front {
 
 impl Service for Front {
     type Conn = ();
-    type Reply = ();
 
     fn open(&mut self, _: ConnId, _: &ConnInfo, env: &mut Env<'_>) {
         if !self.started {
@@ -67,17 +66,21 @@ impl Service for Front {
         }
         used
     }
+}
+
+impl Driven<()> for Front {
+    type Reply = ();
 
     fn foreign(&mut self, _: Token, event: &Event, conns: &mut Conns<'_, ()>, env: &mut Env<'_>) {
         self.client.event(env.registry, event, env.now);
         self.deliver(conns);
     }
 
-    fn wants_tick(&self) -> bool {
-        true
+    fn next_wakeup(&self) -> Option<std::time::Instant> {
+        self.client.next_deadline()
     }
 
-    fn tick(&mut self, conns: &mut Conns<'_, ()>, env: &mut Env<'_>) {
+    fn wakeup(&mut self, conns: &mut Conns<'_, ()>, env: &mut Env<'_>) {
         self.client.tick(env.registry, env.now);
         self.deliver(conns);
     }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use throng_core::metrics::Metrics;
-use throng_core::reactor::{ConnId, ConnInfo, Env, ReactorConfig, Service, Session};
+use throng_core::reactor::{ConnId, ConnInfo, Driven, Env, ReactorConfig, Service, Session};
 use throng_core::server::{self, OnReactorDeath, ServerHandle};
 
 /// Answers each line: `panic` panics, `refuse` answers `NO` and closes
@@ -23,9 +23,12 @@ struct Lines {
 
 const BIG: usize = 64 * 1024;
 
+impl Driven<()> for Lines {
+    type Reply = ();
+}
+
 impl Service for Lines {
     type Conn = ();
-    type Reply = ();
 
     fn open(&mut self, _: ConnId, _: &ConnInfo, _: &mut Env<'_>) {}
 
@@ -244,9 +247,12 @@ fn one_address_cannot_take_more_than_its_share() {
 /// A service whose factory panics: the reactor thread dies before it runs.
 struct NeverBuilt;
 
+impl Driven<()> for NeverBuilt {
+    type Reply = ();
+}
+
 impl Service for NeverBuilt {
     type Conn = ();
-    type Reply = ();
     fn open(&mut self, _: ConnId, _: &ConnInfo, _: &mut Env<'_>) {}
     fn data(&mut self, _: &mut Session<'_, ()>, input: &[u8], _: &mut Env<'_>) -> usize {
         input.len()

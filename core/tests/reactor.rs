@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use throng_core::handoff::ReplySender;
 use throng_core::metrics::Metrics;
 use throng_core::proto::{self, Header, Opcode, Status};
-use throng_core::reactor::{ConnId, ConnInfo, Conns, Env, ReactorConfig, Service, Session};
+use throng_core::reactor::{ConnId, ConnInfo, Conns, Driven, Env, ReactorConfig, Service, Session};
 use throng_core::rpc::{self, Handled, Handler, NoOperations, RpcConn, RpcService};
 use throng_core::server::{self, ServerHandle};
 
@@ -61,9 +61,12 @@ fn connect(addr: SocketAddr) -> TcpStream {
 /// as the input, to force partial writes.
 struct Echo;
 
+impl Driven<()> for Echo {
+    type Reply = ();
+}
+
 impl Service for Echo {
     type Conn = ();
-    type Reply = ();
     fn open(&mut self, _: ConnId, _: &ConnInfo, _: &mut Env<'_>) {}
     fn data(&mut self, s: &mut Session<'_, ()>, input: &[u8], _: &mut Env<'_>) -> usize {
         s.write(input);
@@ -227,8 +230,6 @@ struct Slow {
 }
 
 impl Handler for Slow {
-    type Reply = (ConnId, Header);
-
     fn request(
         &mut self,
         frame: proto::Frame<'_>,
@@ -242,6 +243,10 @@ impl Handler for Slow {
         });
         Handled::Later
     }
+}
+
+impl Driven<RpcConn> for Slow {
+    type Reply = (ConnId, Header);
 
     fn reply(
         &mut self,

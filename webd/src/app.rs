@@ -41,6 +41,8 @@ pub struct App {
     metrics: Arc<Metrics>,
     authd_latency: LocalHistogram,
     started: bool,
+    /// When this App was made: the wake-up that starts the client.
+    created: Instant,
 }
 
 impl App {
@@ -62,6 +64,7 @@ impl App {
                 .local(),
             metrics,
             started: false,
+            created: Instant::now(),
         }
     }
 
@@ -263,11 +266,19 @@ impl Routes for App {
         self.collect(done, env.now);
     }
 
-    fn wants_tick(&self) -> bool {
-        true
+    /// Right away until the client has started, then at the client's next
+    /// deadline or the next merge of latency samples; nothing when idle.
+    fn next_wakeup(&self) -> Option<Instant> {
+        if !self.started {
+            return Some(self.created);
+        }
+        [self.client.next_deadline(), self.authd_latency.next_flush()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
-    fn tick(&mut self, env: &mut Env<'_>, done: &mut Done) {
+    fn wakeup(&mut self, env: &mut Env<'_>, done: &mut Done) {
         if !self.started {
             self.client.start(env.registry, env.now);
             self.started = true;

@@ -181,8 +181,14 @@ impl<T> ProtoClient<T> {
         }
     }
 
-    /// Fires request, connect and retry deadlines. Call it about every
-    /// 10 ms (a reactor service's `tick`).
+    /// When [`ProtoClient::tick`] next has a deadline to fire (requests,
+    /// connects, retries); `None` when nothing is armed.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.timers.next_due()
+    }
+
+    /// Fires request, connect and retry deadlines that are due (call it at
+    /// [`ProtoClient::next_deadline`], from a service's wake-up).
     pub fn tick(&mut self, registry: &Registry, now: Instant) {
         self.timers.expire(now, &mut self.fired);
         let mut fired = std::mem::take(&mut self.fired);

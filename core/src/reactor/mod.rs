@@ -3,7 +3,9 @@
 //! from worker threads.
 //!
 //! A protocol plugs in by implementing [`Service`]: it sees bytes in and
-//! writes bytes out through a [`Session`], and asks for a close. Everything
+//! writes bytes out through a [`Session`], and asks for a close; and
+//! [`Driven`] for what else moves it (worker replies, its own sockets, the
+//! wake-ups it asks for). Everything
 //! else — accepting until `WouldBlock`, reading until `WouldBlock`, partial
 //! writes, write interest only while output is pending, idle deadlines, the
 //! connection cap and graceful draining — lives here, once, for webd, authd
@@ -11,6 +13,7 @@
 
 mod config;
 mod conn;
+mod driven;
 pub(crate) mod event_loop;
 mod guard;
 mod per_ip;
@@ -19,6 +22,7 @@ mod session;
 pub(crate) mod spares;
 
 pub use config::ReactorConfig;
+pub use driven::{Driven, Reactive};
 pub use event_loop::Reactor;
 pub use per_ip::PerIpLimit;
 pub use service::{ConnInfo, Env, Service};

@@ -1,10 +1,9 @@
 //! The trait a protocol implements to run on the reactor, and the context it
 //! is handed on every call.
 
-use super::session::{Conns, Session};
+use super::session::Session;
 use super::ConnId;
-use mio::event::Event;
-use mio::{Registry, Token};
+use mio::Registry;
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -29,13 +28,14 @@ pub struct Env<'a> {
     pub reactor: usize,
 }
 
-/// A protocol on the reactor. One instance per reactor thread, so it needs
-/// no locks; it is built inside its thread and need not be `Send`.
+/// A protocol on the reactor: the hooks every protocol needs. One instance
+/// per reactor thread, so it needs no locks; it is built inside its thread
+/// and need not be `Send`. What moves a service besides its connections'
+/// bytes (worker replies, its own event sources, wake-ups, draining) is the
+/// second trait, [`Driven`](super::Driven), whose every method has a default.
 pub trait Service: 'static {
     /// Per-connection protocol state.
     type Conn;
-    /// Results that worker threads send back to this reactor.
-    type Reply: Send + 'static;
 
     /// A connection was accepted.
     fn open(&mut self, id: ConnId, info: &ConnInfo, env: &mut Env<'_>) -> Self::Conn;
@@ -43,11 +43,6 @@ pub trait Service: 'static {
     /// Bytes arrived. `input` holds everything not yet consumed; return how
     /// many bytes were used (the rest is kept and offered again with more).
     fn data(&mut self, s: &mut Session<'_, Self::Conn>, input: &[u8], env: &mut Env<'_>) -> usize;
-
-    /// A worker's result arrived; find its connection with `conns.get(id)`.
-    fn reply(&mut self, reply: Self::Reply, conns: &mut Conns<'_, Self::Conn>, env: &mut Env<'_>) {
-        let _ = (reply, conns, env);
-    }
 
     /// The connection's deadline passed (the idle timeout, or one the
     /// service set). The default closes it.
@@ -62,55 +57,15 @@ pub trait Service: 'static {
         let _ = (id, peer, conn, env);
     }
 
-    /// An event for a token the service registered itself, in
-    /// `FOREIGN_TOKEN_BASE..=FOREIGN_TOKEN_END`.
-    fn foreign(
-        &mut self,
-        token: Token,
-        event: &Event,
-        conns: &mut Conns<'_, Self::Conn>,
-        env: &mut Env<'_>,
-    ) {
-        let _ = (token, event, conns, env);
-    }
-
-    /// Whether the service wants [`Service::tick`] about every 10 ms.
-    fn wants_tick(&self) -> bool {
-        false
-    }
-
-    /// Periodic work: the service's own deadlines, batching, flushing.
-    fn tick(&mut self, conns: &mut Conns<'_, Self::Conn>, env: &mut Env<'_>) {
-        let _ = (conns, env);
-    }
-
-    /// Whether this connection still waits for work in flight; a draining
-    /// reactor keeps such connections open until the drain deadline.
-    fn busy(&self, conn: &Self::Conn) -> bool {
-        let _ = conn;
-        false
-    }
-
-    /// Work in flight that belongs to no connection (batched writes and the
-    /// like); the reactor keeps running while it is non-zero when draining.
-    fn pending(&self) -> usize {
-        0
-    }
-
-    /// Shutdown began: stop starting new work, flush what is batched.
-    fn shutdown(&mut self, conns: &mut Conns<'_, Self::Conn>, env: &mut Env<'_>) {
-        let _ = (conns, env);
+    /// Bytes written to a connection refused because the cap is reached
+    /// (an HTTP 503, a `busy` frame), sent best-effort before closing.
+    fn refusal(&self) -> &[u8] {
+        &[]
     }
 
     /// Bytes written to a connection whose callback panicked, in place of
     /// anything it had queued, before it is closed (an HTTP 500).
     fn panicked(&self) -> &[u8] {
-        &[]
-    }
-
-    /// Bytes written to a connection refused because the cap is reached
-    /// (an HTTP 503, a `busy` frame), sent best-effort before closing.
-    fn refusal(&self) -> &[u8] {
         &[]
     }
 }

@@ -62,6 +62,14 @@ impl ClosedCounters {
     }
 
     /// Drops counters older than the TTL.
+    /// When the oldest closed counter outlives the TTL (an early answer
+    /// when that key was re-opened since: harmless); `None` without a TTL
+    /// or counters.
+    pub fn next_expiry(&self) -> Option<Instant> {
+        let ttl = self.ttl?;
+        self.order.front().map(|(_, at)| *at + ttl)
+    }
+
     pub fn expire(&mut self, now: Instant) {
         let Some(ttl) = self.ttl else { return };
         while let Some(&(key, at)) = self.order.front() {

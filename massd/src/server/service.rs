@@ -11,7 +11,10 @@ use crossbeam_channel::Sender;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use throng_core::reactor::{ConnId, ConnInfo, Conns, Env, Service, Session};
+use throng_core::reactor::{ConnId, ConnInfo, Conns, Driven, Env, Service, Session};
+
+/// How soon a change reaches the stats the console reads.
+const PUBLISH_EVERY: Duration = Duration::from_millis(10);
 
 /// Per-connection state beside the reactor's own (16 bytes): the counter,
 /// the listener whose address is part of the key, and whether HELLO
@@ -59,6 +62,12 @@ pub struct CounterService {
     second_started: Instant,
     second_base: u64,
     dropped: u64,
+    /// Something the stats show changed since they were last published.
+    stale: bool,
+    last_publish: Instant,
+    /// The published rate is not zero (it must be brought down to zero
+    /// when updates stop).
+    rate_shown: bool,
     refusal: Vec<u8>,
     /// The address of each listener, by index (learnt as they accept).
     listeners: Vec<SocketAddr>,
@@ -90,6 +99,9 @@ impl CounterService {
             second_started: Instant::now(),
             second_base: 0,
             dropped: 0,
+            stale: true,
+            last_publish: Instant::now(),
+            rate_shown: false,
             refusal,
             listeners: Vec::new(),
         }
@@ -124,6 +136,7 @@ impl CounterService {
 
     fn refuse(&mut self, s: &mut Session<'_, CounterConn>, e: &DecodeError) {
         self.dropped += 1;
+        self.stale = true;
         log::debug!("dropping {}: {e}", s.peer());
         proto::encode(
             s.out(),
@@ -136,6 +149,11 @@ impl CounterService {
 
     fn publish(&mut self, connections: usize, env: &Env<'_>) {
         let mine = &self.stats[self.thread];
+        if self.total == self.second_base && !self.rate_shown {
+            // Idle until now: the next rate window starts here, as it did
+            // when the stats were published on a fixed tick.
+            self.second_started = env.now;
+        }
         self.total += self.unpublished;
         self.unpublished = 0;
         mine.updates.store(self.total, Ordering::Relaxed);
@@ -145,11 +163,14 @@ impl CounterService {
             .store(self.closed.len() as u64, Ordering::Relaxed);
         mine.evicted.store(self.closed.evicted(), Ordering::Relaxed);
         mine.dropped.store(self.dropped, Ordering::Relaxed);
+        self.stale = false;
+        self.last_publish = env.now;
         let elapsed = env.now.saturating_duration_since(self.second_started);
         if elapsed >= Duration::from_secs(1) {
             let rate = (self.total - self.second_base) as f64 / elapsed.as_secs_f64();
             mine.updates_per_sec
                 .store(rate.round() as u64, Ordering::Relaxed);
+            self.rate_shown = rate.round() > 0.0;
             self.second_started = env.now;
             self.second_base = self.total;
         }
@@ -158,7 +179,6 @@ impl CounterService {
 
 impl Service for CounterService {
     type Conn = CounterConn;
-    type Reply = AdminAsk;
 
     fn open(&mut self, _: ConnId, info: &ConnInfo, _: &mut Env<'_>) -> CounterConn {
         // The same IP:PORT again: a new connection, a new count from zero.
@@ -168,6 +188,7 @@ impl Service for CounterService {
         }
         self.listeners[listener] = info.local;
         self.closed.reopen(&(info.peer, info.local));
+        self.stale = true;
         CounterConn {
             count: 0,
             listener: listener as u16,
@@ -202,6 +223,7 @@ impl Service for CounterService {
                             state.count += 1;
                             let value = state.count;
                             self.unpublished += 1;
+                            self.stale = true;
                             proto::encode_counter(s.out(), Op::Update, value);
                         }
                         Op::Get => {
@@ -224,6 +246,23 @@ impl Service for CounterService {
             }
         }
     }
+
+    fn closed(&mut self, _: ConnId, peer: SocketAddr, conn: CounterConn, env: &mut Env<'_>) {
+        let local = self.listeners[usize::from(conn.listener)];
+        self.closed.insert((peer, local), conn.count, env.now);
+        self.stale = true;
+    }
+
+    fn refusal(&self) -> &[u8] {
+        &self.refusal
+    }
+}
+
+/// The admin endpoint's asks, and the wake-ups that publish the stats and
+/// expire closed counters: none while nothing changes, so an idle server
+/// sleeps.
+impl Driven<CounterConn> for CounterService {
+    type Reply = AdminAsk;
 
     fn reply(&mut self, ask: AdminAsk, conns: &mut Conns<'_, CounterConn>, _: &mut Env<'_>) {
         match ask {
@@ -257,21 +296,20 @@ impl Service for CounterService {
         }
     }
 
-    fn closed(&mut self, _: ConnId, peer: SocketAddr, conn: CounterConn, env: &mut Env<'_>) {
-        let local = self.listeners[usize::from(conn.listener)];
-        self.closed.insert((peer, local), conn.count, env.now);
+    fn next_wakeup(&self) -> Option<Instant> {
+        let publish = self.stale.then(|| self.last_publish + PUBLISH_EVERY);
+        // The rate is per second: a second after a window with updates (or
+        // a rate still shown), to publish the next one.
+        let rate = (self.rate_shown || self.total != self.second_base)
+            .then(|| self.second_started + Duration::from_secs(1));
+        [publish, rate, self.closed.next_expiry()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
-    fn wants_tick(&self) -> bool {
-        true
-    }
-
-    fn tick(&mut self, conns: &mut Conns<'_, CounterConn>, env: &mut Env<'_>) {
+    fn wakeup(&mut self, conns: &mut Conns<'_, CounterConn>, env: &mut Env<'_>) {
         self.closed.expire(env.now);
         self.publish(conns.len(), env);
-    }
-
-    fn refusal(&self) -> &[u8] {
-        &self.refusal
     }
 }

@@ -29,7 +29,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 use throng_core::metrics::{Counter, LocalHistogram, Metrics};
-use throng_core::reactor::{ConnId, ConnInfo, Conns, Env, Service, Session};
+use throng_core::reactor::{ConnId, ConnInfo, Conns, Driven, Env, Service, Session};
 
 /// How to write an answer that comes later.
 #[derive(Debug, Clone, Copy)]
@@ -390,7 +390,6 @@ impl<R: Routes> HttpService<R> {
 
 impl<R: Routes> Service for HttpService<R> {
     type Conn = HttpConn<R::Route>;
-    type Reply = R::Reply;
 
     fn open(&mut self, _: ConnId, _: &ConnInfo, _: &mut Env<'_>) -> HttpConn<R::Route> {
         HttpConn {
@@ -441,6 +440,12 @@ impl<R: Routes> Service for HttpService<R> {
     fn panicked(&self) -> &[u8] {
         &self.internal_error
     }
+}
+
+/// The application's own events; what they answer is written here, in
+/// order with the requests pipelined behind.
+impl<R: Routes> Driven<HttpConn<R::Route>> for HttpService<R> {
+    type Reply = R::Reply;
 
     fn foreign(
         &mut self,
@@ -454,13 +459,22 @@ impl<R: Routes> Service for HttpService<R> {
         self.deliver(conns, done);
     }
 
-    fn wants_tick(&self) -> bool {
-        self.routes.wants_tick()
+    /// The application's wake-ups, and the merge of latency samples an
+    /// idle reactor still holds.
+    fn next_wakeup(&self) -> Option<Instant> {
+        let flush = self.metrics.as_ref().and_then(|m| m.latency.next_flush());
+        match (self.routes.next_wakeup(), flush) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
-    fn tick(&mut self, conns: &mut Conns<'_, HttpConn<R::Route>>, env: &mut Env<'_>) {
+    fn wakeup(&mut self, conns: &mut Conns<'_, HttpConn<R::Route>>, env: &mut Env<'_>) {
+        if let Some(m) = self.metrics.as_mut() {
+            m.latency.maybe_flush(env.now);
+        }
         let mut done = Done::new();
-        self.routes.tick(env, &mut done);
+        self.routes.wakeup(env, &mut done);
         self.deliver(conns, done);
     }
 

@@ -1,13 +1,17 @@
 //! What a web application gives the HTTP layer: a [`Routes`] table that
 //! says which requests exist (and their body limits) and answers them, now
 //! or later ([`Outcome`]), plus the hooks for its own event sources, worker
-//! replies and periodic work. The connection logic is in `conn.rs`.
+//! replies and wake-ups. These mirror the reactor's `Driven` trait, but an
+//! application answers them with HTTP responses in a [`Done`] list, which
+//! the connection logic (`conn.rs`) writes in order with the pipelined
+//! requests behind them.
 
 use super::head::Head;
 use super::response::Response;
 use mio::event::Event;
 use mio::Token;
 use std::net::SocketAddr;
+use std::time::Instant;
 use throng_core::reactor::{ConnId, Env};
 
 /// What a handler did with a request.
@@ -61,13 +65,15 @@ pub trait Routes: 'static {
         let _ = (token, event, env, done);
     }
 
-    /// Periodic work (deadlines of calls in flight), about every 10 ms.
-    fn tick(&mut self, env: &mut Env<'_>, done: &mut Done) {
-        let _ = (env, done);
+    /// When the application next wants [`Routes::wakeup`] (deadlines of
+    /// calls in flight); `None` lets an idle reactor sleep.
+    fn next_wakeup(&self) -> Option<Instant> {
+        None
     }
 
-    fn wants_tick(&self) -> bool {
-        false
+    /// The instant of [`Routes::next_wakeup`] has come.
+    fn wakeup(&mut self, env: &mut Env<'_>, done: &mut Done) {
+        let _ = (env, done);
     }
 
     /// A worker's result.

@@ -16,8 +16,9 @@
 use super::Reactor;
 use crate::reactor::conn::Connection;
 use crate::reactor::guard::contain;
-use crate::reactor::service::{ConnInfo, Service};
+use crate::reactor::service::ConnInfo;
 use crate::reactor::spares::open_spare;
+use crate::reactor::Reactive;
 use mio::net::TcpStream;
 use mio::{Interest, Token};
 use std::io::{ErrorKind, Read, Write};
@@ -32,7 +33,7 @@ fn is_fd_exhaustion(e: &std::io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE))
 }
 
-impl<S: Service> Reactor<S> {
+impl<S: Reactive> Reactor<S> {
     /// Accepts on every listener (after a pause for exhaustion).
     pub(super) fn accept_all(&mut self, now: Instant) {
         for index in 0..self.listeners.len() {

@@ -1,14 +1,14 @@
 //! The reactor's deadlines: firing the timer wheel (idle and service
 //! deadlines of connections, re-arming lazily when a deadline moved) and
-//! the service's periodic tick.
+//! the wake-ups the service asked for.
 
-use super::{Reactor, TICK};
+use super::Reactor;
 use crate::reactor::guard::contain;
-use crate::reactor::service::Service;
 use crate::reactor::session::{Conns, Session};
+use crate::reactor::Reactive;
 use std::time::Instant;
 
-impl<S: Service> Reactor<S> {
+impl<S: Reactive> Reactor<S> {
     pub(super) fn timers(&mut self, now: Instant) {
         self.wheel.expire(now, &mut self.fired);
         let idle = self.config.idle();
@@ -55,8 +55,7 @@ impl<S: Service> Reactor<S> {
             }
         }
         self.fired = fired;
-        if self.service.wants_tick() && now.duration_since(self.last_service_tick) >= TICK {
-            self.last_service_tick = now;
+        if self.service.next_wakeup().is_some_and(|at| at <= now) {
             let mut env = Self::env(&self.poll, now, self.drain_deadline.is_some(), self.index);
             let mut conns = Conns {
                 slab: &mut self.conns,
@@ -65,7 +64,7 @@ impl<S: Service> Reactor<S> {
                 max_output: self.config.max_output,
             };
             let service = &mut self.service;
-            if contain(|| service.tick(&mut conns, &mut env)).is_none() {
+            if contain(|| service.wakeup(&mut conns, &mut env)).is_none() {
                 self.shared.metrics.panics.inc();
             }
             self.settle_touched(now);

@@ -4,11 +4,11 @@
 
 use super::Reactor;
 use crate::reactor::guard::contain;
-use crate::reactor::service::Service;
 use crate::reactor::session::Conns;
+use crate::reactor::Reactive;
 use std::time::Instant;
 
-impl<S: Service> Reactor<S> {
+impl<S: Reactive> Reactor<S> {
     /// Stops accepting and tells the service; connections are closed as they
     /// become idle by [`Reactor::drain_step`].
     pub(super) fn begin_drain(&mut self, now: Instant) {

@@ -8,7 +8,7 @@
 //! `LINGER_TIME` — whichever is first, so a peer cannot hold the slot.
 
 use super::Reactor;
-use crate::reactor::service::Service;
+use crate::reactor::Reactive;
 use std::io::{ErrorKind, Read};
 use std::net::Shutdown;
 use std::time::{Duration, Instant};
@@ -18,7 +18,7 @@ pub(super) const LINGER_TIME: Duration = Duration::from_secs(2);
 /// Most bytes read and dropped while lingering.
 pub(super) const LINGER_BYTES: u64 = 1024 * 1024;
 
-impl<S: Service> Reactor<S> {
+impl<S: Reactive> Reactor<S> {
     /// The answer is out: shut down the sending side and start discarding.
     pub(super) fn begin_linger(&mut self, key: usize, now: Instant) {
         let Some(conn) = self.conns.get_mut(key) else {

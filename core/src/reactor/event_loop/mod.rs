@@ -14,9 +14,10 @@ mod linger;
 use super::conn::Connection;
 use super::guard::contain;
 use super::per_ip::PerIpLimit;
-use super::service::{Env, Service};
+use super::service::Env;
 use super::session::{Conns, Session};
 use super::spares::Spares;
+use super::Reactive;
 use super::{
     ConnId, ReactorConfig, FOREIGN_TOKEN_BASE, FOREIGN_TOKEN_END, LISTENER_TOKEN_BASE, WAKER_TOKEN,
 };
@@ -52,7 +53,7 @@ pub(crate) struct Shared {
 type TimerEntry = (usize, ConnId, Instant);
 
 /// One reactor thread's loop. Built by `Server`, run on its own thread.
-pub struct Reactor<S: Service> {
+pub struct Reactor<S: Reactive> {
     index: usize,
     poll: Poll,
     listeners: Vec<(TcpListener, SocketAddr)>,
@@ -68,13 +69,12 @@ pub struct Reactor<S: Service> {
     shared: Arc<Shared>,
     generation: u32,
     drain_deadline: Option<Instant>,
-    last_service_tick: Instant,
     last_accept_warning: Option<Instant>,
     /// Accepting pauses until then after descriptors ran out.
     accept_retry_at: Option<Instant>,
 }
 
-impl<S: Service> Reactor<S> {
+impl<S: Reactive> Reactor<S> {
     pub(crate) fn new(
         index: usize,
         poll: Poll,
@@ -101,7 +101,6 @@ impl<S: Service> Reactor<S> {
             shared,
             generation: 0,
             drain_deadline: None,
-            last_service_tick: now,
             last_accept_warning: None,
             accept_retry_at: None,
         };
@@ -166,14 +165,23 @@ impl<S: Service> Reactor<S> {
         }
     }
 
+    /// How long the poll may sleep: until the first timer, the service's
+    /// own wake-up, an accept retry, or (draining) the next drain check;
+    /// with none of them, until an event comes.
     fn poll_timeout(&self, now: Instant) -> Option<Duration> {
         let mut timeout = self.wheel.next_timeout(now);
-        if self.service.wants_tick() || self.drain_deadline.is_some() {
-            timeout = Some(timeout.map_or(TICK, |t| t.min(TICK)));
+        let mut until = |at: Instant| {
+            let wait = at.saturating_duration_since(now);
+            timeout = Some(timeout.map_or(wait, |t| t.min(wait)));
+        };
+        if let Some(at) = self.service.next_wakeup() {
+            until(at);
         }
         if let Some(at) = self.accept_retry_at {
-            let retry = at.saturating_duration_since(now);
-            timeout = Some(timeout.map_or(retry, |t| t.min(retry)));
+            until(at);
+        }
+        if self.drain_deadline.is_some() {
+            until(now + TICK);
         }
         timeout
     }
@@ -416,7 +424,7 @@ impl<S: Service> Reactor<S> {
 /// request in one read) never copies. Returns false when the service
 /// panicked: the connection then gets the service's last-words answer in
 /// place of whatever it had queued, and is closed once that is sent.
-fn feed<S: Service>(
+fn feed<S: Reactive>(
     service: &mut S,
     conn: &mut Connection<S::Conn>,
     pool: &mut BufferPool,
