@@ -125,11 +125,7 @@ pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
     }
     let (records_tx, records_thread) = records::start(db.clone(), &cfg.records);
     let (mail_tx, mail_thread) = mailer::start(&cfg.mail).map_err(DaemonError::Other)?;
-    let hash_threads = if cfg.argon2.threads > 0 {
-        cfg.argon2.threads
-    } else {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    };
+    let hash_threads = throng_core::cores::or_per_core(cfg.argon2.threads);
     let (resumed_tx, resumed_rx) = crossbeam_channel::bounded(cfg.argon2.queue + hash_threads);
     let (hasher, hash_handles) =
         hasher::Hasher::start(passwords, hash_threads, cfg.argon2.queue, resumed_tx);

@@ -8,21 +8,14 @@ mod common;
 use authd_wire::ops::{ChangeNickname, RequestCode};
 use authd_wire::Status;
 use common::{stores, Authd, Client, Ended};
-use std::net::TcpListener;
+
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use throng_testkit::spawn::free_port;
 
 const PW: &str = "hunter2-hunter2";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn redis_on(port: u16, dir: &std::path::Path) -> Child {
     let child = Command::new("redis-server")

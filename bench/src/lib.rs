@@ -170,11 +170,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             hash_pool,
         } => seed::seed(&mysql_url, users, hash_pool),
         Command::Argon2 { threads, duration } => {
-            let threads = if threads > 0 {
-                threads
-            } else {
-                std::thread::available_parallelism().map_or(1, |n| n.get())
-            };
+            let threads = throng_core::cores::or_per_core(threads);
             let rate = seed::argon2_rate(threads, duration)?;
             println!("argon2id (authd defaults), {threads} threads, {duration} s: {rate:.1} verifications/s");
             Ok(())
@@ -288,9 +284,7 @@ fn run_scenario(args: &RunArgs) -> Result<(), String> {
         return Err("--connections, --pipeline, --duration and --rate must be positive".into());
     }
     let target = args.target.unwrap_or_else(|| workload.default_target());
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = args.threads.unwrap_or_else(throng_core::cores::available);
     let cfg = load::LoadConfig {
         target,
         connections: args.connections,

@@ -146,11 +146,7 @@ pub fn run(run: &MassRun<'_>, quiet: bool) -> Result<MassReport, String> {
         connections,
         connections_up: all.peak_up,
         processes,
-        threads: if run.threads > 0 {
-            run.threads
-        } else {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        },
+        threads: throng_core::cores::or_per_core(run.threads),
         pipeline: run.pipeline,
         interval_ms: run.interval_ms,
         duration_s: all.duration_s,

@@ -69,7 +69,7 @@ fn drive(
         target: opts.target,
         connections,
         duration: Duration::from_secs_f64(seconds),
-        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        threads: throng_core::cores::available(),
         pipeline: 1,
         connect_timeout: Duration::from_secs(60),
         progress,

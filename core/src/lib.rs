@@ -11,6 +11,7 @@
 pub mod buffer;
 pub mod client;
 pub mod config;
+pub mod cores;
 pub mod daemon;
 pub mod handoff;
 pub mod listener;

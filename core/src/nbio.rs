@@ -36,6 +36,28 @@ pub fn read_available(r: &mut impl Read, into: &mut Vec<u8>) -> io::Result<bool>
     }
 }
 
+/// Registers `stream` for writable events exactly while output is pending
+/// (`want`): `registered` says what it is registered for now and is kept
+/// true. Write interest left on would wake a reactor on every poll.
+pub fn keep_write_interest<S: Source + ?Sized>(
+    stream: &mut S,
+    registry: &Registry,
+    token: Token,
+    want: bool,
+    registered: &mut bool,
+) -> io::Result<()> {
+    if want != *registered {
+        let interest = if want {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        registry.reregister(stream, token, interest)?;
+        *registered = want;
+    }
+    Ok(())
+}
+
 /// Output waiting for a socket that keeps its own buffer (a client's
 /// connection): the bytes, how far they went, and whether write interest is
 /// registered — which it is exactly while bytes are left.
@@ -67,16 +89,7 @@ impl Outbox {
             self.pos = 0;
         }
         let want = !self.buf.is_empty();
-        if want != self.write_interest {
-            let interest = if want {
-                Interest::READABLE | Interest::WRITABLE
-            } else {
-                Interest::READABLE
-            };
-            registry.reregister(stream, token, interest)?;
-            self.write_interest = want;
-        }
-        Ok(())
+        keep_write_interest(stream, registry, token, want, &mut self.write_interest)
     }
 
     /// Forgets everything (the socket is gone).

@@ -1,7 +1,6 @@
 //! The messages of the admin endpoint, shared by the server that answers
 //! them and the console that sends them.
 
-use crate::server::stats::ThreadReport;
 use serde::{Deserialize, Serialize};
 
 /// The longest request line the endpoint reads.
@@ -36,4 +35,17 @@ pub struct ProcessReport {
     pub updates: u64,
     pub updates_per_sec: u64,
     pub threads: Vec<ThreadReport>,
+}
+
+/// What `ctl stats` shows of one thread.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ThreadReport {
+    pub thread: usize,
+    pub connections: u64,
+    pub closed_keys: u64,
+    pub updates: u64,
+    pub updates_per_sec: u64,
+    pub evicted: u64,
+    /// Connections dropped for undecodable input.
+    pub dropped: u64,
 }

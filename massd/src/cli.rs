@@ -3,7 +3,8 @@
 
 use crate::client::{self, RunOptions, Share};
 use crate::config::{Config, Wire};
-use crate::server::{self, Placement};
+use crate::server;
+use crate::topology::Placement;
 use crate::{ctl, launch};
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;

@@ -5,8 +5,8 @@
 
 use crate::admin_wire::{AdminRequest, ProcessReport};
 use crate::config::Config;
-use crate::launch::State;
 use crate::token_file;
+use crate::topology::State;
 use clap::{Parser, Subcommand};
 use serde_json::Value;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};

@@ -4,58 +4,17 @@
 //! so `stop` and `ctl` find exactly what was started.
 
 use crate::config::Config;
-use crate::server::is_local;
 use crate::token_file;
-use serde::{Deserialize, Serialize};
+use crate::topology::{admin_addr, is_local, Launched, State};
+
 use std::fs;
 use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use throng_core::config::DaemonArgs;
-
-/// One process the launcher started.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Launched {
-    pub role: String,
-    pub name: String,
-    pub pid: u32,
-    pub admin: Option<SocketAddr>,
-    pub log: PathBuf,
-}
-
-/// What is running, as `<run_dir>/state.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct State {
-    pub processes: Vec<Launched>,
-}
-
-impl State {
-    fn path(config: &Config) -> PathBuf {
-        config.run_dir.join("state.json")
-    }
-
-    pub fn load(config: &Config) -> io::Result<Option<State>> {
-        match fs::read_to_string(Self::path(config)) {
-            Ok(text) => serde_json::from_str(&text)
-                .map(Some)
-                .map_err(io::Error::other),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    fn save(&self, config: &Config) -> io::Result<()> {
-        let text = serde_json::to_string_pretty(self).map_err(io::Error::other)?;
-        fs::write(Self::path(config), text)
-    }
-
-    pub fn admin_endpoints(&self) -> Vec<SocketAddr> {
-        self.processes.iter().filter_map(|p| p.admin).collect()
-    }
-}
 
 /// Whether `pid` is alive and still a massd process (not a reused pid).
 fn is_massd(pid: u32) -> bool {
@@ -110,19 +69,6 @@ fn tail(log: &Path) -> String {
     let text = fs::read_to_string(log).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(5)..].join("\n")
-}
-
-/// Process `index`'s admin endpoint: `admin.listen` port + index.
-pub fn admin_addr(config: &Config, index: u16) -> io::Result<SocketAddr> {
-    let mut addr = config.admin.listen;
-    let port = addr.port().checked_add(index).filter(|_| addr.port() != 0);
-    let port = port.ok_or_else(|| {
-        io::Error::other(format!(
-            "admin.listen {addr}: process {index}'s admin port (port + {index}) must be a fixed port below 65536"
-        ))
-    })?;
-    addr.set_port(port);
-    Ok(addr)
 }
 
 /// Waits until `addrs` all accept connections, or the child exits.
@@ -277,6 +223,7 @@ pub fn launch(config: &Config, args: &DaemonArgs, with_clients: bool) -> io::Res
     Ok(())
 }
 
+#[allow(unsafe_code)] // kill(2); see the SAFETY comment
 fn signal(pid: u32, sig: libc::c_int) {
     // SAFETY: kill(2) takes any pid and signal number and touches no memory
     // of ours; the pid was checked to be a live massd process just before.

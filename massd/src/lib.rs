@@ -18,5 +18,6 @@ pub mod limits;
 pub mod proto;
 pub mod server;
 pub mod token_file;
+pub mod topology;
 
 pub use cli::{run, Cli};

@@ -87,10 +87,7 @@ pub fn start_avatars(
     cfg: &AvatarConfig,
 ) -> std::io::Result<(avatars::AvatarPool, Vec<std::thread::JoinHandle<()>>)> {
     let store = avatars::store::AvatarStore::open(&cfg.dir)?;
-    let threads = match cfg.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
+    let threads = throng_core::cores::or_per_core(cfg.threads);
     Ok(avatars::AvatarPool::start(store, threads, cfg.queue))
 }
 

@@ -6,10 +6,11 @@
 //! process (no authd is needed for the pages these tests ask for).
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use throng_testkit::spawn::free_port;
 
 struct Webd {
     child: Child,
@@ -24,16 +25,9 @@ impl Drop for Webd {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Starts webd with `sets` (`--set` values) and, if given, an open-file
 /// limit, and waits until it answers.
+#[allow(unsafe_code)] // setrlimit between fork and exec; see the SAFETY comment
 fn start(sets: &[&str], nofile: Option<u64>) -> Webd {
     let dir = tempfile::tempdir().unwrap();
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();

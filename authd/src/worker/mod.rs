@@ -49,10 +49,7 @@ pub fn start(
     resumed: Receiver<Resumed>,
 ) -> Result<Vec<JoinHandle<()>>, String> {
     let cfg = shared.cfg.clone();
-    let threads = match cfg.workers.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
+    let threads = throng_core::cores::or_per_core(cfg.workers.threads);
     (0..threads)
         .map(|i| {
             let cache = Cache::new(&cfg.redis.url, &cfg.redis.prefix, shared.health.clone())

@@ -37,7 +37,7 @@ impl Machine {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
             .unwrap_or_default();
         Machine {
-            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            cores: throng_core::cores::available(),
             memory_gib: memory_kib.div_ceil(1024 * 1024),
             kernel,
             redis: redis.to_owned(),

@@ -11,7 +11,7 @@ use std::time::Instant;
 /// `users::password_of_slot(s)`.
 pub fn pool(size: u64) -> Result<Vec<String>, String> {
     let passwords = Passwords::new(&Argon2Config::default())?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    let threads = throng_core::cores::available() as u64;
     let handles: Vec<_> = (0..threads)
         .map(|t| {
             let p = passwords.clone();

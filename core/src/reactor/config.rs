@@ -63,11 +63,7 @@ impl Default for ReactorConfig {
 impl ReactorConfig {
     /// The number of reactor threads this config asks for.
     pub fn thread_count(&self) -> usize {
-        if self.threads > 0 {
-            self.threads
-        } else {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        }
+        crate::cores::or_per_core(self.threads)
     }
 
     /// The idle timeout, or `None` when disabled.

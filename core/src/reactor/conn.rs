@@ -4,7 +4,7 @@
 use super::ConnId;
 use crate::buffer::BufferPool;
 use mio::net::TcpStream;
-use mio::{Interest, Registry, Token};
+use mio::{Registry, Token};
 use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -75,7 +75,10 @@ impl<C> Connection<C> {
 
     /// Writes as much pending output as the socket takes. Returns the buffer
     /// to the pool when everything went, and keeps write interest registered
-    /// exactly while something is left.
+    /// exactly while something is left. The writing and the interest are
+    /// `nbio`'s, shared with the protocol client's [`crate::nbio::Outbox`];
+    /// the buffer is not an `Outbox`'s own because a connection holds one
+    /// only while output is pending (an idle connection costs no buffer).
     pub fn flush(&mut self, pool: &mut BufferPool, registry: &Registry) -> io::Result<()> {
         if let Some(out) = self.output.as_mut() {
             crate::nbio::write_pending(&mut self.stream, out, &mut self.out_pos)?;
@@ -86,17 +89,13 @@ impl<C> Connection<C> {
                 self.out_pos = 0;
             }
         }
-        let want_write = self.output.is_some();
-        if want_write != self.write_interest {
-            let interest = if want_write {
-                Interest::READABLE | Interest::WRITABLE
-            } else {
-                Interest::READABLE
-            };
-            registry.reregister(&mut self.stream, Token(super::conn_key(self.id)), interest)?;
-            self.write_interest = want_write;
-        }
-        Ok(())
+        crate::nbio::keep_write_interest(
+            &mut self.stream,
+            registry,
+            Token(super::conn_key(self.id)),
+            self.output.is_some(),
+            &mut self.write_interest,
+        )
     }
 
     /// Gives both buffers back to the pool (the connection is closing).

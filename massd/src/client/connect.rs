@@ -39,6 +39,7 @@ pub fn start(source: Option<IpAddr>, target: SocketAddr) -> io::Result<TcpStream
 
 /// Sets `IP_BIND_ADDRESS_NO_PORT` (Linux ≥ 4.2), which socket2 does not
 /// wrap.
+#[allow(unsafe_code)] // one setsockopt; see the SAFETY comment
 fn bind_address_no_port(socket: &Socket) -> io::Result<()> {
     let on: libc::c_int = 1;
     // SAFETY: the descriptor is a live socket owned by `socket` for the

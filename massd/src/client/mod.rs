@@ -83,11 +83,7 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<Summary, ClientError
     let limit = throng_core::rlimit::raise_nofile_to_hard()?;
     limits::check("this client", share, limit, "client.processes", total)?;
     let sources = connect::sources(&config.client.local_ips, &targets);
-    let threads = match config.client.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    }
-    .min(share.max(1) as usize);
+    let threads = throng_core::cores::or_per_core(config.client.threads).min(share.max(1) as usize);
     let mut per_thread: Vec<Vec<(u32, u16)>> = vec![Vec::new(); threads];
     let mut n = 0usize;
     for client in clients {

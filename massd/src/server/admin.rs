@@ -6,7 +6,8 @@
 //! is always detectable.
 
 use super::service::{AdminAsk, Entry};
-use super::stats::{self, AllStats, ThreadReport};
+use super::stats::{self, AllStats};
+use crate::admin_wire::ThreadReport;
 use crate::admin_wire::{AdminRequest, ProcessReport, MAX_REQUEST_LINE};
 use crossbeam_channel::bounded;
 use serde_json::json;

@@ -13,10 +13,11 @@ pub mod stats;
 use crate::config::Config;
 use crate::limits;
 use crate::token_file;
+use crate::topology::{admin_addr, listen_addrs, node_id, Placement};
 use closed::ClosedCounters;
 use heartbeat::Heartbeat;
 use service::{Admission, CounterService};
-use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use throng_core::metrics::Metrics;
@@ -34,17 +35,6 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
     #[error("heartbeat: {0}")]
     Redis(#[from] redis::RedisError),
-}
-
-/// Which part of the fleet this process serves.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Placement {
-    /// Only this port (the launcher starts one process per port); `None`:
-    /// every port of the list.
-    pub port: Option<u16>,
-    /// This process's number among the fleet's server processes; its admin
-    /// endpoint listens on `admin.listen` port + index.
-    pub index: u16,
 }
 
 /// A running server process.
@@ -72,29 +62,6 @@ impl RunningServer {
     }
 }
 
-/// Whether `ip` is an address of this host (it can be bound).
-pub fn is_local(ip: IpAddr) -> bool {
-    TcpListener::bind(SocketAddr::new(ip, 0)).is_ok()
-}
-
-/// The addresses this process listens on.
-pub fn listen_addrs(config: &Config, port: Option<u16>) -> Vec<SocketAddr> {
-    if !config.reactor.listen.is_empty() {
-        return config.reactor.listen.clone();
-    }
-    let ports = match port {
-        Some(p) => vec![p],
-        None => config.server_port_list.clone(),
-    };
-    let mut out = Vec::new();
-    for ip in config.server_ip_list.iter().filter(|ip| is_local(**ip)) {
-        for p in &ports {
-            out.push(SocketAddr::new(*ip, *p));
-        }
-    }
-    out
-}
-
 /// This process's expected connections: every client of every host opens
 /// one to each listen address, shared by the processes on that port (with
 /// 10 % slack for the kernel's uneven `SO_REUSEPORT` spread).
@@ -106,24 +73,6 @@ pub fn expected_share(config: &Config, listen: usize) -> u64 {
         total
     } else {
         (total * 11 / 10).div_ceil(processes)
-    }
-}
-
-/// The node id: configured, or `<host>-<port>[-<index>]` with the dots of
-/// an address made underscores (token fields are dot-separated).
-pub fn node_id(config: &Config, host: &str, port: u16, index: u16) -> String {
-    let base = if config.server.node_id.is_empty() {
-        format!("{}-{port}", host.replace(['.', ':'], "_"))
-    } else {
-        config.server.node_id.clone()
-    };
-    if config.server.processes_per_port > 1 {
-        format!(
-            "{base}-{}",
-            u32::from(index) % config.server.processes_per_port
-        )
-    } else {
-        base
     }
 }
 
@@ -200,7 +149,7 @@ pub fn start(mut config: Config, place: Placement) -> Result<RunningServer, Serv
         )?
     };
     let listen = handle.local_addrs().to_vec();
-    let admin_addr = crate::launch::admin_addr(&config, place.index)?;
+    let admin_addr = admin_addr(&config, place.index)?;
     let admin_state = admin::AdminState {
         token: admin_token,
         node_id: node_id.clone(),

@@ -2,8 +2,8 @@
 //! their own thread only (relaxed atomics on a cache line of their own),
 //! read by the admin endpoint whenever asked.
 
+use crate::admin_wire::ThreadReport;
 use crossbeam_utils::CachePadded;
-use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -23,19 +23,6 @@ pub type AllStats = Arc<Vec<CachePadded<ThreadStats>>>;
 
 pub fn all(threads: usize) -> AllStats {
     Arc::new((0..threads).map(|_| CachePadded::default()).collect())
-}
-
-/// What `ctl stats` shows of one thread.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-pub struct ThreadReport {
-    pub thread: usize,
-    pub connections: u64,
-    pub closed_keys: u64,
-    pub updates: u64,
-    pub updates_per_sec: u64,
-    pub evicted: u64,
-    /// Connections dropped for undecodable input.
-    pub dropped: u64,
 }
 
 pub fn report(stats: &AllStats) -> Vec<ThreadReport> {

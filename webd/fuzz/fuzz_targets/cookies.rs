@@ -1,6 +1,6 @@
-//! Cookie headers as the pages read them: `webd::pages::session` and
-//! `webd::pages::csrf_cookie_value`, the public callers of the private
-//! `forms::cookie` (the `cookie` crate's `split_parse` over `Head::cookie`).
+//! Cookie headers as the pages read them: `webd::pages::RequestCookies`,
+//! parsed once per request (the `cookie` crate's `split_parse` over
+//! `Head::cookie`).
 //!
 //! The fuzz bytes are the value of a `Cookie` header in a GET head parsed
 //! with `head::parse`; inputs that do not make a head (a CR or LF in them,
@@ -12,7 +12,7 @@
 use libfuzzer_sys::fuzz_target;
 use webd::http::head::parse;
 use webd::http::HttpLimits;
-use webd::pages::{csrf_cookie_value, session};
+use webd::pages::RequestCookies;
 
 fuzz_target!(|data: &[u8]| {
     let mut raw = b"GET / HTTP/1.1\r\nHost: a\r\nCookie: ".to_vec();
@@ -22,10 +22,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let header = head.cookie.map(String::from_utf8_lossy).unwrap_or_default();
-    for value in [session(&head), csrf_cookie_value(&head)]
-        .into_iter()
-        .flatten()
-    {
+    let cookies = RequestCookies::parse(&head);
+    for value in [cookies.session, cookies.csrf].into_iter().flatten() {
         assert!(!value.contains(';'), "cookie value {value:?} holds a ';'");
         assert!(
             header.contains(&value),

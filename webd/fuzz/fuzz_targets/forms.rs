@@ -1,11 +1,12 @@
 //! Form bodies (`application/x-www-form-urlencoded`) as the pages read them.
 //!
-//! `webd::pages::forms` is a private module, so `forms::field` is reached the
-//! way a request reaches it: through `Pages::start` on a POST to /signup,
-//! /login or /edit (the first byte picks which), whose CSRF check and page
-//! logic call `field` for every form value. The body is `csrf=<the cookie's
-//! token>&` followed by the fuzz bytes, so most inputs pass the CSRF check
-//! and reach the other fields (a later `csrf=` in the input still wins).
+//! `webd::pages::forms` is a private module, so the typed forms are reached
+//! the way a request reaches them: through `Pages::start` on a POST to
+//! /signup, /login or /edit (the first byte picks which), which parses the
+//! body once into its form struct and checks its CSRF token. The body is
+//! `csrf=<the cookie's token>&` followed by the fuzz bytes, so most inputs
+//! pass the CSRF check and reach the other fields (a second `csrf=` in the
+//! input makes the form unreadable: a 400).
 //!
 //! Invariants besides "never panics":
 //! - round trip: the body decoded into pairs and re-encoded with
@@ -20,7 +21,8 @@ use libfuzzer_sys::fuzz_target;
 use std::net::SocketAddr;
 use webd::http::head::{parse, Head};
 use webd::http::HttpLimits;
-use webd::pages::{Pages, Step};
+use webd::pages::{Pages, RequestCookies, Step};
+use webd::route::Route;
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 const PATHS: [&str; 3] = ["/signup", "/login", "/edit"];
@@ -35,11 +37,15 @@ fn head(path: &str) -> Vec<u8> {
 }
 
 /// What the pages answer, as something comparable.
-fn answer(pages: &Pages, head: &Head<'_>, body: &[u8]) -> Result<webd::http::Response, String> {
+/// The page, or the authd request with what the page then waits for.
+type Answer = Result<webd::http::Response, (authd_wire::Request, String)>;
+
+fn answer(pages: &Pages, head: &Head<'_>, body: &[u8]) -> Answer {
     let peer: SocketAddr = ([127, 0, 0, 1], 4000).into();
-    match pages.start(head, peer, body) {
+    let route = Route::resolve(head.path).expect("a page route");
+    match pages.start(route, head, peer, body, &RequestCookies::parse(head)) {
         Step::Now(r) => Ok(r),
-        Step::Call { opcode, args, then } => Err(format!("{opcode:?} {args:?} {then:?}")),
+        Step::Call { request, then } => Err((request, format!("{then:?}"))),
     }
 }
 

@@ -16,7 +16,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use webd::http::head::{parse, BodyKind, Head};
-use webd::http::{HttpError, HttpLimits};
+use webd::http::HttpLimits;
 
 fn tight() -> HttpLimits {
     HttpLimits {
