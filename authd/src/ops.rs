@@ -11,6 +11,7 @@ use authd_wire::ops::{
 use authd_wire::{encode_body, Operation, Request, RequestError, Status};
 use std::fmt;
 use throng_core::handoff::ReplySender;
+use throng_core::proto::DecodeError;
 use throng_core::proto::Header;
 use throng_core::reactor::ConnId;
 
@@ -32,13 +33,20 @@ fn plausible_credentials(username: &str, password: &Secret) -> Result<(), Refusa
 
 /// Decodes and validates a request frame's body: the request, or the
 /// refusal to answer at once (`unknown_opcode`, `malformed` with the
-/// reason, or the status of the first invalid field).
+/// reason, or the status of the first invalid field). The fields read are
+/// judged before bytes left after them are refused, as a field reader
+/// taking them in order would.
 pub fn decode(opcode: u8, raw: &[u8]) -> Result<Request, Refusal> {
-    let request = Request::decode(opcode, raw).map_err(|e| match e {
+    let malformed = |e: DecodeError| Refusal::reason(Status::Malformed, e.to_string());
+    let (request, left) = Request::decode_prefix(opcode, raw).map_err(|e| match e {
         RequestError::UnknownOpcode(_) => Refusal::new(Status::UnknownOpcode),
-        RequestError::Malformed(e) => Refusal::reason(Status::Malformed, e.to_string()),
+        RequestError::Malformed(e) => malformed(e),
     })?;
-    validate_request(request)
+    let request = validate_request(request)?;
+    match left {
+        0 => Ok(request),
+        n => Err(malformed(DecodeError::TrailingBytes(n))),
+    }
 }
 
 /// authd owns these fields, so authd decides what a valid one is.
@@ -227,6 +235,13 @@ mod tests {
         assert_eq!(
             decode(Opcode::SignUp.into(), &raw).unwrap_err().status,
             Status::Malformed
+        );
+        // The fields read are judged first, then what follows them.
+        let mut raw = encode_body(&sign_up("bad name"));
+        throng_core::proto::FieldWriter::new(&mut raw).str("extra");
+        assert_eq!(
+            decode(Opcode::SignUp.into(), &raw).unwrap_err().status,
+            Status::InvalidUsername
         );
         assert_eq!(
             decode(throng_core::proto::Opcode::Ping.into(), &[])

@@ -309,3 +309,56 @@ fn a_dead_reactor_ends_a_daemon_process() {
     .unwrap();
     assert!(handle.join().is_err());
 }
+
+/// Asks to be woken at an instant long past and never moves it; each
+/// wake-up is counted and, when `panics`, panics.
+struct StuckWakeup {
+    at: Instant,
+    woken: Arc<AtomicUsize>,
+    panics: bool,
+}
+
+impl Service for StuckWakeup {
+    type Conn = ();
+    fn open(&mut self, _: ConnId, _: &ConnInfo, _: &mut Env<'_>) {}
+    fn data(&mut self, _: &mut Session<'_, ()>, input: &[u8], _: &mut Env<'_>) -> usize {
+        input.len()
+    }
+}
+
+impl Driven<()> for StuckWakeup {
+    type Reply = ();
+
+    fn next_wakeup(&self) -> Option<Instant> {
+        Some(self.at)
+    }
+
+    fn wakeup(&mut self, _: &mut throng_core::reactor::Conns<'_, ()>, _: &mut Env<'_>) {
+        self.woken.fetch_add(1, Ordering::Relaxed);
+        if self.panics {
+            panic!("a wake-up that never moves its deadline");
+        }
+    }
+}
+
+#[test]
+fn a_wakeup_stuck_in_the_past_is_paced_not_spun() {
+    for panics in [false, true] {
+        let woken = Arc::new(AtomicUsize::new(0));
+        let counter = woken.clone();
+        let at = Instant::now();
+        let handle = server::start(&one_reactor(), &Metrics::new(), move |_| StuckWakeup {
+            at,
+            woken: counter.clone(),
+            panics,
+        })
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        handle.shutdown();
+        handle.join().unwrap();
+        let n = woken.load(Ordering::Relaxed);
+        // One tick (10 ms) apart at most: about 50 in half a second, not
+        // the hundreds of thousands of a spinning loop.
+        assert!((5..=80).contains(&n), "panics={panics}: {n} wake-ups");
+    }
+}

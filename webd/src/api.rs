@@ -268,7 +268,12 @@ fn finish<E: JsonEndpoint>(result: Result<Answer, CallError>) -> Response {
         Err(e) => return json_response(503, &error(Status::Unavailable, &e.to_string())),
     };
     match decode_answer::<E::Op>(answer.header.status, &answer.body) {
-        Err(e) => json_response(502, &error(Status::Internal, &e.to_string())),
+        Err(e) => {
+            // The detail is for the operator, not for the public.
+            log::warn!("{}: {e}", E::PATH);
+            let message = "authd answered something webd cannot read";
+            json_response(502, &error(Status::Internal, message))
+        }
         Ok(Err(refusal)) => {
             let status = refusal.status;
             let mut e = error(status, status.name());

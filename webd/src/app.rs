@@ -266,11 +266,12 @@ impl Routes for App {
         self.collect(done, env.now);
     }
 
-    /// Right away until the client has started, then at the client's next
-    /// deadline or the next merge of latency samples; nothing when idle.
+    /// Right away until the client has started or while finished calls wait
+    /// to be answered, then at the client's next deadline or the next merge
+    /// of latency samples; nothing when idle.
     fn next_wakeup(&self) -> Option<Instant> {
-        if !self.started {
-            return Some(self.created);
+        if !self.started || self.client.has_completions() {
+            return Some(self.created); // long past: at once
         }
         [self.client.next_deadline(), self.authd_latency.next_flush()]
             .into_iter()

@@ -278,6 +278,23 @@ fn forms_without_their_csrf_token_are_refused() {
     let mut stranger = Browser::new(stack.web);
     let p = stranger.post("/logout", &[("csrf", "whatever")]);
     assert_eq!(p.status, 403);
+    // A field given twice counts once, the last: the CSRF check sees it.
+    let real = b.cookies["throng_csrf"].clone();
+    let wrong = "00000000000000000000000000000000";
+    let p = b.post(
+        "/edit",
+        &[("csrf", &real), ("csrf", wrong), ("nickname", "n")],
+    );
+    assert_eq!(p.status, 403, "the last csrf is not this browser's");
+    let p = b.post(
+        "/edit",
+        &[("csrf", wrong), ("csrf", &real), ("nickname", "n")],
+    );
+    assert_eq!(
+        (p.status, p.location()),
+        (303, Some("/login")),
+        "the last csrf matches: on to the session check"
+    );
     assert_eq!(b.get("/style.css").status, 200);
     let metrics = b.get("/metrics");
     assert!(

@@ -21,7 +21,7 @@ mod secret;
 mod status;
 
 pub use answer::{decode_answer, AnswerError};
-pub use message::{decode_body, encode_body, Message, Operation};
+pub use message::{decode_body, decode_prefix, encode_body, Message, Operation};
 pub use opcode::Opcode;
 pub use refusal::{Detail, Refusal};
 pub use request::{Request, RequestError};

@@ -40,8 +40,22 @@ pub fn encode_body<M: Message>(message: &M) -> Vec<u8> {
 /// A whole frame body decoded as `M`; bytes left over are an error, so a
 /// peer that sends more fields than the operation takes learns it.
 pub fn decode_body<M: Message>(body: &[u8]) -> Result<M, DecodeError> {
+    let (message, left) = decode_prefix::<M>(body)?;
+    match left {
+        0 => Ok(message),
+        n => Err(DecodeError::TrailingBytes(n)),
+    }
+}
+
+/// `M` from the start of a body, and how many bytes follow it (for a
+/// server that judges the fields it read before refusing what is left).
+pub fn decode_prefix<M: Message>(body: &[u8]) -> Result<(M, usize), DecodeError> {
     let mut r = FieldReader::new(body);
     let message = M::decode(&mut r)?;
-    r.finish()?;
-    Ok(message)
+    let left = match r.finish() {
+        Ok(()) => 0,
+        Err(DecodeError::TrailingBytes(n)) => n,
+        Err(e) => return Err(e),
+    };
+    Ok((message, left))
 }

@@ -2,7 +2,7 @@
 //! operation adds its line to the table below.
 
 use crate::ops::*;
-use crate::{decode_body, Message, Opcode, Operation};
+use crate::{decode_prefix, Message, Opcode, Operation};
 use throng_core::proto::{DecodeError, FieldWriter};
 
 /// Why a request frame is not an authd request.
@@ -21,11 +21,21 @@ macro_rules! requests {
         pub enum Request { $($variant($variant),)* }
 
         impl Request {
-            /// The request in a frame with `opcode` and `body`.
+            /// The request in a frame with `opcode` and `body`; bytes left
+            /// over after its fields are an error.
             pub fn decode(opcode: u8, body: &[u8]) -> Result<Request, RequestError> {
+                match Request::decode_prefix(opcode, body)? {
+                    (request, 0) => Ok(request),
+                    (_, n) => Err(RequestError::Malformed(DecodeError::TrailingBytes(n))),
+                }
+            }
+
+            /// The request at the start of a frame's body, and how many
+            /// bytes follow its fields.
+            pub fn decode_prefix(opcode: u8, body: &[u8]) -> Result<(Request, usize), RequestError> {
                 match Opcode::from_u8(opcode) {
-                    $(Some(Opcode::$variant) => decode_body::<$variant>(body)
-                        .map(Request::$variant)
+                    $(Some(Opcode::$variant) => decode_prefix::<$variant>(body)
+                        .map(|(op, left)| (Request::$variant(op), left))
                         .map_err(RequestError::Malformed),)*
                     None => Err(RequestError::UnknownOpcode(opcode)),
                 }

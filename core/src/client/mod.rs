@@ -223,6 +223,12 @@ impl<T> ProtoClient<T> {
         self.fired = fired;
     }
 
+    /// Whether finished calls wait for [`ProtoClient::drain`] (a call that
+    /// failed while being sent completes at once, outside any event).
+    pub fn has_completions(&self) -> bool {
+        !self.completions.is_empty()
+    }
+
     /// Hands every finished call to `each`.
     pub fn drain(&mut self, mut each: impl FnMut(Completion<T>)) {
         for c in self.completions.drain(..) {

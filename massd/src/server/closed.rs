@@ -61,15 +61,15 @@ impl ClosedCounters {
         self.counts.remove(key).map(|(count, _)| count)
     }
 
-    /// Drops counters older than the TTL.
     /// When the oldest closed counter outlives the TTL (an early answer
-    /// when that key was re-opened since: harmless); `None` without a TTL
-    /// or counters.
+    /// when that key was re-opened since: harmless); `None` without a TTL,
+    /// without counters, or for a TTL beyond any clock.
     pub fn next_expiry(&self) -> Option<Instant> {
         let ttl = self.ttl?;
-        self.order.front().map(|(_, at)| *at + ttl)
+        self.order.front().and_then(|(_, at)| at.checked_add(ttl))
     }
 
+    /// Drops counters older than the TTL.
     pub fn expire(&mut self, now: Instant) {
         let Some(ttl) = self.ttl else { return };
         while let Some(&(key, at)) = self.order.front() {

@@ -5,8 +5,8 @@
 //! /signup, /login or /edit (the first byte picks which), which parses the
 //! body once into its form struct and checks its CSRF token. The body is
 //! `csrf=<the cookie's token>&` followed by the fuzz bytes, so most inputs
-//! pass the CSRF check and reach the other fields (a second `csrf=` in the
-//! input makes the form unreadable: a 400).
+//! pass the CSRF check and reach the other fields (a later `csrf=` in the
+//! input still wins).
 //!
 //! Invariants besides "never panics":
 //! - round trip: the body decoded into pairs and re-encoded with

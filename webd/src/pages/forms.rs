@@ -1,18 +1,20 @@
 //! What the pages need from a request, each parsed once: the cookies, the
-//! form (`application/x-www-form-urlencoded`, into a typed struct with
-//! `serde_urlencoded`), the CSRF check; and the cookies and headers every
-//! page answer carries, built with the `cookie` crate.
+//! form (`application/x-www-form-urlencoded`, decoded by `form_urlencoded`
+//! into a typed struct through serde), the CSRF check; and the cookies and
+//! headers every page answer carries, built with the `cookie` crate.
 
 use crate::http::{Head, Response};
 use cookie::{Cookie, SameSite};
+use serde::de::value::MapDeserializer;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 pub const SESSION_COOKIE: &str = "throng_session";
 pub const CSRF_COOKIE: &str = "throng_csrf";
 
-/// The cookies webd reads, from the request's `Cookie` header.
-#[derive(Debug, Default, Clone)]
+/// The cookies webd reads, from the request's `Cookie` header. No `Debug`:
+/// the session cookie is a bearer token.
+#[derive(Default, Clone)]
 pub struct RequestCookies {
     pub session: Option<String>,
     pub csrf: Option<String>,
@@ -57,8 +59,10 @@ impl RequestCookies {
     }
 }
 
+// The forms hold passwords: none of them is `Debug`.
+
 /// The sign-up form.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default)]
 pub struct SignUpForm {
     pub csrf: String,
@@ -69,7 +73,7 @@ pub struct SignUpForm {
 }
 
 /// The log-in form.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default)]
 pub struct LoginForm {
     pub csrf: String,
@@ -78,7 +82,7 @@ pub struct LoginForm {
 }
 
 /// The profile form (the nickname; the avatar has its own upload).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default)]
 pub struct EditForm {
     pub csrf: String,
@@ -86,16 +90,22 @@ pub struct EditForm {
 }
 
 /// The log-out form: only its CSRF token.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default)]
 pub struct LogoutForm {
     pub csrf: String,
 }
 
-/// A form body as `F`; `None` when it is not a form of that shape (a
-/// field given twice, bytes that do not decode).
+/// A form body as `F`: a field given twice counts once, the last one (as
+/// browsers' own form parsers do); a missing one is empty; bytes that are
+/// not UTF-8 are replaced. `None` only when `F` refuses the values.
 pub fn parse_form<F: for<'de> Deserialize<'de>>(body: &[u8]) -> Option<F> {
-    serde_urlencoded::from_bytes(body).ok()
+    let mut seen = std::collections::HashSet::new();
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+    pairs.reverse();
+    pairs.retain(|(name, _)| seen.insert(name.clone()));
+    let fields = MapDeserializer::<_, serde::de::value::Error>::new(pairs.into_iter());
+    F::deserialize(fields).ok()
 }
 
 /// A fresh random token (CSRF), hex.
@@ -158,4 +168,29 @@ pub fn csrf_cookie(token: &str, secure: bool) -> String {
             .secure(secure)
             .build(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_given_twice_counts_once_the_last() {
+        let form: LoginForm = parse_form(b"username=a&csrf=x&username=b&password=p%20q").unwrap();
+        assert_eq!(
+            (
+                form.csrf.as_str(),
+                form.username.as_str(),
+                form.password.as_str()
+            ),
+            ("x", "b", "p q")
+        );
+        let empty: LoginForm = parse_form(b"").unwrap();
+        assert_eq!(
+            (empty.username, empty.password),
+            (String::new(), String::new())
+        );
+        let odd: EditForm = parse_form(b"nickname=%FF%FE&&=&nickname").unwrap();
+        assert_eq!(odd.nickname, "", "the last nickname, with no value");
+    }
 }

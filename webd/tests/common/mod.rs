@@ -78,6 +78,7 @@ impl Stack {
         })
         .unwrap();
         let web = webd.local_addrs()[0];
+        wait_until_every_reactor_reaches_authd(web);
         Stack {
             authd: Some(running),
             webd,
@@ -106,4 +107,27 @@ impl Drop for Stack {
             let _ = a.wait();
         }
     }
+}
+
+/// Each reactor has its own client to authd, connecting in the background:
+/// wait until `/healthz` (200 once that reactor's client is up) answers 200
+/// on 20 fresh connections in a row, which the kernel spreads over the
+/// reactors, so a test's first calls do not meet a reactor still connecting.
+fn wait_until_every_reactor_reaches_authd(web: SocketAddr) {
+    use std::io::{Read, Write};
+    let healthy = || {
+        let Ok(mut s) = std::net::TcpStream::connect(web) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let asked = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        let mut head = [0u8; 12];
+        asked.is_ok() && s.read_exact(&mut head).is_ok() && &head[9..12] == b"200"
+    };
+    let mut in_a_row = 0;
+    let up = throng_testkit::eventually(Duration::from_secs(10), || {
+        in_a_row = if healthy() { in_a_row + 1 } else { 0 };
+        in_a_row >= 20
+    });
+    assert!(up, "a webd reactor did not reach authd within 10 s");
 }

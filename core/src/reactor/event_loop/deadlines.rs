@@ -55,7 +55,8 @@ impl<S: Reactive> Reactor<S> {
             }
         }
         self.fired = fired;
-        if self.service.next_wakeup().is_some_and(|at| at <= now) {
+        if self.service_wakeup().is_some_and(|at| at <= now) {
+            self.last_wakeup = Some(now);
             let mut env = Self::env(&self.poll, now, self.drain_deadline.is_some(), self.index);
             let mut conns = Conns {
                 slab: &mut self.conns,

@@ -69,6 +69,10 @@ pub struct Reactor<S: Reactive> {
     shared: Arc<Shared>,
     generation: u32,
     drain_deadline: Option<Instant>,
+    /// When the service's wake-up last ran: a wake-up it asks for again at
+    /// or before then waits a tick (a `wakeup` that panicked before moving
+    /// its deadline must not make the loop spin).
+    last_wakeup: Option<Instant>,
     last_accept_warning: Option<Instant>,
     /// Accepting pauses until then after descriptors ran out.
     accept_retry_at: Option<Instant>,
@@ -101,6 +105,7 @@ impl<S: Reactive> Reactor<S> {
             shared,
             generation: 0,
             drain_deadline: None,
+            last_wakeup: None,
             last_accept_warning: None,
             accept_retry_at: None,
         };
@@ -165,6 +170,18 @@ impl<S: Reactive> Reactor<S> {
         }
     }
 
+    /// When the service's wake-up is due: what it asks for (asked under
+    /// the panic guard, a panic counting as no wake-up), but never again
+    /// within a tick of the last one when it asks for a past instant.
+    pub(super) fn service_wakeup(&self) -> Option<Instant> {
+        let service = &self.service;
+        let at = contain(|| service.next_wakeup()).flatten()?;
+        Some(match self.last_wakeup {
+            Some(last) if at <= last => last + TICK,
+            _ => at,
+        })
+    }
+
     /// How long the poll may sleep: until the first timer, the service's
     /// own wake-up, an accept retry, or (draining) the next drain check;
     /// with none of them, until an event comes.
@@ -174,7 +191,7 @@ impl<S: Reactive> Reactor<S> {
             let wait = at.saturating_duration_since(now);
             timeout = Some(timeout.map_or(wait, |t| t.min(wait)));
         };
-        if let Some(at) = self.service.next_wakeup() {
+        if let Some(at) = self.service_wakeup() {
             until(at);
         }
         if let Some(at) = self.accept_retry_at {
