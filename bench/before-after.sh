@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # This build's webd and authd against another build's (an earlier commit),
-# side by side on the same stores, the same machine and the same load
-# client: warm sign-in over the protocol (rpc-signin), `GET /login`
-# (http-static) and the log-in form (http-login). Each round runs every
-# scenario against both, alternating which goes first, so drift on a shared
-# machine lands on both sides. Needs the stack (`make up`); the other build
-# runs on ports 19090 (webd) and 19998 (authd) beside it.
+# side by side on the same stores, machine and load client: warm sign-in
+# over the protocol (rpc-signin), `GET /login` (http-static) and the log-in
+# form (http-login). Each round runs every scenario against both builds,
+# alternating which goes first, so drift on a shared machine lands on both.
+# Besides throughput it reports the CPU time each daemon spent per
+# operation (from /proc, user + system), which the noise of a shared
+# machine disturbs far less than throughput.
+#
+# Needs the stack (`make up`) for its stores; both builds run beside it,
+# started the same way on ports of their own (this one: webd 19190, authd
+# 19997; the other: webd 19090, authd 19998).
 #
 #   git worktree add ../before <commit>
 #   (cd ../before && CARGO_TARGET_DIR=../before-target cargo build --release -p authd -p webd)
 #   bench/before-after.sh ../before-target/release [SECONDS] [REPEATS]
 #
-# Writes var/bench/before-after.jsonl and prints medians and their ratios.
+# Writes var/bench/before-after.tsv (one line per run) and prints medians.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OTHER=$(cd "$1" && pwd)
@@ -19,55 +24,72 @@ SECONDS_PER_RUN=${2:-10}
 REPEATS=${3:-3}
 BIN=$ROOT/target/release
 OUT=$ROOT/var/bench
-OTHER_AUTHD=127.0.0.1:19998
-OTHER_WEBD=127.0.0.1:19090
 mkdir -p "$OUT"
 set -a
 . "$ROOT/var/stack.env"
 set +a
+declare -A AUTHD_PORT=([this]=19997 [other]=19998) WEBD_PORT=([this]=19190 [other]=19090)
+declare -A DIR=([this]=$BIN [other]=$OTHER) AUTHD_PID WEBD_PID
 
 "$BIN/bench" seed --users 10000 >&2
-
-"$OTHER/authd" --config "$ROOT/deploy/config/authd.toml" --listen "$OTHER_AUTHD" \
-    >"$OUT/other-authd.log" 2>&1 &
-PIDS=$!
-"$OTHER/webd" --config "$ROOT/deploy/config/webd.toml" --listen "$OTHER_WEBD" \
-    --set "authd.backends=[\"$OTHER_AUTHD\"]" >"$OUT/other-webd.log" 2>&1 &
-PIDS="$PIDS $!"
-trap 'kill $PIDS 2>/dev/null || true' EXIT
-for port in 19998 19090; do
+for side in this other; do
+    "${DIR[$side]}/authd" --config "$ROOT/deploy/config/authd.toml" \
+        --listen "127.0.0.1:${AUTHD_PORT[$side]}" >"$OUT/$side-authd.log" 2>&1 &
+    AUTHD_PID[$side]=$!
+    "${DIR[$side]}/webd" --config "$ROOT/deploy/config/webd.toml" \
+        --listen "127.0.0.1:${WEBD_PORT[$side]}" \
+        --set "authd.backends=[\"127.0.0.1:${AUTHD_PORT[$side]}\"]" >"$OUT/$side-webd.log" 2>&1 &
+    WEBD_PID[$side]=$!
+done
+trap 'kill ${AUTHD_PID[*]} ${WEBD_PID[*]} 2>/dev/null || true' EXIT
+for port in "${AUTHD_PORT[@]}" "${WEBD_PORT[@]}"; do
     for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 done
 
-# The fast verifiers live in the shared Redis: one sweep warms both sides.
+# The fast verifiers live in the shared Redis: one sweep of the 1,000 users
+# both sign-in scenarios use warms both sides.
 echo "warming the fast verifiers (not counted)" >&2
-"$BIN/bench" run rpc-signin --connections 100 --duration 20 --quiet >/dev/null
+"$BIN/bench" run rpc-signin --target "127.0.0.1:${AUTHD_PORT[this]}" --connections 100 \
+    --users 1000 --duration 20 --quiet >/dev/null
 
-RESULTS=$OUT/before-after.jsonl
-: >"$RESULTS"
-run() { # label scenario target connections [extra args]
-    local label=$1 scenario=$2 target=$3 connections=$4
-    shift 4
-    "$BIN/bench" run "$scenario" --target "$target" --connections "$connections" \
-        --duration "$SECONDS_PER_RUN" --json --quiet "$@" \
-        | tail -n 1 | sed "s/\"scenario\":\"$scenario\"/\"scenario\":\"$scenario $label\"/" >>"$RESULTS"
-}
-both() { # round scenario this-target other-target connections [extra args]
-    local round=$1 scenario=$2 this=$3 other=$4
-    shift 4
-    echo "$scenario, round $round" >&2
-    if ((round % 2)); then
-        run this "$scenario" "$this" "$@"
-        run other "$scenario" "$other" "$@"
-    else
-        run other "$scenario" "$other" "$@"
-        run this "$scenario" "$this" "$@"
-    fi
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TSV=$OUT/before-after.tsv
+printf 'scenario\tside\tops_per_s\terrors\tauthd_cpu_us_per_op\twebd_cpu_us_per_op\n' >"$TSV"
+run() { # side scenario
+    local side=$1 scenario=$2 target connections=100 extra=(--users 1000)
+    case $scenario in
+        rpc-signin) target=127.0.0.1:${AUTHD_PORT[$side]} ;;
+        http-static) target=127.0.0.1:${WEBD_PORT[$side]}; extra=() ;;
+        http-login) target=127.0.0.1:${WEBD_PORT[$side]}; connections=1000 ;;
+    esac
+    local a0 w0 a1 w1 report
+    a0=$(cpu_ticks "${AUTHD_PID[$side]}"); w0=$(cpu_ticks "${WEBD_PID[$side]}")
+    report=$("$BIN/bench" run "$scenario" --target "$target" --connections "$connections" \
+        --duration "$SECONDS_PER_RUN" --json --quiet "${extra[@]}" | tail -n 1)
+    a1=$(cpu_ticks "${AUTHD_PID[$side]}"); w1=$(cpu_ticks "${WEBD_PID[$side]}")
+    local ops errors
+    ops=$(sed -E 's/.*"ops":([0-9]+).*/\1/' <<<"$report")
+    errors=$(sed -E 's/.*"errors":([0-9]+).*/\1/' <<<"$report")
+    awk -v s="$scenario" -v side="$side" -v ops="$ops" -v err="$errors" -v secs="$SECONDS_PER_RUN" \
+        -v a=$((a1 - a0)) -v w=$((w1 - w0)) -v hz="$(getconf CLK_TCK)" 'BEGIN {
+            n = ops > 0 ? ops : 1
+            printf "%s\t%s\t%.0f\t%d\t%.1f\t%.1f\n", s, side, ops / secs, err, a * 1e6 / hz / n, w * 1e6 / hz / n
+        }' >>"$TSV"
 }
 for ((i = 1; i <= REPEATS; i++)); do
-    both "$i" rpc-signin 127.0.0.1:9999 "$OTHER_AUTHD" 100
-    both "$i" http-static 127.0.0.1:9090 "$OTHER_WEBD" 100
-    both "$i" http-login 127.0.0.1:9090 "$OTHER_WEBD" 1000 --users 1000
+    for scenario in rpc-signin http-static http-login; do
+        echo "$scenario, round $i" >&2
+        if ((i % 2)); then run this "$scenario"; run other "$scenario"; else run other "$scenario"; run this "$scenario"; fi
+    done
 done
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr)"
-"$BIN/bench" summarize "$RESULTS"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); $REPEATS runs of $SECONDS_PER_RUN s each"
+printf '| scenario | side | median ops/s | median authd CPU µs/op | median webd CPU µs/op | errors |\n|---|---|---:|---:|---:|---:|\n'
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+for scenario in rpc-signin http-static http-login; do
+    for side in this other; do
+        rows=$(awk -F'\t' -v s="$scenario" -v d="$side" '$1 == s && $2 == d' "$TSV")
+        printf '| %s | %s | %s | %s | %s | %s |\n' "$scenario" "$side" \
+            "$(cut -f3 <<<"$rows" | median)" "$(cut -f5 <<<"$rows" | median)" \
+            "$(cut -f6 <<<"$rows" | median)" "$(cut -f4 <<<"$rows" | awk '{s += $1} END {print s}')"
+    done
+done
