@@ -115,6 +115,7 @@ pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
     let cfg = Arc::new(d.config.clone());
     let secret = Arc::new(server_secret(&cfg)?);
     let passwords = password::Passwords::new(&cfg.argon2).map_err(DaemonError::Other)?;
+    let decoy_hash = worker::decoy::decoy_hash(&passwords).map_err(DaemonError::Other)?;
     let db = store::db::Db::connect(&cfg.mysql.url, cfg.mysql.pool_min, cfg.mysql.pool_max)
         .map_err(|e| DaemonError::Other(format!("mysql: {e}")))?;
     let applied = db
@@ -138,6 +139,7 @@ pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
         mail: mail_tx,
         health: Arc::default(),
         secret,
+        decoy_hash,
     });
     let workers = worker::start(shared, jobs_rx, resumed_rx).map_err(DaemonError::Other)?;
     let (max_frame, metrics) = (cfg.max_frame, d.metrics.clone());

@@ -7,6 +7,7 @@
 
 mod account;
 mod codes;
+pub mod decoy;
 mod sessions;
 mod signin;
 mod users;
@@ -34,6 +35,8 @@ pub struct Shared {
     pub mail: Sender<Mail>,
     pub health: Arc<Health>,
     pub secret: Arc<Vec<u8>>,
+    /// What unknown usernames are verified against ([`decoy`]).
+    pub decoy_hash: String,
 }
 
 /// One worker thread's state: the shared parts and its own Redis connection.

@@ -113,10 +113,9 @@ impl Worker {
                         loaded.push(user.clone());
                         user
                     }
-                    Ok(None) => {
-                        self.failed(job, &c, None, "unknown_user");
-                        continue;
-                    }
+                    // Verified against the decoy, so the refusal takes as
+                    // long as a wrong password's.
+                    Ok(None) => self.decoy(),
                     Err(e) => {
                         job.refuse(super::store_failed("loading a user", e));
                         continue;
@@ -124,6 +123,7 @@ impl Worker {
                 },
             };
             let warm = verifiers_on
+                && user.id != super::decoy::DECOY_ID
                 && row[1].as_deref().is_some_and(|v| {
                     same(
                         v,
@@ -167,6 +167,9 @@ impl Worker {
             return job.refuse(Status::Internal);
         }
         let c = creds(&job);
+        if user.id == super::decoy::DECOY_ID {
+            return self.failed(job, &c, None, "unknown_user");
+        }
         if ok {
             let win = Win {
                 job,
