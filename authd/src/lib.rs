@@ -11,6 +11,7 @@
 pub mod config;
 pub mod handler;
 pub mod hasher;
+pub mod local_limits;
 pub mod mailer;
 pub mod nodes;
 pub mod ops;
@@ -140,6 +141,7 @@ pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
         health: Arc::default(),
         secret,
         decoy_hash,
+        local_limits: local_limits::LocalLimits::new(cfg.limits.window, 100_000),
     });
     let workers = worker::start(shared, jobs_rx, resumed_rx).map_err(DaemonError::Other)?;
     let (max_frame, metrics) = (cfg.max_frame, d.metrics.clone());

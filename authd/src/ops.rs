@@ -89,9 +89,9 @@ fn validate_request(request: Request) -> Result<Request, Refusal> {
             check(validate::email(email))?;
             check(validate::password(password.as_str()))?;
         }
-        Request::TryLogin(TryLogin { username, password }) => {
-            plausible_credentials(username, password)?
-        }
+        Request::TryLogin(TryLogin {
+            username, password, ..
+        }) => plausible_credentials(username, password)?,
         Request::ValidateSession(_) | Request::Logout(_) | Request::Lookup(_) => {}
         Request::Whoami(_) => {}
     }
@@ -101,6 +101,10 @@ fn validate_request(request: Request) -> Result<Request, Refusal> {
             op.ip = validate::clip(&op.ip, 45);
             op.agent = validate::clip(&op.agent, 512);
             Request::SignIn(op)
+        }
+        Request::TryLogin(mut op) => {
+            op.ip = validate::clip(&op.ip, 45);
+            Request::TryLogin(op)
         }
         other => other,
     })

@@ -59,3 +59,72 @@ fn unknown_users_take_as_long_as_wrong_passwords() {
         "an unknown username is refused in {unknown:?}, a wrong password in {wrong:?}"
     );
 }
+
+/// Guesses sent at once cannot all slip past the account's limit: each is
+/// counted before argon2 verifies it, so no more than the limit are ever
+/// verified in a window.
+#[test]
+fn concurrent_guesses_are_counted_before_they_are_verified() {
+    let stores = stores();
+    let authd = Authd::start(
+        &stores,
+        None,
+        &[
+            "--set",
+            "limits.account_failures=5",
+            "--set",
+            "limits.ip_failures=1000",
+        ],
+    );
+    authd.client().sign_up("target", "T", PW).unwrap();
+    let addr = authd.addr;
+    let guesses: Vec<_> = (0..24)
+        .map(|i| {
+            std::thread::spawn(move || {
+                common::Client::connect(addr)
+                    .sign_in("target", &format!("guess-number-{i}"))
+                    .status()
+            })
+        })
+        .collect();
+    let statuses: Vec<Status> = guesses.into_iter().map(|t| t.join().unwrap()).collect();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == Status::TooManyAttempts)
+        .count();
+    assert!(refused >= 19, "only {refused} of 24 refused: {statuses:?}");
+    assert!(authd.stop().success());
+    use mysql::prelude::Queryable;
+    let verified: Option<u64> = stores
+        .mysql()
+        .query_first("SELECT COUNT(*) FROM login_records WHERE result = 'bad_password'")
+        .unwrap();
+    assert!(
+        verified.unwrap() <= 5,
+        "{verified:?} guesses reached argon2, the limit is 5"
+    );
+}
+
+/// With Redis unreachable the limits hold in the process: the fourth wrong
+/// password of an account with a limit of three is refused as
+/// `too_many_attempts`, not verified.
+#[test]
+fn the_limits_hold_while_redis_is_down() {
+    let stores = stores();
+    let authd = Authd::start(
+        &stores,
+        Some("redis://127.0.0.1:1/"),
+        &["--set", "limits.account_failures=3"],
+    );
+    let mut c = authd.client();
+    assert_eq!(c.sign_up("offline", "O", PW).status(), Status::Ok);
+    for _ in 0..3 {
+        assert_eq!(
+            c.sign_in("offline", "wrong-password").status(),
+            Status::BadCredentials
+        );
+    }
+    let limited = c.sign_in("offline", "wrong-password").unwrap_err();
+    assert_eq!(limited.status, Status::TooManyAttempts);
+    assert!(limited.retry_after_secs().is_some_and(|s| s > 0));
+}

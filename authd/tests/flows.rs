@@ -325,6 +325,7 @@ fn try_login_picks_the_least_loaded_live_node() {
         c.call(&TryLogin {
             username: "erin".into(),
             password: PW.into(),
+            ip: "127.0.0.1".into(),
         })
     };
     assert_eq!(try_login(&mut c).status(), Status::NoNode);
@@ -358,6 +359,7 @@ fn try_login_picks_the_least_loaded_live_node() {
     let wrong = c.call(&TryLogin {
         username: "erin".into(),
         password: "wrong-password".into(),
+        ip: "127.0.0.1".into(),
     });
     assert_eq!(wrong.status(), Status::BadCredentials);
 }

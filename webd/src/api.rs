@@ -17,6 +17,7 @@ use authd_wire::{decode_answer, Opcode, Operation, Request, Status};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
+use std::net::SocketAddr;
 use throng_core::client::{CallError, Response as Answer};
 
 /// One endpoint of the API.
@@ -30,7 +31,9 @@ pub trait JsonEndpoint {
     /// The success answer's JSON fields (for `API.md`).
     const ANSWER: &'static [&'static str];
 
-    fn request(body: Self::Body) -> Self::Op;
+    /// The request for `body` from the client at `peer` (its address goes
+    /// to every operation that limits by address).
+    fn request(body: Self::Body, peer: SocketAddr) -> Self::Op;
     /// Adds the fields of the `ok` answer.
     fn answer(answer: <Self::Op as Operation>::Answer, out: &mut Map<String, Value>);
 }
@@ -42,8 +45,8 @@ pub struct Endpoint {
     pub opcode: Opcode,
     pub fields: &'static [&'static str],
     pub answer: &'static [&'static str],
-    /// The request for a JSON body, or the answer refusing it.
-    pub parse: fn(&[u8]) -> Result<Request, Response>,
+    /// The request for a JSON body from a client, or the answer refusing it.
+    pub parse: fn(&[u8], SocketAddr) -> Result<Request, Response>,
     /// The JSON answer for authd's answer (or for a call that failed).
     pub finish: fn(Result<Answer, CallError>) -> Response,
 }
@@ -119,7 +122,7 @@ impl JsonEndpoint for GetVerification {
     const FIELDS: &'static [&'static str] = &["email"];
     const ANSWER: &'static [&'static str] = &["expires_in"];
 
-    fn request(b: EmailBody) -> RequestCode {
+    fn request(b: EmailBody, _: SocketAddr) -> RequestCode {
         RequestCode { email: b.email }
     }
 
@@ -135,7 +138,7 @@ impl JsonEndpoint for PostRegistration {
     const FIELDS: &'static [&'static str] = &["username", "password", "email", "code"];
     const ANSWER: &'static [&'static str] = &["uuid"];
 
-    fn request(b: RegistrationBody) -> Register {
+    fn request(b: RegistrationBody, _: SocketAddr) -> Register {
         Register {
             username: b.username,
             password: b.password.into(),
@@ -156,7 +159,7 @@ impl JsonEndpoint for CheckAccountExists {
     const FIELDS: &'static [&'static str] = &["username", "email"];
     const ANSWER: &'static [&'static str] = &[];
 
-    fn request(b: AccountBody) -> CheckAccount {
+    fn request(b: AccountBody, _: SocketAddr) -> CheckAccount {
         CheckAccount {
             username: b.username,
             email: b.email,
@@ -178,7 +181,7 @@ impl JsonEndpoint for ResetPasswordJson {
     const FIELDS: &'static [&'static str] = &["email", "code", "password"];
     const ANSWER: &'static [&'static str] = &[];
 
-    fn request(b: ResetBody) -> ResetPassword {
+    fn request(b: ResetBody, _: SocketAddr) -> ResetPassword {
         ResetPassword {
             email: b.email,
             code: b.code.into(),
@@ -196,10 +199,11 @@ impl JsonEndpoint for TryLoginServer {
     const FIELDS: &'static [&'static str] = &["username", "password"];
     const ANSWER: &'static [&'static str] = &["host", "port", "token", "expires"];
 
-    fn request(b: CredentialsBody) -> TryLogin {
+    fn request(b: CredentialsBody, peer: SocketAddr) -> TryLogin {
         TryLogin {
             username: b.username,
             password: b.password.into(),
+            ip: peer.ip().to_string(),
         }
     }
 
@@ -246,7 +250,7 @@ fn error(status: Status, message: &str) -> Value {
 }
 
 /// The request for `E`'s JSON body, or the answer refusing the body.
-fn parse<E: JsonEndpoint>(body: &[u8]) -> Result<Request, Response> {
+fn parse<E: JsonEndpoint>(body: &[u8], peer: SocketAddr) -> Result<Request, Response> {
     let refuse = |msg: String| json_response(400, &error(Status::Malformed, &msg));
     let value: Value =
         serde_json::from_slice(body).map_err(|e| refuse(format!("the body is not JSON: {e}")))?;
@@ -255,7 +259,7 @@ fn parse<E: JsonEndpoint>(body: &[u8]) -> Result<Request, Response> {
     }
     let body: E::Body =
         serde_json::from_value(value).map_err(|e| refuse(format!("the body's fields: {e}")))?;
-    Ok(E::request(body).into())
+    Ok(E::request(body, peer).into())
 }
 
 /// The JSON answer for authd's answer to `E` (or for a failed call).
@@ -305,11 +309,17 @@ mod tests {
     #[test]
     fn bodies_are_checked_as_a_whole() {
         let e = endpoint_at("/trylogin_server").unwrap();
-        let Ok(Request::TryLogin(op)) = (e.parse)(br#"{"username":"a","password":"b"}"#) else {
+        let peer: SocketAddr = ([192, 0, 2, 7], 5000).into();
+        let Ok(Request::TryLogin(op)) = (e.parse)(br#"{"username":"a","password":"b"}"#, peer)
+        else {
             panic!("not a try_login");
         };
-        assert_eq!((op.username.as_str(), op.password.as_str()), ("a", "b"));
-        let status = |body: &[u8]| (e.parse)(body).map(|_| ()).unwrap_err().status;
+        assert_eq!(
+            (op.username.as_str(), op.password.as_str(), op.ip.as_str()),
+            ("a", "b", "192.0.2.7"),
+            "the client's address goes with the request"
+        );
+        let status = |body: &[u8]| (e.parse)(body, peer).map(|_| ()).unwrap_err().status;
         assert_eq!(status(b"not json"), 400);
         assert_eq!(status(br#"{"username":"a"}"#), 400);
         assert_eq!(status(br#"{"username":1,"password":"b"}"#), 400);

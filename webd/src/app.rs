@@ -236,7 +236,7 @@ impl Routes for App {
                         .body(self.metrics.render()),
                 )
             }
-            Route::Api(endpoint) => match (endpoint.parse)(body) {
+            Route::Api(endpoint) => match (endpoint.parse)(body, peer) {
                 Ok(request) => (request, Pending::Api(endpoint)),
                 Err(refusal) => return Outcome::Now(refusal),
             },

@@ -8,6 +8,7 @@
 mod account;
 mod codes;
 pub mod decoy;
+mod limits;
 mod sessions;
 mod signin;
 mod users;
@@ -37,6 +38,8 @@ pub struct Shared {
     pub secret: Arc<Vec<u8>>,
     /// What unknown usernames are verified against ([`decoy`]).
     pub decoy_hash: String,
+    /// The failure limits while Redis cannot be reached.
+    pub local_limits: crate::local_limits::LocalLimits,
 }
 
 /// One worker thread's state: the shared parts and its own Redis connection.

@@ -2,11 +2,11 @@
 //! the batch, the cached user, its fast verifier and both failure counters;
 //! users missing from the cache come from MySQL. Attempts whose password
 //! matches their fast verifier win at once; the rest go to argon2 and come
-//! back through [`Worker::verified`]. The writes of all winners (sessions,
-//! verifiers, cleared counters) go in one more pipeline. Failures count per
-//! account and per client address; over the limit the answer is
-//! `too_many_attempts` with the time to wait. Every attempt leaves a login
-//! record.
+//! back through [`Worker::verified`], counted against the failure limits
+//! first ([`super::limits`]). The writes of all winners (sessions,
+//! verifiers, cleared counters) go in one more pipeline. Over a limit the
+//! answer is `too_many_attempts` with the time to wait. Every attempt leaves
+//! a login record.
 
 use super::sessions::profile;
 use super::Worker;
@@ -22,11 +22,11 @@ use authd_wire::Status;
 use authd_wire::{Refusal, Request};
 
 /// The credentials of a SignIn or TryLogin job.
-struct Creds {
-    username: String,
-    password: Secret,
-    ip: String,
-    agent: String,
+pub(super) struct Creds {
+    pub username: String,
+    pub password: Secret,
+    pub ip: String,
+    pub agent: String,
 }
 
 fn creds(job: &Job) -> Creds {
@@ -42,10 +42,14 @@ fn creds(job: &Job) -> Creds {
             ip: ip.clone(),
             agent: agent.clone(),
         },
-        Request::TryLogin(TryLogin { username, password }) => Creds {
+        Request::TryLogin(TryLogin {
+            username,
+            password,
+            ip,
+        }) => Creds {
             username: username.clone(),
             password: password.clone(),
-            ip: String::new(),
+            ip: ip.clone(),
             agent: String::new(),
         },
         _ => unreachable!("only sign-in jobs reach the sign-in batch"),
@@ -59,6 +63,8 @@ struct Win {
     user: User,
     clear_failures: bool,
     store_verifier: bool,
+    /// It was counted against the limits before argon2 (give it back).
+    counted: bool,
 }
 
 fn count(v: &Option<String>) -> u32 {
@@ -66,24 +72,17 @@ fn count(v: &Option<String>) -> u32 {
 }
 
 impl Worker {
-    fn fail_keys(&self, c: &Creds) -> (String, String) {
-        let ip = if c.ip.is_empty() { "-" } else { &c.ip };
-        (
-            self.cache.key("fail:a", &c.username.to_ascii_lowercase()),
-            self.cache.key("fail:ip", ip),
-        )
-    }
-
     pub(super) fn sign_in_batch(&mut self, jobs: Vec<Job>) {
         let all: Vec<Creds> = jobs.iter().map(creds).collect();
         let mut keys = Vec::with_capacity(all.len() * 4);
         for c in &all {
             let name = c.username.to_ascii_lowercase();
-            let (acct, ip) = self.fail_keys(c);
+            let fail = self.fail_keys(c);
             keys.push(self.cache.key("u:n", &name));
             keys.push(self.cache.key("fv", &name));
-            keys.push(acct);
-            keys.push(ip);
+            // Without an address, its slot reads the account again.
+            keys.push(fail.address.clone().unwrap_or_else(|| fail.account.clone()));
+            keys.push(fail.account);
         }
         let got: Vec<Option<String>> = self
             .cache
@@ -99,8 +98,10 @@ impl Worker {
         let verifiers_on = !self.shared.cfg.argon2.verifier_ttl.is_zero();
         let mut wins = Vec::new();
         let mut loaded = Vec::new();
+        let mut cold = Vec::new();
         for ((job, c), row) in jobs.into_iter().zip(all).zip(got.chunks(4)) {
-            if count(&row[2]) >= limits.account_failures || count(&row[3]) >= limits.ip_failures {
+            let address_count = if c.ip.is_empty() { 0 } else { count(&row[2]) };
+            if count(&row[3]) >= limits.account_failures || address_count >= limits.ip_failures {
                 let retry = self.retry_after(&c);
                 self.record_attempt(&c, None, "too_many_attempts");
                 job.refuse(Refusal::retry_after(Status::TooManyAttempts, retry));
@@ -136,14 +137,38 @@ impl Worker {
                     )
                 });
             if warm {
-                let clear_failures = count(&row[2]) > 0;
+                let clear_failures = count(&row[3]) > 0;
                 wins.push(Win {
                     job,
                     creds: c,
                     user,
                     clear_failures,
                     store_verifier: false,
+                    counted: false,
                 });
+                continue;
+            }
+            cold.push((job, c, user));
+        }
+        if !loaded.is_empty() {
+            self.cache_users(&loaded);
+        }
+        self.verify_counted(cold);
+        self.finish_wins(wins);
+    }
+
+    /// Attempts that need argon2: each counted against the limits first,
+    /// then refused or verified.
+    fn verify_counted(&mut self, cold: Vec<(Job, Creds, User)>) {
+        if cold.is_empty() {
+            return;
+        }
+        let creds: Vec<&Creds> = cold.iter().map(|(_, c, _)| c).collect();
+        let verdicts = self.count_attempts(&creds);
+        for ((job, c, user), refused) in cold.into_iter().zip(verdicts) {
+            if let Some(retry) = refused {
+                self.record_attempt(&c, None, "too_many_attempts");
+                job.refuse(Refusal::retry_after(Status::TooManyAttempts, retry));
                 continue;
             }
             let task = Task::Verify {
@@ -152,13 +177,10 @@ impl Worker {
                 password: c.password.clone(),
             };
             if let Err(task) = self.shared.hasher.submit(task) {
+                self.forgive(&c);
                 task.into_job().refuse(Status::Busy);
             }
         }
-        if !loaded.is_empty() {
-            self.cache_users(&loaded);
-        }
-        self.finish_wins(wins);
     }
 
     /// argon2 has spoken on a cold attempt.
@@ -177,6 +199,7 @@ impl Worker {
                 user,
                 clear_failures: true,
                 store_verifier: true,
+                counted: true,
             };
             self.finish_wins(vec![win]);
         } else {
@@ -192,10 +215,13 @@ impl Worker {
         let session_ttl = self.shared.cfg.sessions.ttl.as_secs().max(1);
         let fv_ttl = self.shared.cfg.argon2.verifier_ttl.as_secs();
         let mut sessions: Vec<Option<(String, String)>> = Vec::with_capacity(wins.len());
+        for win in wins.iter().filter(|w| w.counted) {
+            self.forgive(&win.creds);
+        }
         let mut p = redis::pipe();
         for win in &wins {
             let name = win.creds.username.to_ascii_lowercase();
-            if win.clear_failures {
+            if win.clear_failures && !win.counted {
                 p.del(self.cache.key("fail:a", &name)).ignore();
             }
             if win.store_verifier && fv_ttl > 0 {
@@ -250,30 +276,10 @@ impl Worker {
         }
     }
 
+    /// A refused attempt: already counted against the limits before argon2.
     fn failed(&mut self, job: Job, c: &Creds, user_id: Option<u64>, why: &'static str) {
-        let (acct, ip) = self.fail_keys(c);
-        let window = self.shared.cfg.limits.window.as_secs().max(1);
-        self.cache.run(|conn| {
-            let mut p = redis::pipe();
-            for k in [&acct, &ip] {
-                p.incr(k, 1).ignore();
-                p.cmd("EXPIRE").arg(k).arg(window).arg("NX").ignore();
-            }
-            p.query::<()>(conn)
-        });
         self.record_attempt(c, user_id, why);
         job.refuse(Status::BadCredentials);
-    }
-
-    /// Seconds until the longer of the two failure windows ends.
-    fn retry_after(&mut self, c: &Creds) -> u32 {
-        let (acct, ip) = self.fail_keys(c);
-        let ttls: Option<(i64, i64)> = self
-            .cache
-            .run(|conn| redis::pipe().ttl(&acct).ttl(&ip).query(conn));
-        let window = self.shared.cfg.limits.window.as_secs() as i64;
-        let (a, b) = ttls.unwrap_or((window, window));
-        a.max(b).clamp(1, window.max(1)) as u32
     }
 
     fn record_attempt(&self, c: &Creds, user_id: Option<u64>, result: &'static str) {

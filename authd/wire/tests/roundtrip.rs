@@ -68,7 +68,7 @@ proptest! {
             (),
         );
         round_trip(
-            TryLogin { username: a.clone(), password: b.as_str().into() },
+            TryLogin { username: a.clone(), password: b.as_str().into(), ip: c.clone() },
             NodeTicket { host: c.clone(), port: n, token: d.as_str().into(), expires: t },
         );
         round_trip(Whoami { token: a.as_str().into() }, Identity { user, username: b });

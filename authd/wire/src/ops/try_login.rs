@@ -4,11 +4,13 @@ use super::{secret, string};
 use crate::{Message, Opcode, Operation, Secret};
 use throng_core::proto::{DecodeError, FieldReader, FieldWriter};
 
-/// `str` username, `str` password.
+/// `str` username, `str` password, `str` client ip (for the per-address
+/// limit and the login record; empty when the caller cannot know it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TryLogin {
     pub username: String,
     pub password: Secret,
+    pub ip: String,
 }
 
 /// `str` host, `u32` port, `str` token, `u64` expires (unix seconds).
@@ -27,13 +29,16 @@ impl Operation for TryLogin {
 
 impl Message for TryLogin {
     fn encode(&self, w: &mut FieldWriter<'_>) {
-        w.str(&self.username).str(self.password.as_str());
+        w.str(&self.username)
+            .str(self.password.as_str())
+            .str(&self.ip);
     }
 
     fn decode(r: &mut FieldReader<'_>) -> Result<TryLogin, DecodeError> {
         Ok(TryLogin {
             username: string(r)?,
             password: secret(r)?,
+            ip: string(r)?,
         })
     }
 }

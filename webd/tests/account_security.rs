@@ -1,0 +1,97 @@
+//! Account security through the real stack (webd and authd in this
+//! process, on the private MariaDB and Redis): what an attacker over HTTP
+//! can do to other people's accounts. Clients speak from addresses of their
+//! own on the loopback network (127.0.0.2, 127.0.0.3), as distinct hosts.
+
+mod common;
+
+use common::Stack;
+use serde_json::{json, Value};
+use socket2::{Domain, Socket, Type};
+use std::io::{Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::time::Duration;
+
+const PW: &str = "hunter2-hunter2";
+
+/// POSTs JSON to `path` from source address `from`: the status and body.
+fn post_from(from: IpAddr, web: SocketAddr, path: &str, body: Value) -> (u16, Value) {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket.bind(&SocketAddr::new(from, 0).into()).unwrap();
+    socket.connect(&web.into()).unwrap();
+    let mut s: TcpStream = socket.into();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let body = body.to_string();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (headers, body) = text.split_once("\r\n\r\n").unwrap();
+    (
+        headers[9..12].parse().unwrap(),
+        serde_json::from_str(body).unwrap_or(Value::Null),
+    )
+}
+
+/// One address failing TryLogin again and again, with invented usernames,
+/// is limited itself, and locks nobody else out: a user at another address
+/// still gets in with the right password. (TryLogin used to carry no
+/// client address, so every failure landed in one bucket for all.)
+#[test]
+fn one_address_cannot_lock_everyone_out_of_trylogin() {
+    let stack = Stack::start("lockout");
+    let authd = stack.authd.as_ref().unwrap().addrs()[0];
+    let mut c = throng_testkit::BlockingClient::connect(authd);
+    c.call(&authd_wire::ops::SignUp {
+        username: "victim".into(),
+        nickname: "V".into(),
+        password: PW.into(),
+    })
+    .unwrap();
+    let mut r = stack.stores.redis();
+    let _: () = redis::pipe()
+        .sadd(format!("{}massd:nodes", stack.stores.prefix), "n1")
+        .set_ex(
+            format!("{}massd:node:n1", stack.stores.prefix),
+            "127.0.0.1 38677 5",
+            60,
+        )
+        .query(&mut r)
+        .unwrap();
+    let attacker: IpAddr = "127.0.0.2".parse().unwrap();
+    let victim: IpAddr = "127.0.0.3".parse().unwrap();
+    let web = stack.web;
+    let mut limited = 0;
+    for i in 0..150 {
+        let body = json!({ "username": format!("invented{i}"), "password": "guess-guess" });
+        let (status, v) = post_from(attacker, web, "/trylogin_server", body);
+        match status {
+            401 => {}
+            429 => limited += 1,
+            other => panic!("attempt {i}: {other} {v}"),
+        }
+    }
+    assert!(
+        limited >= 40,
+        "the attacking address is limited itself (ip_failures 100): {limited} of 150"
+    );
+    let (status, v) = post_from(
+        victim,
+        web,
+        "/trylogin_server",
+        json!({ "username": "victim", "password": PW }),
+    );
+    assert_eq!(status, 200, "the victim at another address: {v}");
+    let (status, _) = post_from(
+        attacker,
+        web,
+        "/trylogin_server",
+        json!({ "username": "victim", "password": PW }),
+    );
+    assert_eq!(status, 429, "the attacking address stays limited");
+}
