@@ -393,7 +393,9 @@ fn the_code_flows_refuse_taken_names_bad_addresses_and_unknown_accounts() {
         register(&mut c, "gina3", "gina@example.com").status(),
         Status::EmailTaken
     );
-    // A code for an address no account has: the reset finds nobody.
+    // A sign-up code never resets a password (it was answered `not_found`
+    // for an address no account has: a sign-up code passed the reset's
+    // check, the class of the reset takeover of issue 13).
     assert_eq!(
         c.call(&request_code("nobody@example.com")).status(),
         Status::Ok
@@ -402,6 +404,6 @@ fn the_code_flows_refuse_taken_names_bad_addresses_and_unknown_accounts() {
     assert_eq!(
         c.call(&reset("nobody@example.com", &code, "new-password-1"))
             .status(),
-        Status::NotFound
+        Status::InvalidCode
     );
 }

@@ -95,3 +95,75 @@ fn one_address_cannot_lock_everyone_out_of_trylogin() {
     );
     assert_eq!(status, 429, "the attacking address stays limited");
 }
+
+/// Registers `username` with `email` through the API (code from the outbox).
+fn register(stack: &Stack, username: &str, email: &str) {
+    let me: IpAddr = "127.0.0.4".parse().unwrap();
+    let mails = stack.stores.outbox().mails_to(email);
+    let (status, v) = post_from(
+        me,
+        stack.web,
+        "/get_verification",
+        json!({ "email": email }),
+    );
+    assert_eq!(status, 200, "{v}");
+    let code = stack.last_code(email, mails + 1);
+    let body = json!({ "username": username, "password": PW, "email": email, "code": code });
+    let (status, v) = post_from(me, stack.web, "/post_registration", body);
+    assert_eq!(status, 200, "{v}");
+}
+
+/// A password reset can only change the account whose stored address
+/// received the reset code. An attacker owning an address that MariaDB's
+/// collation holds equal to the victim's (an accent, `ß` for `ss`) gets a
+/// sign-up code mailed to it and tries to reset the victim's password with
+/// it: refused, and the victim's password still works.
+#[test]
+fn a_reset_code_for_a_look_alike_address_takes_over_nothing() {
+    let stack = Stack::start("takeover");
+    let attacker: IpAddr = "127.0.0.5".parse().unwrap();
+    let authd = stack.authd.as_ref().unwrap().addrs()[0];
+    for (victim, look_alike) in [
+        ("victim@example.com", "victím@example.com"),
+        ("strasse@example.com", "straße@example.com"),
+    ] {
+        let name = victim.split('@').next().unwrap();
+        register(&stack, name, victim);
+        let (status, v) = post_from(
+            attacker,
+            stack.web,
+            "/get_verification",
+            json!({ "email": look_alike }),
+        );
+        assert_eq!(status, 200, "{v}");
+        // The attacker reads the mailbox of the look-alike address.
+        let code = stack.last_code(look_alike, 1);
+        let (status, v) = post_from(
+            attacker,
+            stack.web,
+            "/reset_password",
+            json!({ "email": look_alike, "code": code, "password": "attacker-owns-it" }),
+        );
+        assert_ne!(status, 200, "{look_alike} reset {victim}'s password: {v}");
+        // Asking for a reset of the victim's account by the look-alike
+        // mails nothing to the look-alike.
+        let before = stack.stores.outbox().mails_to(look_alike);
+        let (status, _) = post_from(
+            attacker,
+            stack.web,
+            "/check_accountexists",
+            json!({ "username": name, "email": look_alike }),
+        );
+        assert_eq!(status, 200);
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(stack.stores.outbox().mails_to(look_alike), before);
+        let mut c = throng_testkit::BlockingClient::connect(authd);
+        let signed_in = c.call(&authd_wire::ops::SignIn {
+            username: name.into(),
+            password: PW.into(),
+            ip: "127.0.0.4".into(),
+            agent: "test".into(),
+        });
+        assert!(signed_in.is_ok(), "{victim}'s own password: {signed_in:?}");
+    }
+}

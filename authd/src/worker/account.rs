@@ -3,6 +3,7 @@
 //! profile changes (cache deleted before and after the MySQL write, and
 //! refused when Redis cannot be told) and log-out.
 
+use super::codes::Purpose;
 use super::users::By;
 use super::Worker;
 use crate::hasher::{AfterHash, Task};
@@ -29,7 +30,7 @@ impl Worker {
             }) => self.register(job, &username, password, &email, &code),
             Request::RequestCode(RequestCode { email }) => {
                 let sent = self
-                    .issue_code(&email, "sign-up")
+                    .issue_code(Purpose::SignUp, &email, None)
                     .map(|expires_in| CodeSent { expires_in });
                 job.answer::<RequestCode>(sent)
             }
@@ -82,7 +83,7 @@ impl Worker {
     }
 
     fn register(&mut self, job: Job, username: &str, password: Secret, email: &str, code: &Secret) {
-        if let Err(refusal) = self.check_code(email, code.as_str()) {
+        if let Err(refusal) = self.check_code(Purpose::SignUp, email, code.as_str()) {
             return job.refuse(refusal);
         }
         match (
@@ -94,7 +95,7 @@ impl Worker {
             (Ok(None), Ok(None)) => {}
             _ => return job.refuse(Status::Unavailable),
         }
-        if !self.consume_code(email) {
+        if !self.consume_code(Purpose::SignUp, email) {
             return job.refuse(Refusal::reason(
                 Status::InvalidCode,
                 "the code was just used",
@@ -111,8 +112,9 @@ impl Worker {
 
     /// Always `ok` for valid input, so nobody learns whether an account
     /// exists; when the username and e-mail belong together, a reset code
-    /// goes to that e-mail (from the mail thread, so the answer takes as
-    /// long either way).
+    /// bound to that account goes to the address stored on it — never to
+    /// the address as the request spelled it (from the mail thread, so the
+    /// answer takes as long either way).
     fn check_account(&mut self, job: Job, username: &str, email: &str) {
         match self.user(By::Name(username)) {
             Ok(Some(user))
@@ -121,7 +123,9 @@ impl Worker {
                     .as_deref()
                     .is_some_and(|e| e.eq_ignore_ascii_case(email)) =>
             {
-                let _ = self.issue_code(email, "password reset");
+                if let Some(stored) = user.email.as_deref() {
+                    let _ = self.issue_code(Purpose::Reset, stored, Some(user.id));
+                }
                 job.ok::<CheckAccount>(&());
             }
             Ok(_) => job.ok::<CheckAccount>(&()),
@@ -130,19 +134,34 @@ impl Worker {
     }
 
     fn reset_password(&mut self, job: Job, email: &str, code: &Secret, password: Secret) {
-        if let Err(refusal) = self.redeem_code(email, code.as_str()) {
-            return job.refuse(refusal);
-        }
-        match self.shared.db.user_by_email(email) {
-            Ok(Some(user)) => self.hash_then(
-                job,
-                password,
-                AfterHash::Reset {
-                    user: Box::new(user),
-                },
-            ),
-            Ok(None) => job.refuse(Status::NotFound),
-            Err(e) => job.refuse(super::store_failed("loading a user by e-mail", e)),
+        // Only a reset code, and it names its account: the address is only
+        // where the code was mailed, never how the account is found.
+        let bound = match self.redeem_code(Purpose::Reset, email, code.as_str()) {
+            Ok(bound) => bound,
+            Err(refusal) => return job.refuse(refusal),
+        };
+        let found = match bound {
+            0 => Ok(None),
+            id => self.shared.db.user_by_id(id),
+        };
+        match found {
+            Ok(Some(user))
+                if user
+                    .email
+                    .as_deref()
+                    .is_some_and(|e| e.to_lowercase() == email.to_lowercase()) =>
+            {
+                self.hash_then(
+                    job,
+                    password,
+                    AfterHash::Reset {
+                        user: Box::new(user),
+                    },
+                )
+            }
+            // Gone, or its address changed since the code was mailed.
+            Ok(_) => job.refuse(Status::NotFound),
+            Err(e) => job.refuse(super::store_failed("loading a user", e)),
         }
     }
 

@@ -3,6 +3,12 @@
 //! code is single-use, and `codes.max_tries` wrong tries burn it. Codes are
 //! compared in constant time and never logged. Without Redis there are no
 //! codes: the answer is `unavailable`.
+//!
+//! A code is bound to its [`Purpose`]: a sign-up code proves only that its
+//! holder reads that address, and can never reset a password. A reset code
+//! is only ever mailed to the address stored on an account and is bound to
+//! that account's id, so it resets that account and no other, whatever
+//! address a request names.
 
 use super::Worker;
 use crate::mailer::Mail;
@@ -21,23 +27,54 @@ fn six_digits() -> Result<String, Status> {
     }
 }
 
+/// What a code is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Purpose {
+    /// Registering with an address (`request_code`, `register`).
+    SignUp,
+    /// Resetting the password of the account it was mailed for.
+    Reset,
+}
+
+impl Purpose {
+    fn tag(self) -> &'static str {
+        match self {
+            Purpose::SignUp => "signup",
+            Purpose::Reset => "reset",
+        }
+    }
+
+    /// What the mail says the code is for.
+    fn mail_purpose(self) -> &'static str {
+        match self {
+            Purpose::SignUp => "sign-up",
+            Purpose::Reset => "password reset",
+        }
+    }
+}
+
 impl Worker {
-    fn code_keys(&self, email: &str) -> (String, String) {
+    /// The code's key (per purpose and address) and the address's hourly
+    /// allowance counter (shared by the purposes: one mailbox).
+    fn code_keys(&self, purpose: Purpose, email: &str) -> (String, String) {
         let email = email.to_lowercase();
         (
-            self.cache.key("code", &email),
+            self.cache
+                .key("code", &format!("{}:{email}", purpose.tag())),
             self.cache.key("codes", &email),
         )
     }
 
-    /// Makes and mails a code; the seconds it lives, or why not.
+    /// Makes and mails a code for `purpose` to `email`, bound to account
+    /// `user` when given; the seconds it lives, or why not.
     pub(super) fn issue_code(
         &mut self,
+        purpose: Purpose,
         email: &str,
-        purpose: &'static str,
+        user: Option<u64>,
     ) -> Result<u32, Refusal> {
         let cfg = self.shared.cfg.codes.clone();
-        let (code_key, count_key) = self.code_keys(email);
+        let (code_key, count_key) = self.code_keys(purpose, email);
         let counted: Option<(i64, i64)> = self.cache.run(|c| {
             redis::pipe()
                 .incr(&count_key, 1)
@@ -69,6 +106,8 @@ impl Worker {
                 .ignore()
                 .hset(&code_key, "tries", 0)
                 .ignore()
+                .hset(&code_key, "user", user.unwrap_or(0))
+                .ignore()
                 .expire(&code_key, ttl as i64)
                 .ignore()
                 .query::<()>(c)
@@ -78,7 +117,7 @@ impl Worker {
         }
         let mail = Mail {
             to: email.to_owned(),
-            purpose,
+            purpose: purpose.mail_purpose(),
             code,
         };
         if self.shared.mail.try_send(mail).is_err() {
@@ -87,28 +126,38 @@ impl Worker {
         Ok(ttl as u32)
     }
 
-    /// Checks a code without using it up; a wrong one counts a try and the
+    /// Checks a code for `purpose` without using it up, and says which
+    /// account it is bound to (0: none); a wrong one counts a try and the
     /// last allowed wrong try burns the code.
-    pub(super) fn check_code(&mut self, email: &str, code: &str) -> Result<(), Refusal> {
-        let (code_key, _) = self.code_keys(email);
+    pub(super) fn check_code(
+        &mut self,
+        purpose: Purpose,
+        email: &str,
+        code: &str,
+    ) -> Result<u64, Refusal> {
+        let (code_key, _) = self.code_keys(purpose, email);
         let max = self.shared.cfg.codes.max_tries;
-        let stored: Option<Option<String>> = self
-            .cache
-            .run(|c| redis::cmd("HGET").arg(&code_key).arg("code").query(c));
+        let stored: Option<(Option<String>, Option<u64>)> = self.cache.run(|c| {
+            redis::cmd("HMGET")
+                .arg(&code_key)
+                .arg("code")
+                .arg("user")
+                .query(c)
+        });
         let Some(stored) = stored else {
             return Err(Refusal::reason(
                 Status::Unavailable,
                 "verification codes are unavailable",
             ));
         };
-        let Some(stored) = stored else {
+        let (Some(stored), user) = stored else {
             return Err(Refusal::reason(
                 Status::InvalidCode,
                 "no code is pending for this e-mail (expired, used or never sent)",
             ));
         };
         if crate::validate::code(code) && same(&stored, code) {
-            return Ok(());
+            return Ok(user.unwrap_or(0));
         }
         let tries: Option<i64> = self.cache.run(|c| {
             redis::cmd("HINCRBY")
@@ -133,18 +182,24 @@ impl Worker {
     }
 
     /// Uses the code up. False if another request used it first.
-    pub(super) fn consume_code(&mut self, email: &str) -> bool {
-        let (code_key, _) = self.code_keys(email);
+    pub(super) fn consume_code(&mut self, purpose: Purpose, email: &str) -> bool {
+        let (code_key, _) = self.code_keys(purpose, email);
         self.cache
             .run(|c| redis::cmd("DEL").arg(&code_key).query::<i64>(c))
             == Some(1)
     }
 
-    /// `check_code` then `consume_code`, as one step for the caller.
-    pub(super) fn redeem_code(&mut self, email: &str, code: &str) -> Result<(), Refusal> {
-        self.check_code(email, code)?;
-        if self.consume_code(email) {
-            Ok(())
+    /// `check_code` then `consume_code`, as one step for the caller: the
+    /// account the code is bound to (0: none).
+    pub(super) fn redeem_code(
+        &mut self,
+        purpose: Purpose,
+        email: &str,
+        code: &str,
+    ) -> Result<u64, Refusal> {
+        let user = self.check_code(purpose, email, code)?;
+        if self.consume_code(purpose, email) {
+            Ok(user)
         } else {
             Err(Refusal::reason(
                 Status::InvalidCode,
