@@ -198,12 +198,20 @@ pub struct SessionConfig {
     /// Idle lifetime; every validation slides it.
     #[serde(with = "humantime_serde")]
     pub ttl: Duration,
+    /// Absolute lifetime from the sign-in, however often it slides.
+    #[serde(with = "humantime_serde")]
+    pub max_age: Duration,
+    /// Live sessions one account may hold; a sign-in beyond it ends the
+    /// account's oldest (and the index of them stays bounded).
+    pub max_per_user: u32,
 }
 
 impl Default for SessionConfig {
     fn default() -> Self {
         SessionConfig {
             ttl: Duration::from_secs(24 * 3600),
+            max_age: Duration::from_secs(7 * 24 * 3600),
+            max_per_user: 32,
         }
     }
 }

@@ -167,3 +167,61 @@ fn a_reset_code_for_a_look_alike_address_takes_over_nothing() {
         assert!(signed_in.is_ok(), "{victim}'s own password: {signed_in:?}");
     }
 }
+
+/// GET `path` with the session cookie `token`: the status and Location.
+fn get_with_session(web: SocketAddr, path: &str, token: &str) -> (u16, Option<String>) {
+    let mut s = TcpStream::connect(web).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let head = format!(
+        "GET {path} HTTP/1.1\r\nHost: t\r\nCookie: throng_session={token}\r\nConnection: close\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let text = String::from_utf8_lossy(&out).to_string();
+    let location = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Location: "))
+        .map(str::to_owned);
+    (text[9..12].parse().unwrap(), location)
+}
+
+/// A password reset ends every session of the account: a session a thief
+/// holds (a stolen cookie) stops working the moment the owner resets.
+#[test]
+fn a_password_reset_ends_a_stolen_session() {
+    let stack = Stack::start("stolen");
+    let email = "owner@example.com";
+    register(&stack, "owner", email);
+    let authd = stack.authd.as_ref().unwrap().addrs()[0];
+    let mut c = throng_testkit::BlockingClient::connect(authd);
+    let sign_in = authd_wire::ops::SignIn {
+        username: "owner".into(),
+        password: PW.into(),
+        ip: "127.0.0.6".into(),
+        agent: "thief".into(),
+    };
+    let stolen = c.call(&sign_in).unwrap().token.0;
+    let own = c.call(&sign_in).unwrap().token.0;
+    assert_eq!(get_with_session(stack.web, "/home", &stolen).0, 200);
+
+    let owner: IpAddr = "127.0.0.7".parse().unwrap();
+    let mails = stack.stores.outbox().mails_to(email);
+    let body = json!({ "username": "owner", "email": email });
+    assert_eq!(
+        post_from(owner, stack.web, "/check_accountexists", body).0,
+        200
+    );
+    let code = stack.last_code(email, mails + 1);
+    let body = json!({ "email": email, "code": code, "password": "a-new-password-1" });
+    let (status, v) = post_from(owner, stack.web, "/reset_password", body);
+    assert_eq!(status, 200, "{v}");
+
+    for token in [&stolen, &own] {
+        assert_eq!(
+            get_with_session(stack.web, "/home", token),
+            (303, Some("/login".to_owned())),
+            "a session from before the reset"
+        );
+    }
+}

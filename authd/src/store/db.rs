@@ -177,16 +177,19 @@ impl Db {
         )
     }
 
-    /// The user of a live fallback session, sliding its expiry.
+    /// The user of a live fallback session (within its idle and its
+    /// absolute lifetime), sliding its expiry.
     pub fn touch_session(
         &self,
         token_hash: &[u8; 32],
         ttl: Duration,
+        max_age: Duration,
     ) -> Result<Option<u64>, mysql::Error> {
         let mut conn = self.conn()?;
         let id: Option<u64> = conn.exec_first(
-            "SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at > NOW(3)",
-            (token_hash.to_vec(),),
+            "SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at > NOW(3) \
+             AND created_at > NOW(3) - INTERVAL ? SECOND",
+            (token_hash.to_vec(), max_age.as_secs()),
         )?;
         if id.is_some() {
             conn.exec_drop(
@@ -195,6 +198,12 @@ impl Db {
             )?;
         }
         Ok(id)
+    }
+
+    /// Ends every fallback session of a user.
+    pub fn delete_user_sessions(&self, user_id: u64) -> Result<(), mysql::Error> {
+        self.conn()?
+            .exec_drop("DELETE FROM sessions WHERE user_id = ?", (user_id,))
     }
 
     pub fn delete_session(&self, token_hash: &[u8; 32]) -> Result<(), mysql::Error> {

@@ -5,8 +5,13 @@
 use mysql::prelude::Queryable;
 
 /// (version, SQL), in order.
-const MIGRATIONS: &[(&str, &str)] =
-    &[("0001_init", include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../../migrations/0001_init.sql")),
+    (
+        "0002_session_age",
+        include_str!("../../migrations/0002_session_age.sql"),
+    ),
+];
 
 /// The statements of a migration file: split at `;` ending a line,
 /// comment lines dropped.

@@ -230,6 +230,11 @@ impl Worker {
             return job.refuse(super::store_failed("replacing a password", e));
         }
         self.forget_user(user, true);
+        // After the change, so a session made with the old password just
+        // before it ends too.
+        if !self.end_all_sessions(user.id) {
+            return job.refuse(Status::Unavailable);
+        }
         job.ok::<ResetPassword>(&());
     }
 }

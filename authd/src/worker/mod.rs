@@ -9,6 +9,7 @@ mod account;
 mod codes;
 pub mod decoy;
 mod limits;
+mod session_index;
 mod sessions;
 mod signin;
 mod users;

@@ -56,9 +56,10 @@ impl Worker {
         Ok((token, key))
     }
 
-    /// The value of a Redis session.
+    /// The value of a Redis session: its user and when it was made.
     pub(super) fn session_value(user: &User) -> String {
-        format!("{}:{}", user.id, user.uuid_hex())
+        let made = crate::records::now_ms() / 1000;
+        format!("{}:{}:{made}", user.id, user.uuid_hex())
     }
 
     /// A session in MySQL, for when Redis is down.
@@ -104,14 +105,14 @@ impl Worker {
                     None => Err(Status::Unavailable),
                     Some(vals) => match vals.next().flatten() {
                         None => Err(Status::NoSession),
-                        Some(v) => parse_session(&v).ok_or(Status::NoSession),
+                        Some(v) => self.live_session(&v).ok_or(Status::NoSession),
                     },
                 },
-                Some(Home::Mysql(hash)) => match self
-                    .shared
-                    .db
-                    .touch_session(hash, self.shared.cfg.sessions.ttl)
-                {
+                Some(Home::Mysql(hash)) => match self.shared.db.touch_session(
+                    hash,
+                    self.shared.cfg.sessions.ttl,
+                    self.shared.cfg.sessions.max_age,
+                ) {
                     Ok(Some(id)) => match self.shared.db.user_by_id(id) {
                         Ok(Some(u)) => Ok(u.uuid),
                         Ok(None) => Err(Status::NoSession),
@@ -211,10 +212,21 @@ impl Worker {
     }
 }
 
-/// `"<id>:<uuid hex>"` → uuid.
-fn parse_session(v: &str) -> Option<[u8; 16]> {
-    let (_, uuid) = v.split_once(':')?;
+impl Worker {
+    /// The user uuid of a Redis session's value, unless the session
+    /// outlived `sessions.max_age` (however often it slid).
+    fn live_session(&self, value: &str) -> Option<[u8; 16]> {
+        let (uuid, made) = parse_session(value)?;
+        let age = (crate::records::now_ms() / 1000).saturating_sub(made);
+        (age < self.shared.cfg.sessions.max_age.as_secs()).then_some(uuid)
+    }
+}
+
+/// `"<id>:<uuid hex>:<made, unix s>"` → (uuid, made).
+fn parse_session(v: &str) -> Option<([u8; 16], u64)> {
+    let mut parts = v.split(':');
+    let (_, uuid, made) = (parts.next()?, parts.next()?, parts.next()?);
     let mut out = [0u8; 16];
     hex::decode_to_slice(uuid, &mut out).ok()?;
-    Some(out)
+    Some((out, made.parse().ok()?))
 }
