@@ -15,6 +15,7 @@
 #   git worktree add ../before <commit>
 #   (cd ../before && CARGO_TARGET_DIR=../before-target cargo build --release -p authd -p webd)
 #   bench/before-after.sh ../before-target/release [SECONDS] [REPEATS]
+#   SCENARIOS="rpc-signin rpc-session" bench/before-after.sh …   # others
 #
 # Writes var/bench/before-after.tsv (one line per run) and prints medians.
 set -euo pipefail
@@ -22,6 +23,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OTHER=$(cd "$1" && pwd)
 SECONDS_PER_RUN=${2:-10}
 REPEATS=${3:-3}
+read -r -a SCENARIO_LIST <<<"${SCENARIOS:-rpc-signin http-static http-login}"
 BIN=$ROOT/target/release
 OUT=$ROOT/var/bench
 mkdir -p "$OUT"
@@ -58,7 +60,7 @@ printf 'scenario\tside\tops_per_s\terrors\tauthd_cpu_us_per_op\twebd_cpu_us_per_
 run() { # side scenario
     local side=$1 scenario=$2 target connections=100 extra=(--users 1000)
     case $scenario in
-        rpc-signin) target=127.0.0.1:${AUTHD_PORT[$side]} ;;
+        rpc-signin | rpc-session) target=127.0.0.1:${AUTHD_PORT[$side]} ;;
         http-static) target=127.0.0.1:${WEBD_PORT[$side]}; extra=() ;;
         http-login) target=127.0.0.1:${WEBD_PORT[$side]}; connections=1000 ;;
     esac
@@ -77,7 +79,7 @@ run() { # side scenario
         }' >>"$TSV"
 }
 for ((i = 1; i <= REPEATS; i++)); do
-    for scenario in rpc-signin http-static http-login; do
+    for scenario in "${SCENARIO_LIST[@]}"; do
         echo "$scenario, round $i" >&2
         if ((i % 2)); then run this "$scenario"; run other "$scenario"; else run other "$scenario"; run this "$scenario"; fi
     done
@@ -85,7 +87,7 @@ done
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); $REPEATS runs of $SECONDS_PER_RUN s each"
 printf '| scenario | side | median ops/s | median authd CPU µs/op | median webd CPU µs/op | errors |\n|---|---|---:|---:|---:|---:|\n'
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-for scenario in rpc-signin http-static http-login; do
+for scenario in "${SCENARIO_LIST[@]}"; do
     for side in this other; do
         rows=$(awk -F'\t' -v s="$scenario" -v d="$side" '$1 == s && $2 == d' "$TSV")
         printf '| %s | %s | %s | %s | %s | %s |\n' "$scenario" "$side" \

@@ -201,9 +201,6 @@ pub struct SessionConfig {
     /// Absolute lifetime from the sign-in, however often it slides.
     #[serde(with = "humantime_serde")]
     pub max_age: Duration,
-    /// Live sessions one account may hold; a sign-in beyond it ends the
-    /// account's oldest (and the index of them stays bounded).
-    pub max_per_user: u32,
 }
 
 impl Default for SessionConfig {
@@ -211,7 +208,6 @@ impl Default for SessionConfig {
         SessionConfig {
             ttl: Duration::from_secs(24 * 3600),
             max_age: Duration::from_secs(7 * 24 * 3600),
-            max_per_user: 32,
         }
     }
 }

@@ -232,7 +232,7 @@ impl Worker {
         self.forget_user(user, true);
         // After the change, so a session made with the old password just
         // before it ends too.
-        if !self.end_all_sessions(user.id) {
+        if !self.end_all_sessions(user) {
             return job.refuse(Status::Unavailable);
         }
         job.ok::<ResetPassword>(&());

@@ -9,7 +9,7 @@ mod account;
 mod codes;
 pub mod decoy;
 mod limits;
-mod session_index;
+mod revoke;
 mod sessions;
 mod signin;
 mod users;

@@ -56,9 +56,9 @@ impl Worker {
         Ok((token, key))
     }
 
-    /// The value of a Redis session: its user and when it was made.
+    /// The value of a Redis session: its user and when it was made (ms).
     pub(super) fn session_value(user: &User) -> String {
-        let made = crate::records::now_ms() / 1000;
+        let made = crate::records::now_ms();
         format!("{}:{}:{made}", user.id, user.uuid_hex())
     }
 
@@ -96,16 +96,22 @@ impl Worker {
             })
         };
         let mut values = values.map(|v| v.into_iter());
-        // The user uuid of each token, or the status to answer.
+        // The user uuid of each token, or the status to answer; and when
+        // each Redis session was made (ms).
         let mut uuids: Vec<Result<[u8; 16], Status>> = Vec::with_capacity(tokens.len());
+        let mut made: Vec<Option<u64>> = Vec::with_capacity(tokens.len());
         for home in &homes {
+            let mut made_at = None;
             uuids.push(match home {
                 None => Err(Status::NoSession),
                 Some(Home::Redis(_)) => match values.as_mut() {
                     None => Err(Status::Unavailable),
-                    Some(vals) => match vals.next().flatten() {
+                    Some(vals) => match vals.next().flatten().and_then(|v| self.live_session(&v)) {
                         None => Err(Status::NoSession),
-                        Some(v) => self.live_session(&v).ok_or(Status::NoSession),
+                        Some((uuid, at)) => {
+                            made_at = Some(at);
+                            Ok(uuid)
+                        }
                     },
                 },
                 Some(Home::Mysql(hash)) => match self.shared.db.touch_session(
@@ -122,7 +128,9 @@ impl Worker {
                     Err(e) => Err(super::store_failed("checking a fallback session", e)),
                 },
             });
+            made.push(made_at);
         }
+        self.drop_ended(&mut uuids, &made);
         let wanted: Vec<[u8; 16]> = uuids
             .iter()
             .filter_map(|u| u.as_ref().ok().copied())
@@ -213,16 +221,39 @@ impl Worker {
 }
 
 impl Worker {
-    /// The user uuid of a Redis session's value, unless the session
-    /// outlived `sessions.max_age` (however often it slid).
-    fn live_session(&self, value: &str) -> Option<[u8; 16]> {
+    /// The user uuid of a Redis session's value and when it was made,
+    /// unless it outlived `sessions.max_age` (however often it slid).
+    fn live_session(&self, value: &str) -> Option<([u8; 16], u64)> {
         let (uuid, made) = parse_session(value)?;
-        let age = (crate::records::now_ms() / 1000).saturating_sub(made);
-        (age < self.shared.cfg.sessions.max_age.as_secs()).then_some(uuid)
+        let age = crate::records::now_ms().saturating_sub(made);
+        (u128::from(age) < self.shared.cfg.sessions.max_age.as_millis()).then_some((uuid, made))
+    }
+
+    /// Redis sessions made before their account's sessions were ended
+    /// ([`super::revoke`]) are over; unknown while Redis cannot say.
+    fn drop_ended(&mut self, uuids: &mut [Result<[u8; 16], Status>], made: &[Option<u64>]) {
+        let checked: Vec<usize> = (0..uuids.len())
+            .filter(|i| made[*i].is_some() && uuids[*i].is_ok())
+            .collect();
+        let wanted: Vec<[u8; 16]> = checked.iter().filter_map(|i| uuids[*i].ok()).collect();
+        match self.sessions_ended(&wanted) {
+            Some(ended) => {
+                for (i, ended_at) in checked.into_iter().zip(ended) {
+                    if made[i].is_some_and(|at| at <= ended_at) {
+                        uuids[i] = Err(Status::NoSession);
+                    }
+                }
+            }
+            None => {
+                for i in checked {
+                    uuids[i] = Err(Status::Unavailable);
+                }
+            }
+        }
     }
 }
 
-/// `"<id>:<uuid hex>:<made, unix s>"` → (uuid, made).
+/// `"<id>:<uuid hex>:<made, unix ms>"` → (uuid, made).
 fn parse_session(v: &str) -> Option<([u8; 16], u64)> {
     let mut parts = v.split(':');
     let (_, uuid, made) = (parts.next()?, parts.next()?, parts.next()?);

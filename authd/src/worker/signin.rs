@@ -240,7 +240,6 @@ impl Worker {
             if let Some((_, key)) = &session {
                 p.set_ex(key, Self::session_value(&win.user), session_ttl)
                     .ignore();
-                self.index_session(&mut p, win.user.id, key);
             }
             sessions.push(session);
         }
