@@ -8,14 +8,14 @@ use crate::avatars::{store, AvatarPool, AvatarReply, Task, TaskKind, UploadError
 use crate::http::{Done, Head, Outcome, Response, Routed, Routes};
 use crate::pages::{self, PageCall, Pages, RequestCookies, Step};
 use crate::route::{Route, AVATAR_PREFIX};
-use authd_wire::ops::ChangeAvatar;
+use authd_wire::ops::{ChangeAvatar, ValidateSession};
 use authd_wire::Request;
 use mio::event::Event;
 use mio::Token;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
-use throng_core::client::{CallError, ClientConfig, LinkState, ProtoClient};
+use throng_core::client::{CallError, ClientConfig, LinkState, ProtoClient, Response as Answer};
 use throng_core::handoff::ReplySender;
 use throng_core::metrics::{LocalHistogram, Metrics};
 use throng_core::reactor::{ConnId, Env, FOREIGN_TOKEN_BASE};
@@ -24,6 +24,10 @@ use throng_core::reactor::{ConnId, Env, FOREIGN_TOKEN_BASE};
 pub enum Pending {
     Api(&'static Endpoint),
     Page(PageCall),
+    /// An upload whose session authd must confirm before the picture is
+    /// decoded or stored: nothing of it reaches the avatar pool (or the
+    /// disk) for a session authd does not know.
+    Upload(Box<Task>),
 }
 
 /// The avatar side of the application.
@@ -70,6 +74,7 @@ impl App {
 
     fn collect(&mut self, done: &mut Done, now: Instant) {
         let (pages, metrics, latency) = (&self.pages, &self.metrics, &mut self.authd_latency);
+        let pool = &self.avatars.pool;
         self.client.drain(|c| {
             let (conn, pending, started) = c.tag;
             latency.record(now.saturating_duration_since(started));
@@ -87,6 +92,13 @@ impl App {
             let answer = match pending {
                 Pending::Api(endpoint) => (endpoint.finish)(c.result),
                 Pending::Page(call) => pages.finish(call, c.result),
+                Pending::Upload(task) => match session_confirmed(c.result) {
+                    Ok(()) => match pool.submit(*task) {
+                        Ok(()) => return, // the avatar pool answers
+                        Err(_) => pages::edit_error(UploadError::Busy),
+                    },
+                    Err(refusal) => refusal,
+                },
             };
             done.push((conn, answer));
         });
@@ -122,6 +134,7 @@ impl App {
 
     fn upload(
         &mut self,
+        env: &mut Env<'_>,
         conn: ConnId,
         head: &Head<'_>,
         body: &[u8],
@@ -134,6 +147,9 @@ impl App {
             .content_type
             .map(|c| String::from_utf8_lossy(c).into_owned())
             .unwrap_or_default();
+        let check = Request::ValidateSession(ValidateSession {
+            token: token.as_str().into(),
+        });
         let task = Task {
             conn,
             reply: self.avatars.replies.clone(),
@@ -145,7 +161,7 @@ impl App {
                 max_bytes: self.avatars.max_upload,
             },
         };
-        match self.avatars.pool.submit(task) {
+        match self.call(env, conn, &check, Pending::Upload(Box::new(task))) {
             Ok(()) => Outcome::Later,
             Err(_) => Outcome::Now(pages::edit_error(UploadError::Busy)),
         }
@@ -175,6 +191,20 @@ impl App {
             Ok(()) => Outcome::Later,
             Err(_) => Outcome::Now(Response::new(503).header("Retry-After: 1")),
         }
+    }
+}
+
+/// Whether authd confirmed an upload's session, or the answer refusing it.
+fn session_confirmed(result: Result<Answer, CallError>) -> Result<(), Response> {
+    let Ok(answer) = result else {
+        return Err(pages::edit_error(UploadError::Busy));
+    };
+    match authd_wire::decode_answer::<ValidateSession>(answer.header.status, &answer.body) {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(refusal)) if refusal.status == authd_wire::Status::NoSession => {
+            Err(pages::redirect("/login").header(pages::clear_session_cookie()))
+        }
+        _ => Err(pages::edit_error(UploadError::Busy)),
     }
 }
 
@@ -213,7 +243,10 @@ impl Routes for App {
         env: &mut Env<'_>,
     ) -> Outcome {
         let (request, pending) = match route {
-            Route::Upload => return self.upload(conn, head, body, RequestCookies::parse(head)),
+            Route::Upload => {
+                let cookies = RequestCookies::parse(head);
+                return self.upload(env, conn, head, body, cookies);
+            }
             Route::Avatar => return self.serve_avatar(conn, head),
             Route::Health => {
                 // Healthy: at least one authd backend answers.
@@ -250,7 +283,7 @@ impl Routes for App {
         };
         let api = match &pending {
             Pending::Api(endpoint) => Some(*endpoint),
-            Pending::Page(_) => None,
+            _ => None,
         };
         match self.call(env, conn, &request, pending) {
             Ok(()) => Outcome::Later,

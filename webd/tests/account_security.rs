@@ -225,3 +225,70 @@ fn a_password_reset_ends_a_stolen_session() {
         );
     }
 }
+
+/// A PNG of `side` × `side` pixels.
+fn png(side: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(side, side, image::Rgb([200, 40, 90]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// Files under `dir`, recursively.
+fn files_under(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|e| {
+            let path = e.path();
+            if path.is_dir() {
+                files_under(&path)
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+/// An upload with an invented session cookie (and a CSRF pair of the
+/// sender's own choosing) is refused before the picture is decoded or
+/// stored: nothing reaches the disk without an account.
+#[test]
+fn an_upload_without_an_account_stores_nothing() {
+    let stack = Stack::start("upload");
+    let csrf = "0123456789abcdef0123456789abcdef";
+    let boundary = "----throngattack";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"avatar\"; filename=\"x.png\"\r\n\
+         Content-Type: image/png\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&png(300));
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    for _ in 0..3 {
+        let mut s = TcpStream::connect(stack.web).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let head = format!(
+            "POST /edit/avatar HTTP/1.1\r\nHost: t\r\n\
+             Cookie: throng_session=r.0123456789abcdef0123456789abcdef; throng_csrf={csrf}\r\n\
+             Content-Type: multipart/form-data; boundary={boundary}\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(&body).unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).unwrap();
+        let text = String::from_utf8_lossy(&out);
+        assert!(
+            text.starts_with("HTTP/1.1 303") && text.contains("Location: /login"),
+            "{text}"
+        );
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let stored = files_under(&stack.stores.dir.path().join("avatars"));
+    assert_eq!(stored, 0, "files written for a session authd does not know");
+}

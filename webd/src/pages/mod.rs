@@ -16,11 +16,10 @@ use authd_wire::ops::{
     ChangeAvatar, ChangeNickname, Logout, Profile, SignIn, SignUp, ValidateSession,
 };
 use authd_wire::{decode_answer, Operation, Refusal, Request, Status};
+pub use forms::{clear_session_cookie, redirect, RequestCookies};
 use forms::{
-    clear_session_cookie, csrf_cookie, page, parse_form, session_cookie, EditForm, LoginForm,
-    LogoutForm, SignUpForm,
+    csrf_cookie, page, parse_form, session_cookie, EditForm, LoginForm, LogoutForm, SignUpForm,
 };
-pub use forms::{redirect, RequestCookies};
 use std::net::SocketAddr;
 use throng_core::client::{CallError, Response as Answer};
 use views::render;
