@@ -78,10 +78,16 @@ fn deliver(
             })
             .to_string();
             line.push('\n');
+            // Codes are secrets: only authd's own user may read them (a
+            // file created before keeps its mode; tightened here too).
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
             let mut file = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
+                .mode(0o600)
                 .open(path)
+                .map_err(|e| e.to_string())?;
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
                 .map_err(|e| e.to_string())?;
             file.write_all(line.as_bytes()).map_err(|e| e.to_string())
         }

@@ -154,3 +154,21 @@ fn a_session_ends_at_its_max_age_however_often_it_slides() {
     std::thread::sleep(Duration::from_millis(1200));
     assert_eq!(c.validate(&token).status(), Status::NoSession);
 }
+
+/// The outbox holds codes: only authd's own user may read it.
+#[test]
+fn the_outbox_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let stores = stores();
+    let authd = Authd::start(&stores, None, &[]);
+    let asked = authd.client().call(&authd_wire::ops::RequestCode {
+        email: "mode@example.com".into(),
+    });
+    assert_eq!(asked.status(), Status::Ok);
+    stores.outbox().wait_for_mails("mode@example.com", 1);
+    let mode = std::fs::metadata(stores.outbox_path())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "outbox mode {:o}", mode & 0o777);
+}

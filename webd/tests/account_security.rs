@@ -292,3 +292,31 @@ fn an_upload_without_an_account_stores_nothing() {
     let stored = files_under(&stack.stores.dir.path().join("avatars"));
     assert_eq!(stored, 0, "files written for a session authd does not know");
 }
+
+/// Log-out clears the session cookie only once authd has ended the
+/// session: with Redis (where `r.` sessions live) unreachable, authd cannot,
+/// and the page says so instead of pretending the person is signed out.
+#[test]
+fn logout_keeps_the_cookie_when_the_session_could_not_be_ended() {
+    let stack = Stack::start_with_redis("logout", Some("redis://127.0.0.1:1/"));
+    let csrf = "0123456789abcdef0123456789abcdef";
+    let form = format!("csrf={csrf}");
+    let mut s = TcpStream::connect(stack.web).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let head = format!(
+        "POST /logout HTTP/1.1\r\nHost: t\r\n\
+         Cookie: throng_session=r.0123456789abcdef0123456789abcdef; throng_csrf={csrf}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{form}",
+        form.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+    assert!(
+        !text.contains("Set-Cookie: throng_session="),
+        "the cookie was cleared over a session still alive: {text}"
+    );
+}

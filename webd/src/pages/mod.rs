@@ -366,7 +366,13 @@ impl Pages {
                 Err(Status::InvalidPhotoId) => edit_error(UploadError::Failed),
                 Err(_) => edit_error(UploadError::Busy),
             },
-            PageCall::Logout => redirect("/login").header(clear_session_cookie()),
+            // The cookie goes only once authd has ended the session: a
+            // cleared cookie over a session still alive would tell the
+            // person they are signed out when a thief's copy still works.
+            PageCall::Logout => match typed::<Logout>(status, body) {
+                Ok(()) => redirect("/login").header(clear_session_cookie()),
+                Err(_) => busy_page(),
+            },
         }
     }
 }

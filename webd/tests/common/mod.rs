@@ -24,13 +24,18 @@ pub struct Stack {
 
 impl Stack {
     pub fn start(name: &str) -> Stack {
+        Stack::start_with_redis(name, None)
+    }
+
+    /// The stack with authd's Redis at `redis_url` instead (a dead one).
+    pub fn start_with_redis(name: &str, redis_url: Option<&str>) -> Stack {
         let stores = TestStores::new(&format!("webd_{name}"));
         let mut cfg = authd::config::Config::default();
         cfg.reactor.listen = vec!["127.0.0.1:0".parse().unwrap()];
         cfg.reactor.threads = 1;
         cfg.reactor.drain_timeout = Duration::from_millis(500);
         cfg.mysql.url = stores.mysql_url.clone();
-        cfg.redis.url = stores.redis_url.clone();
+        cfg.redis.url = redis_url.unwrap_or(&stores.redis_url).to_owned();
         cfg.redis.prefix = stores.prefix.clone();
         cfg.secret = "webd-test-secret-webd-test-secret!!".into();
         cfg.argon2.memory_kib = 1024;
