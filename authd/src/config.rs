@@ -221,6 +221,22 @@ pub struct LimitConfig {
     pub ip_failures: u32,
     #[serde(with = "humantime_serde")]
     pub window: Duration,
+    /// Codes mailed per client address per hour (`request_code` and
+    /// `check_account` together).
+    pub ip_codes_per_hour: u32,
+    /// Accounts made per client address per hour (`sign_up`, `register`).
+    pub ip_sign_ups_per_hour: u32,
+    /// Password resets tried per client address per hour: each is a guess
+    /// at a six-digit code.
+    pub ip_resets_per_hour: u32,
+    /// Codes mailed per minute, all callers together.
+    pub codes_per_minute: u32,
+    /// Accounts made per minute, all callers together.
+    pub sign_ups_per_minute: u32,
+    /// Resets tried per minute, all callers together: with 10^6 codes and
+    /// 120 guesses a minute, guessing any one pending code takes ~6 days
+    /// on average, however many addresses the guesser has.
+    pub resets_per_minute: u32,
 }
 
 impl Default for LimitConfig {
@@ -229,6 +245,12 @@ impl Default for LimitConfig {
             account_failures: 10,
             ip_failures: 100,
             window: Duration::from_secs(900),
+            ip_codes_per_hour: 30,
+            ip_sign_ups_per_hour: 100,
+            ip_resets_per_hour: 30,
+            codes_per_minute: 600,
+            sign_ups_per_minute: 1200,
+            resets_per_minute: 120,
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod worker;
 use clap::Parser;
 use config::Config;
 use std::sync::Arc;
+use std::time::Duration;
 use throng_core::config::DaemonArgs;
 use throng_core::daemon::{self, DaemonError};
 use throng_core::rpc::RpcService;
@@ -142,6 +143,8 @@ pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
         secret,
         decoy_hash,
         local_limits: local_limits::LocalLimits::new(cfg.limits.window, 100_000),
+        flood_hourly: local_limits::LocalLimits::new(Duration::from_secs(3600), 100_000),
+        flood_minutely: local_limits::LocalLimits::new(Duration::from_secs(60), 16),
     });
     let workers = worker::start(shared, jobs_rx, resumed_rx).map_err(DaemonError::Other)?;
     let (max_frame, metrics) = (cfg.max_frame, d.metrics.clone());

@@ -4,10 +4,7 @@
 //! as a [`Job`] that is answered exactly once with a typed answer.
 
 use crate::validate;
-use authd_wire::ops::{
-    ChangeAvatar, ChangeNickname, CheckAccount, Register, RequestCode, ResetPassword, SignIn,
-    SignUp, TryLogin,
-};
+use authd_wire::ops::{ChangeAvatar, ChangeNickname};
 use authd_wire::{encode_body, Operation, Request, RequestError, Status};
 use std::fmt;
 use throng_core::handoff::ReplySender;
@@ -49,65 +46,55 @@ pub fn decode(opcode: u8, raw: &[u8]) -> Result<Request, Refusal> {
     }
 }
 
-/// authd owns these fields, so authd decides what a valid one is.
-fn validate_request(request: Request) -> Result<Request, Refusal> {
-    match &request {
-        Request::SignUp(SignUp {
-            username,
-            nickname,
-            password,
-        }) => {
-            check(validate::username(username))?;
-            check(validate::nickname(nickname))?;
-            check(validate::password(password.as_str()))?;
+/// authd owns these fields, so authd decides what a valid one is. E-mail
+/// addresses leave in their canonical form ([`validate::email`]); client
+/// addresses and user agents are clipped, never refused.
+fn validate_request(mut request: Request) -> Result<Request, Refusal> {
+    let ip = |ip: &mut String| *ip = validate::clip(ip, 45);
+    match &mut request {
+        Request::SignUp(op) => {
+            check(validate::username(&op.username))?;
+            check(validate::nickname(&op.nickname))?;
+            check(validate::password(op.password.as_str()))?;
+            ip(&mut op.ip);
         }
-        Request::SignIn(SignIn {
-            username, password, ..
-        }) => plausible_credentials(username, password)?,
+        Request::SignIn(op) => {
+            plausible_credentials(&op.username, &op.password)?;
+            ip(&mut op.ip);
+            op.agent = validate::clip(&op.agent, 512);
+        }
         Request::ChangeNickname(ChangeNickname { nickname, .. }) => {
             check(validate::nickname(nickname))?
         }
         Request::ChangeAvatar(ChangeAvatar { photo, .. }) => check(validate::photo_id(photo))?,
-        Request::RequestCode(RequestCode { email }) => check(validate::email(email))?,
-        Request::Register(Register {
-            username,
-            password,
-            email,
-            ..
-        }) => {
-            check(validate::username(username))?;
-            check(validate::password(password.as_str()))?;
-            check(validate::email(email))?;
+        Request::RequestCode(op) => {
+            op.email = validate::email(&op.email).map_err(Refusal::new)?;
+            ip(&mut op.ip);
         }
-        Request::CheckAccount(CheckAccount { username, email }) => {
-            check(validate::username(username))?;
-            check(validate::email(email))?;
+        Request::Register(op) => {
+            check(validate::username(&op.username))?;
+            check(validate::password(op.password.as_str()))?;
+            op.email = validate::email(&op.email).map_err(Refusal::new)?;
+            ip(&mut op.ip);
         }
-        Request::ResetPassword(ResetPassword {
-            email, password, ..
-        }) => {
-            check(validate::email(email))?;
-            check(validate::password(password.as_str()))?;
+        Request::CheckAccount(op) => {
+            check(validate::username(&op.username))?;
+            op.email = validate::email(&op.email).map_err(Refusal::new)?;
+            ip(&mut op.ip);
         }
-        Request::TryLogin(TryLogin {
-            username, password, ..
-        }) => plausible_credentials(username, password)?,
+        Request::ResetPassword(op) => {
+            op.email = validate::email(&op.email).map_err(Refusal::new)?;
+            check(validate::password(op.password.as_str()))?;
+            ip(&mut op.ip);
+        }
+        Request::TryLogin(op) => {
+            plausible_credentials(&op.username, &op.password)?;
+            ip(&mut op.ip);
+        }
         Request::ValidateSession(_) | Request::Logout(_) | Request::Lookup(_) => {}
         Request::Whoami(_) => {}
     }
-    Ok(match request {
-        // Kept for the login record only: clipped, never refused.
-        Request::SignIn(mut op) => {
-            op.ip = validate::clip(&op.ip, 45);
-            op.agent = validate::clip(&op.agent, 512);
-            Request::SignIn(op)
-        }
-        Request::TryLogin(mut op) => {
-            op.ip = validate::clip(&op.ip, 45);
-            Request::TryLogin(op)
-        }
-        other => other,
-    })
+    Ok(request)
 }
 
 /// A worker's answer, sent back to the reactor that owns the connection.
@@ -207,6 +194,7 @@ impl fmt::Debug for Job {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use authd_wire::ops::{SignIn, SignUp};
     use authd_wire::Opcode;
 
     #[test]
@@ -230,6 +218,7 @@ mod tests {
             username: username.into(),
             nickname: "nick".into(),
             password: "password1".into(),
+            ip: String::new(),
         };
         let raw = encode_body(&sign_up("bad name"));
         let err = decode(Opcode::SignUp.into(), &raw).unwrap_err();

@@ -28,22 +28,43 @@ pub fn password(v: &str) -> Result<(), Status> {
         .ok_or(Status::InvalidPassword)
 }
 
-/// A plausible address: one `@`, a non-empty local part, a dotted domain,
-/// no spaces or controls, at most 254 bytes.
-pub fn email(v: &str) -> Result<(), Status> {
-    let ok = v.len() <= 254
-        && !v.chars().any(|c| c.is_whitespace() || c.is_control())
-        && match v.split_once('@') {
-            Some((local, domain)) => {
-                !local.is_empty()
-                    && !domain.contains('@')
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-            }
-            None => false,
-        };
-    ok.then_some(()).ok_or(Status::InvalidEmail)
+/// A plausible address in its canonical form, or `invalid_email`.
+///
+/// One `@`, a non-empty local part, a dotted domain, no spaces or
+/// controls, at most 254 bytes once canonical. Canonical means: the whole
+/// address in Unicode NFC (so a composed and a decomposed "é" are one
+/// address), the local part lowercased, the domain through IDNA (UTS #46)
+/// to its ASCII form (so `bücher.de`, `BÜCHER.de` and `xn--bcher-kva.de`
+/// are one domain). Nothing else is folded: `ß` and `ss`, `é` and `e`
+/// stay different mailboxes. authd stores and compares only this form,
+/// byte for byte (a binary collation), so two addresses are one account
+/// exactly when they are one mailbox in this sense, whatever the database
+/// collation would have held equal.
+pub fn email(v: &str) -> Result<String, Status> {
+    use unicode_normalization::UnicodeNormalization;
+    let invalid = Status::InvalidEmail;
+    if v.len() > 1024 || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid);
+    }
+    let (local, domain) = v.split_once('@').ok_or(invalid)?;
+    if local.is_empty() || domain.contains('@') {
+        return Err(invalid);
+    }
+    let local: String = local
+        .nfc()
+        .collect::<String>()
+        .to_lowercase()
+        .nfc()
+        .collect();
+    let domain = idna::domain_to_ascii_strict(domain).map_err(|_| invalid)?;
+    let plausible = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..");
+    let canonical = format!("{local}@{domain}");
+    (plausible && canonical.len() <= 254 && !canonical.chars().any(char::is_whitespace))
+        .then_some(canonical)
+        .ok_or(invalid)
 }
 
 /// A photo id: a SHA-256 as 64 lowercase hex digits.
@@ -70,6 +91,30 @@ pub fn clip(v: &str, max_bytes: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_mailbox_has_one_canonical_address() {
+        let same = [
+            ("Alice@Example.COM", "alice@example.com"),
+            ("e\u{301}mile@example.com", "\u{e9}mile@example.com"),
+            ("\u{c9}MILE@example.com", "\u{e9}mile@example.com"),
+            ("a@B\u{dc}CHER.de", "a@xn--bcher-kva.de"),
+            ("a@b\u{fc}cher.de", "a@xn--bcher-kva.de"),
+            ("a@xn--bcher-kva.de", "a@xn--bcher-kva.de"),
+            ("a@\u{ff45}xample.com", "a@example.com"),
+        ];
+        for (given, canonical) in same {
+            assert_eq!(email(given).as_deref(), Ok(canonical), "{given}");
+        }
+        let different = [
+            ("strasse@example.com", "stra\u{df}e@example.com"),
+            ("emile@example.com", "\u{e9}mile@example.com"),
+            ("alice@example.com", "\u{430}lice@example.com"),
+        ];
+        for (a, b) in different {
+            assert_ne!(email(a).unwrap(), email(b).unwrap(), "{a} / {b}");
+        }
+    }
 
     #[test]
     fn usernames() {
@@ -100,6 +145,9 @@ mod tests {
         assert!(email("a@b.co").is_ok());
         assert!(email("a@b").is_err());
         assert!(email("a b@c.d").is_err());
+        assert!(email("a@b..c").is_err());
+        assert!(email("a@@b.c").is_err());
+        assert!(email("@b.c").is_err());
         assert!(photo_id(&"a".repeat(64)).is_ok());
         assert!(photo_id(&"A".repeat(64)).is_err());
         assert!(code("012345") && !code("12345") && !code("12345a"));

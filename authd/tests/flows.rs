@@ -14,6 +14,7 @@ use common::{stores, Authd, Ended, SECRET};
 fn request_code(email: &str) -> RequestCode {
     RequestCode {
         email: email.into(),
+        ip: String::new(),
     }
 }
 
@@ -23,6 +24,7 @@ fn register(username: &str, email: &str, code: &str) -> Register {
         password: PW.into(),
         email: email.into(),
         code: code.into(),
+        ip: String::new(),
     }
 }
 
@@ -31,6 +33,7 @@ fn reset(email: &str, code: &str, password: &str) -> ResetPassword {
         email: email.into(),
         code: code.into(),
         password: password.into(),
+        ip: String::new(),
     }
 }
 
@@ -224,6 +227,7 @@ fn codes_register_and_reset_through_the_outbox() {
         let op = CheckAccount {
             username: "bob".into(),
             email: email.into(),
+            ip: String::new(),
         };
         authd_wire::encode_body(&op)
     };

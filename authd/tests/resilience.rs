@@ -73,7 +73,8 @@ fn redis_dying_mid_test_leaves_sign_in_working_from_mysql() {
     );
     assert_eq!(
         c.call(&RequestCode {
-            email: "frank@example.com".into()
+            email: "frank@example.com".into(),
+            ip: String::new(),
         })
         .status(),
         Status::Unavailable,

@@ -122,8 +122,11 @@ impl JsonEndpoint for GetVerification {
     const FIELDS: &'static [&'static str] = &["email"];
     const ANSWER: &'static [&'static str] = &["expires_in"];
 
-    fn request(b: EmailBody, _: SocketAddr) -> RequestCode {
-        RequestCode { email: b.email }
+    fn request(b: EmailBody, peer: SocketAddr) -> RequestCode {
+        RequestCode {
+            email: b.email,
+            ip: peer.ip().to_string(),
+        }
     }
 
     fn answer(a: CodeSent, out: &mut Map<String, Value>) {
@@ -138,12 +141,13 @@ impl JsonEndpoint for PostRegistration {
     const FIELDS: &'static [&'static str] = &["username", "password", "email", "code"];
     const ANSWER: &'static [&'static str] = &["uuid"];
 
-    fn request(b: RegistrationBody, _: SocketAddr) -> Register {
+    fn request(b: RegistrationBody, peer: SocketAddr) -> Register {
         Register {
             username: b.username,
             password: b.password.into(),
             email: b.email,
             code: b.code.into(),
+            ip: peer.ip().to_string(),
         }
     }
 
@@ -159,10 +163,11 @@ impl JsonEndpoint for CheckAccountExists {
     const FIELDS: &'static [&'static str] = &["username", "email"];
     const ANSWER: &'static [&'static str] = &[];
 
-    fn request(b: AccountBody, _: SocketAddr) -> CheckAccount {
+    fn request(b: AccountBody, peer: SocketAddr) -> CheckAccount {
         CheckAccount {
             username: b.username,
             email: b.email,
+            ip: peer.ip().to_string(),
         }
     }
 
@@ -181,11 +186,12 @@ impl JsonEndpoint for ResetPasswordJson {
     const FIELDS: &'static [&'static str] = &["email", "code", "password"];
     const ANSWER: &'static [&'static str] = &[];
 
-    fn request(b: ResetBody, _: SocketAddr) -> ResetPassword {
+    fn request(b: ResetBody, peer: SocketAddr) -> ResetPassword {
         ResetPassword {
             email: b.email,
             code: b.code.into(),
             password: b.password.into(),
+            ip: peer.ip().to_string(),
         }
     }
 

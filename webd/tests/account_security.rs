@@ -51,6 +51,7 @@ fn one_address_cannot_lock_everyone_out_of_trylogin() {
         username: "victim".into(),
         nickname: "V".into(),
         password: PW.into(),
+        ip: String::new(),
     })
     .unwrap();
     let mut r = stack.stores.redis();

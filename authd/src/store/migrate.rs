@@ -1,17 +1,63 @@
 //! Versioned schema migrations: the SQL files in `authd/migrations/`,
-//! compiled in, applied in order at start under a named lock so that
-//! several authd processes starting together apply each file once.
+//! compiled in, and the few steps SQL cannot express (Rust functions),
+//! applied in order at start under a named lock so that several authd
+//! processes starting together apply each one once.
 
 use mysql::prelude::Queryable;
 
-/// (version, SQL), in order.
-const MIGRATIONS: &[(&str, &str)] = &[
-    ("0001_init", include_str!("../../migrations/0001_init.sql")),
+/// One migration's work.
+enum Step {
+    Sql(&'static str),
+    Code(fn(&mut mysql::PooledConn) -> Result<(), mysql::Error>),
+}
+
+/// (version, step), in order.
+const MIGRATIONS: &[(&str, Step)] = &[
+    (
+        "0001_init",
+        Step::Sql(include_str!("../../migrations/0001_init.sql")),
+    ),
     (
         "0002_session_age",
-        include_str!("../../migrations/0002_session_age.sql"),
+        Step::Sql(include_str!("../../migrations/0002_session_age.sql")),
+    ),
+    (
+        "0003_canonical_email",
+        Step::Sql(include_str!("../../migrations/0003_canonical_email.sql")),
+    ),
+    (
+        "0004_canonical_unicode_email",
+        Step::Code(canonical_unicode_emails),
     ),
 ];
+
+/// After 0003 lowercased every address, the ones with non-ASCII letters
+/// still need NFC and IDNA (`validate::email`), which SQL cannot do: read
+/// only those rows and rewrite each that changes. A row whose canonical
+/// form another account already holds keeps its old spelling (logged by
+/// id, never by address) — two accounts for one mailbox were the bug.
+fn canonical_unicode_emails(conn: &mut mysql::PooledConn) -> Result<(), mysql::Error> {
+    let rows: Vec<(u64, String)> = conn.query(
+        "SELECT id, email FROM users WHERE email IS NOT NULL AND email <> CONVERT(email USING ascii)",
+    )?;
+    for (id, email) in rows {
+        let Ok(canonical) = crate::validate::email(&email) else {
+            continue;
+        };
+        if canonical == email {
+            continue;
+        }
+        let moved = conn.exec_drop("UPDATE users SET email = ? WHERE id = ?", (&canonical, id));
+        match moved {
+            Ok(()) => {}
+            Err(mysql::Error::MySqlError(e)) if e.code == 1062 => {
+                log::warn!("user {id}: its address in canonical form belongs to another account; left as it was");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
 
 /// The statements of a migration file: split at `;` ending a line,
 /// comment lines dropped.
@@ -52,7 +98,7 @@ pub fn migrate(conn: &mut mysql::PooledConn) -> Result<Vec<String>, mysql::Error
     }
     let result = (|| {
         let mut applied = Vec::new();
-        for (version, sql) in MIGRATIONS {
+        for (version, step) in MIGRATIONS {
             let done: Option<String> = conn.exec_first(
                 "SELECT version FROM schema_migrations WHERE version = ?",
                 (version,),
@@ -60,8 +106,13 @@ pub fn migrate(conn: &mut mysql::PooledConn) -> Result<Vec<String>, mysql::Error
             if done.is_some() {
                 continue;
             }
-            for statement in statements(sql) {
-                conn.query_drop(statement)?;
+            match step {
+                Step::Sql(sql) => {
+                    for statement in statements(sql) {
+                        conn.query_drop(statement)?;
+                    }
+                }
+                Step::Code(run) => run(conn)?,
             }
             conn.exec_drop(
                 "INSERT INTO schema_migrations (version) VALUES (?)",
@@ -85,6 +136,9 @@ mod tests {
         assert_eq!(s.len(), 2);
         assert!(s[0].starts_with("CREATE TABLE a"));
         assert!(!s[1].ends_with(';'));
-        assert_eq!(statements(MIGRATIONS[0].1).len(), 4);
+        let Step::Sql(init) = MIGRATIONS[0].1 else {
+            panic!("0001 is SQL")
+        };
+        assert_eq!(statements(init).len(), 4);
     }
 }

@@ -1,9 +1,12 @@
 //! The account operations that are not batched: sign-up and register
 //! (hash on the argon2 pool, then one transaction), the code-based flows,
 //! profile changes (cache deleted before and after the MySQL write, and
-//! refused when Redis cannot be told) and log-out.
+//! refused when Redis cannot be told) and log-out. Sign-ups, codes and
+//! resets pass the flood limits first ([`super::flood`]). E-mail addresses
+//! arrive canonical ([`crate::validate::email`]) and are compared as bytes.
 
 use super::codes::Purpose;
+use super::flood::Flood;
 use super::users::By;
 use super::Worker;
 use crate::hasher::{AfterHash, Task};
@@ -20,28 +23,48 @@ impl Worker {
     pub(super) fn one(&mut self, job: Job) {
         match job.op.clone() {
             Request::SignUp(SignUp {
-                username, password, ..
-            }) => self.sign_up(job, &username, password),
+                username,
+                password,
+                ip,
+                ..
+            }) => match self.admit(Flood::SignUps, &ip) {
+                Ok(()) => self.sign_up(job, &username, password),
+                Err(refusal) => job.refuse(refusal),
+            },
             Request::Register(Register {
                 username,
                 password,
                 email,
                 code,
-            }) => self.register(job, &username, password, &email, &code),
-            Request::RequestCode(RequestCode { email }) => {
+                ip,
+            }) => match self.admit(Flood::SignUps, &ip) {
+                Ok(()) => self.register(job, &username, password, &email, &code),
+                Err(refusal) => job.refuse(refusal),
+            },
+            Request::RequestCode(RequestCode { email, ip }) => {
                 let sent = self
-                    .issue_code(Purpose::SignUp, &email, None)
+                    .admit(Flood::Codes, &ip)
+                    .and_then(|()| self.issue_code(Purpose::SignUp, &email, None))
                     .map(|expires_in| CodeSent { expires_in });
                 job.answer::<RequestCode>(sent)
             }
-            Request::CheckAccount(CheckAccount { username, email }) => {
-                self.check_account(job, &username, &email)
-            }
+            Request::CheckAccount(CheckAccount {
+                username,
+                email,
+                ip,
+            }) => match self.admit(Flood::Codes, &ip) {
+                Ok(()) => self.check_account(job, &username, &email),
+                Err(refusal) => job.refuse(refusal),
+            },
             Request::ResetPassword(ResetPassword {
                 email,
                 code,
                 password,
-            }) => self.reset_password(job, &email, &code, password),
+                ip,
+            }) => match self.admit(Flood::Resets, &ip) {
+                Ok(()) => self.reset_password(job, &email, &code, password),
+                Err(refusal) => job.refuse(refusal),
+            },
             Request::ChangeNickname(ChangeNickname { token, nickname }) => self
                 .change_profile::<ChangeNickname>(job, &token, |db, id| {
                     db.set_nickname(id, &nickname)
@@ -117,12 +140,7 @@ impl Worker {
     /// answer takes as long either way).
     fn check_account(&mut self, job: Job, username: &str, email: &str) {
         match self.user(By::Name(username)) {
-            Ok(Some(user))
-                if user
-                    .email
-                    .as_deref()
-                    .is_some_and(|e| e.eq_ignore_ascii_case(email)) =>
-            {
+            Ok(Some(user)) if user.email.as_deref() == Some(email) => {
                 if let Some(stored) = user.email.as_deref() {
                     let _ = self.issue_code(Purpose::Reset, stored, Some(user.id));
                 }
@@ -145,20 +163,13 @@ impl Worker {
             id => self.shared.db.user_by_id(id),
         };
         match found {
-            Ok(Some(user))
-                if user
-                    .email
-                    .as_deref()
-                    .is_some_and(|e| e.to_lowercase() == email.to_lowercase()) =>
-            {
-                self.hash_then(
-                    job,
-                    password,
-                    AfterHash::Reset {
-                        user: Box::new(user),
-                    },
-                )
-            }
+            Ok(Some(user)) if user.email.as_deref() == Some(email) => self.hash_then(
+                job,
+                password,
+                AfterHash::Reset {
+                    user: Box::new(user),
+                },
+            ),
             // Gone, or its address changed since the code was mailed.
             Ok(_) => job.refuse(Status::NotFound),
             Err(e) => job.refuse(super::store_failed("loading a user", e)),

@@ -56,12 +56,12 @@ impl Purpose {
 impl Worker {
     /// The code's key (per purpose and address) and the address's hourly
     /// allowance counter (shared by the purposes: one mailbox).
+    /// The address is canonical already ([`crate::validate::email`]).
     fn code_keys(&self, purpose: Purpose, email: &str) -> (String, String) {
-        let email = email.to_lowercase();
         (
             self.cache
                 .key("code", &format!("{}:{email}", purpose.tag())),
-            self.cache.key("codes", &email),
+            self.cache.key("codes", email),
         )
     }
 

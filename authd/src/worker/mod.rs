@@ -8,6 +8,7 @@
 mod account;
 mod codes;
 pub mod decoy;
+mod flood;
 mod limits;
 mod revoke;
 mod sessions;
@@ -41,6 +42,10 @@ pub struct Shared {
     pub decoy_hash: String,
     /// The failure limits while Redis cannot be reached.
     pub local_limits: crate::local_limits::LocalLimits,
+    /// The hourly per-address and per-minute global flood limits while
+    /// Redis cannot be reached ([`flood`]).
+    pub flood_hourly: crate::local_limits::LocalLimits,
+    pub flood_minutely: crate::local_limits::LocalLimits,
 }
 
 /// One worker thread's state: the shared parts and its own Redis connection.

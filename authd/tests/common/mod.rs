@@ -138,6 +138,7 @@ impl Client {
             username: username.into(),
             nickname: nickname.into(),
             password: password.into(),
+            ip: String::new(),
         })
     }
 

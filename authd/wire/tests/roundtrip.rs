@@ -42,7 +42,7 @@ proptest! {
             avatar: avatar.clone(),
         };
         round_trip(
-            SignUp { username: a.clone(), nickname: b.clone(), password: c.as_str().into() },
+            SignUp { username: a.clone(), nickname: b.clone(), password: c.as_str().into(), ip: d.clone() },
             SignedUp { user },
         );
         round_trip(
@@ -57,14 +57,14 @@ proptest! {
         );
         round_trip(ChangeNickname { token: a.as_str().into(), nickname: b.clone() }, ());
         round_trip(ChangeAvatar { token: a.as_str().into(), photo: b.clone() }, ());
-        round_trip(RequestCode { email: a.clone() }, CodeSent { expires_in: n });
+        round_trip(RequestCode { email: a.clone(), ip: b.clone() }, CodeSent { expires_in: n });
         round_trip(
-            Register { username: a.clone(), password: b.as_str().into(), email: c.clone(), code: d.as_str().into() },
+            Register { username: a.clone(), password: b.as_str().into(), email: c.clone(), code: d.as_str().into(), ip: a.clone() },
             Registered { user },
         );
-        round_trip(CheckAccount { username: a.clone(), email: b.clone() }, ());
+        round_trip(CheckAccount { username: a.clone(), email: b.clone(), ip: c.clone() }, ());
         round_trip(
-            ResetPassword { email: a.clone(), code: b.as_str().into(), password: c.as_str().into() },
+            ResetPassword { email: a.clone(), code: b.as_str().into(), password: c.as_str().into(), ip: d.clone() },
             (),
         );
         round_trip(

@@ -148,6 +148,7 @@ impl Pages {
                         username: form.username.clone(),
                         nickname: form.nickname.clone(),
                         password: form.password.into(),
+                        ip: peer.ip().to_string(),
                     }),
                     then: PageCall::SignUp {
                         username: form.username,

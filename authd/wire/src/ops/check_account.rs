@@ -5,11 +5,13 @@ use super::string;
 use crate::{Message, Opcode, Operation};
 use throng_core::proto::{DecodeError, FieldReader, FieldWriter};
 
-/// `str` username, `str` e-mail.
+/// `str` username, `str` e-mail, `str` client ip (for the per-address limits; empty when the
+/// caller cannot know it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckAccount {
     pub username: String,
     pub email: String,
+    pub ip: String,
 }
 
 impl Operation for CheckAccount {
@@ -19,13 +21,14 @@ impl Operation for CheckAccount {
 
 impl Message for CheckAccount {
     fn encode(&self, w: &mut FieldWriter<'_>) {
-        w.str(&self.username).str(&self.email);
+        w.str(&self.username).str(&self.email).str(&self.ip);
     }
 
     fn decode(r: &mut FieldReader<'_>) -> Result<CheckAccount, DecodeError> {
         Ok(CheckAccount {
             username: string(r)?,
             email: string(r)?,
+            ip: string(r)?,
         })
     }
 }

@@ -4,13 +4,15 @@ use super::{secret, string};
 use crate::{Message, Opcode, Operation, Secret};
 use throng_core::proto::{DecodeError, FieldReader, FieldWriter};
 
-/// `str` username, `str` password, `str` e-mail, `str` code.
+/// `str` username, `str` password, `str` e-mail, `str` code, `str` client ip (for the per-address limits; empty when the
+/// caller cannot know it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Register {
     pub username: String,
     pub password: Secret,
     pub email: String,
     pub code: Secret,
+    pub ip: String,
 }
 
 /// `uuid` of the new user.
@@ -29,7 +31,8 @@ impl Message for Register {
         w.str(&self.username)
             .str(self.password.as_str())
             .str(&self.email)
-            .str(self.code.as_str());
+            .str(self.code.as_str())
+            .str(&self.ip);
     }
 
     fn decode(r: &mut FieldReader<'_>) -> Result<Register, DecodeError> {
@@ -38,6 +41,7 @@ impl Message for Register {
             password: secret(r)?,
             email: string(r)?,
             code: secret(r)?,
+            ip: string(r)?,
         })
     }
 }

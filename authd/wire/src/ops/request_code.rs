@@ -4,10 +4,12 @@ use super::string;
 use crate::{Message, Opcode, Operation};
 use throng_core::proto::{DecodeError, FieldReader, FieldWriter};
 
-/// `str` e-mail.
+/// `str` e-mail, `str` client ip (for the per-address limits; empty when the
+/// caller cannot know it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestCode {
     pub email: String,
+    pub ip: String,
 }
 
 /// `u32` seconds the code lives.
@@ -23,11 +25,14 @@ impl Operation for RequestCode {
 
 impl Message for RequestCode {
     fn encode(&self, w: &mut FieldWriter<'_>) {
-        w.str(&self.email);
+        w.str(&self.email).str(&self.ip);
     }
 
     fn decode(r: &mut FieldReader<'_>) -> Result<RequestCode, DecodeError> {
-        Ok(RequestCode { email: string(r)? })
+        Ok(RequestCode {
+            email: string(r)?,
+            ip: string(r)?,
+        })
     }
 }
 

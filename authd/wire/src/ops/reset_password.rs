@@ -4,12 +4,14 @@ use super::{secret, string};
 use crate::{Message, Opcode, Operation, Secret};
 use throng_core::proto::{DecodeError, FieldReader, FieldWriter};
 
-/// `str` e-mail, `str` code, `str` new password.
+/// `str` e-mail, `str` code, `str` new password, `str` client ip (for the per-address limits; empty when the
+/// caller cannot know it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResetPassword {
     pub email: String,
     pub code: Secret,
     pub password: Secret,
+    pub ip: String,
 }
 
 impl Operation for ResetPassword {
@@ -21,7 +23,8 @@ impl Message for ResetPassword {
     fn encode(&self, w: &mut FieldWriter<'_>) {
         w.str(&self.email)
             .str(self.code.as_str())
-            .str(self.password.as_str());
+            .str(self.password.as_str())
+            .str(&self.ip);
     }
 
     fn decode(r: &mut FieldReader<'_>) -> Result<ResetPassword, DecodeError> {
@@ -29,6 +32,7 @@ impl Message for ResetPassword {
             email: string(r)?,
             code: secret(r)?,
             password: secret(r)?,
+            ip: string(r)?,
         })
     }
 }

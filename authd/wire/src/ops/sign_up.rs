@@ -4,12 +4,14 @@ use super::{secret, string};
 use crate::{Message, Opcode, Operation, Secret};
 use throng_core::proto::{DecodeError, FieldReader, FieldWriter};
 
-/// `str` username, `str` nickname, `str` password.
+/// `str` username, `str` nickname, `str` password, `str` client ip (for the per-address limits; empty when the
+/// caller cannot know it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignUp {
     pub username: String,
     pub nickname: String,
     pub password: Secret,
+    pub ip: String,
 }
 
 /// `uuid` of the new user.
@@ -27,7 +29,8 @@ impl Message for SignUp {
     fn encode(&self, w: &mut FieldWriter<'_>) {
         w.str(&self.username)
             .str(&self.nickname)
-            .str(self.password.as_str());
+            .str(self.password.as_str())
+            .str(&self.ip);
     }
 
     fn decode(r: &mut FieldReader<'_>) -> Result<SignUp, DecodeError> {
@@ -35,6 +38,7 @@ impl Message for SignUp {
             username: string(r)?,
             nickname: string(r)?,
             password: secret(r)?,
+            ip: string(r)?,
         })
     }
 }

@@ -1,0 +1,237 @@
+//! The flood limits and canonical addresses through a real authd on the
+//! real stores: what one address, many addresses, or a look-alike spelling
+//! of an address can make authd do.
+
+mod common;
+
+use authd_wire::ops::{CheckAccount, Register, RequestCode, ResetPassword, SignUp};
+use authd_wire::Status;
+use common::{stores, Authd, Client, Ended};
+
+const PW: &str = "hunter2-hunter2";
+
+fn ask_code(c: &mut Client, email: &str, ip: &str) -> Status {
+    c.call(&RequestCode {
+        email: email.into(),
+        ip: ip.into(),
+    })
+    .status()
+}
+
+fn sign_up(c: &mut Client, username: &str, ip: &str) -> Status {
+    c.call(&SignUp {
+        username: username.into(),
+        nickname: username.into(),
+        password: PW.into(),
+        ip: ip.into(),
+    })
+    .status()
+}
+
+fn register(c: &mut Client, username: &str, email: &str, code: &str) -> Status {
+    c.call(&Register {
+        username: username.into(),
+        password: PW.into(),
+        email: email.into(),
+        code: code.into(),
+        ip: String::new(),
+    })
+    .status()
+}
+
+/// Codes mailed to many different addresses from one client address stop
+/// at its hourly allowance (`request_code` and `check_account` share it);
+/// another address is not affected; the refusal says when to come back.
+#[test]
+fn one_client_address_mails_a_bounded_number_of_codes() {
+    let stores = stores();
+    let authd = Authd::start(&stores, None, &["--set", "limits.ip_codes_per_hour=4"]);
+    let mut c = authd.client();
+    let flooder = "198.51.100.7";
+    for i in 0..3 {
+        assert_eq!(
+            ask_code(&mut c, &format!("v{i}@example.com"), flooder),
+            Status::Ok
+        );
+    }
+    let check = c.call(&CheckAccount {
+        username: "nobody".into(),
+        email: "v9@example.com".into(),
+        ip: flooder.into(),
+    });
+    assert_eq!(
+        check.status(),
+        Status::Ok,
+        "the fourth, through check_account"
+    );
+    let refused = c
+        .call(&RequestCode {
+            email: "v5@example.com".into(),
+            ip: flooder.into(),
+        })
+        .unwrap_err();
+    assert_eq!(refused.status, Status::TooManyCodes);
+    assert!(matches!(refused.retry_after_secs(), Some(s) if s > 0 && s <= 3600));
+    let check = c.call(&CheckAccount {
+        username: "nobody".into(),
+        email: "v6@example.com".into(),
+        ip: flooder.into(),
+    });
+    assert_eq!(check.status(), Status::TooManyCodes);
+    assert_eq!(stores.outbox().mails_to("v5@example.com"), 0);
+    assert_eq!(
+        ask_code(&mut c, "v5@example.com", "198.51.100.8"),
+        Status::Ok
+    );
+}
+
+/// Every `reset_password` is a guess at a six-digit code. However many
+/// client addresses the guesser has, all callers together get
+/// `resets_per_minute` guesses.
+#[test]
+fn guesses_at_reset_codes_are_bounded_across_all_addresses() {
+    let stores = stores();
+    let authd = Authd::start(&stores, None, &["--set", "limits.resets_per_minute=10"]);
+    let mut c = authd.client();
+    let statuses: Vec<Status> = (0..14)
+        .map(|i| {
+            c.call(&ResetPassword {
+                email: format!("victim{i}@example.com"),
+                code: "123456".into(),
+                password: PW.into(),
+                ip: format!("203.0.113.{i}"),
+            })
+            .status()
+        })
+        .collect();
+    assert!(
+        statuses[..10].iter().all(|s| *s == Status::InvalidCode),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[10..].iter().all(|s| *s == Status::TooManyAttempts),
+        "{statuses:?}"
+    );
+}
+
+/// Sign-ups (each an argon2 hash and a row) stop at the per-address
+/// allowance and at the global one; a taken name counts too, so probing
+/// for names is bounded by the same allowance.
+#[test]
+fn sign_ups_are_bounded_per_address_and_for_everyone() {
+    let stores = stores();
+    let authd = Authd::start(
+        &stores,
+        None,
+        &[
+            "--set",
+            "limits.ip_sign_ups_per_hour=3",
+            "--set",
+            "limits.sign_ups_per_minute=6",
+        ],
+    );
+    let mut c = authd.client();
+    let one = "192.0.2.1";
+    assert_eq!(sign_up(&mut c, "su1", one), Status::Ok);
+    assert_eq!(sign_up(&mut c, "su1", one), Status::Taken);
+    assert_eq!(sign_up(&mut c, "su2", one), Status::Ok);
+    assert_eq!(sign_up(&mut c, "su3", one), Status::TooManyAttempts);
+    assert_eq!(sign_up(&mut c, "su3", "192.0.2.2"), Status::Ok);
+    assert_eq!(sign_up(&mut c, "su4", "192.0.2.3"), Status::Ok);
+    // Six counted: su1, su1, su2, su3 (refused), su3, su4.
+    assert_eq!(sign_up(&mut c, "su5", "192.0.2.4"), Status::TooManyAttempts);
+    assert_eq!(sign_up(&mut c, "su5", ""), Status::TooManyAttempts);
+}
+
+/// With Redis unreachable the sign-up limits are counted in authd itself.
+#[test]
+fn the_flood_limits_hold_while_redis_is_down() {
+    let stores = stores();
+    let dead = format!("redis://127.0.0.1:{}/", throng_testkit::spawn::free_port());
+    let authd = Authd::start(
+        &stores,
+        Some(&dead),
+        &["--set", "limits.ip_sign_ups_per_hour=2"],
+    );
+    let mut c = authd.client();
+    let ip = "192.0.2.9";
+    assert_eq!(sign_up(&mut c, "down1", ip), Status::Ok);
+    assert_eq!(sign_up(&mut c, "down2", ip), Status::Ok);
+    assert_eq!(sign_up(&mut c, "down3", ip), Status::TooManyAttempts);
+    assert_eq!(sign_up(&mut c, "down3", "192.0.2.10"), Status::Ok);
+}
+
+/// One mailbox is one account however it is spelled (case, composed or
+/// decomposed accents, a domain in Unicode or in IDNA form), and
+/// addresses that are different mailboxes are different accounts even
+/// where MariaDB's `utf8mb4_unicode_ci` held them equal (`ß`/`ss`,
+/// `é`/`e`): the second could not register before, and a code asked for
+/// one never opens the other.
+#[test]
+fn one_mailbox_is_one_account_and_look_alikes_are_others() {
+    let stores = stores();
+    let authd = Authd::start(&stores, None, &[]);
+    let mut c = authd.client();
+    let outbox = stores.outbox();
+    let register_with = |c: &mut Client, username: &str, spelled: &str, canonical: &str| {
+        let before = outbox.mails_to(canonical);
+        assert_eq!(ask_code(c, spelled, ""), Status::Ok, "{spelled}");
+        outbox.wait_for_mails(canonical, before + 1);
+        let code = outbox.last_code(canonical);
+        register(c, username, spelled, &code)
+    };
+    let ss = "strasse@example.com";
+    assert_eq!(
+        register_with(&mut c, "ss", "Strasse@Example.COM", ss),
+        Status::Ok
+    );
+    let sharp = "stra\u{df}e@example.com";
+    assert_eq!(register_with(&mut c, "sharp", sharp, sharp), Status::Ok);
+    assert_eq!(
+        register_with(&mut c, "ss2", "STRASSE@example.com", ss),
+        Status::EmailTaken,
+        "the same mailbox in capitals"
+    );
+    let accent = "\u{e9}mile@example.com";
+    assert_eq!(
+        register_with(&mut c, "plain", "emile@example.com", "emile@example.com"),
+        Status::Ok
+    );
+    assert_eq!(
+        register_with(&mut c, "accent", "e\u{301}mile@example.com", accent),
+        Status::Ok
+    );
+    assert_eq!(
+        register_with(&mut c, "accent2", accent, accent),
+        Status::EmailTaken,
+        "composed and decomposed are one address"
+    );
+    let idn = "a@xn--bcher-kva.de";
+    assert_eq!(
+        register_with(&mut c, "idn", "a@b\u{fc}cher.de", idn),
+        Status::Ok
+    );
+    assert_eq!(register_with(&mut c, "idn2", idn, idn), Status::EmailTaken);
+
+    // A reset asked with the victim's address in another spelling mails
+    // the victim; asked with a look-alike, it mails nobody.
+    let mails_to_sharp = outbox.mails_to(sharp);
+    let check = |c: &mut Client, username: &str, email: &str| {
+        c.call(&CheckAccount {
+            username: username.into(),
+            email: email.into(),
+            ip: String::new(),
+        })
+        .status()
+    };
+    assert_eq!(check(&mut c, "sharp", "strasse@example.com"), Status::Ok);
+    let mails_to_ss = outbox.mails_to(ss);
+    assert_eq!(check(&mut c, "ss", "STRASSE@EXAMPLE.COM"), Status::Ok);
+    outbox.wait_for_mails(ss, mails_to_ss + 1);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(
+        outbox.mails_to(sharp),
+        mails_to_sharp,
+        "no code for the look-alike"
+    );
+}
