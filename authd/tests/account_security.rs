@@ -54,6 +54,94 @@ fn concurrent_guesses_are_counted_before_they_are_verified() {
     );
 }
 
+fn sign_in_from(c: &mut common::Client, username: &str, password: &str, ip: &str) -> Status {
+    c.call(&authd_wire::ops::SignIn {
+        username: username.into(),
+        password: password.into(),
+        ip: ip.into(),
+        agent: "test-agent/1.0".into(),
+    })
+    .status()
+}
+
+/// Guesses from anywhere lock an account against the rest of the world,
+/// never against an address its owner signed in from: the owner's right
+/// password from there still works (warm or after the fast verifier is
+/// gone), a new address gets `too_many_attempts`, and the known address's
+/// own limit still holds. (A success clears the account's failures, as
+/// before.)
+#[test]
+fn guesses_from_elsewhere_do_not_lock_the_owner_out() {
+    let stores = stores();
+    let authd = Authd::start(
+        &stores,
+        None,
+        &[
+            "--set",
+            "limits.account_failures=3",
+            "--set",
+            "limits.ip_failures=6",
+        ],
+    );
+    let mut c = authd.client();
+    c.sign_up("owner", "O", PW).unwrap();
+    let home = "192.0.2.44";
+    assert_eq!(sign_in_from(&mut c, "owner", PW, home), Status::Ok);
+    for i in 0..5 {
+        let guess = sign_in_from(
+            &mut c,
+            "owner",
+            "not-the-password",
+            &format!("198.51.100.{i}"),
+        );
+        assert!(
+            matches!(guess, Status::BadCredentials | Status::TooManyAttempts),
+            "{guess:?}"
+        );
+    }
+    assert_eq!(
+        sign_in_from(&mut c, "owner", PW, "203.0.113.9"),
+        Status::TooManyAttempts,
+        "locked for a new address"
+    );
+    assert_eq!(
+        sign_in_from(&mut c, "owner", PW, home),
+        Status::Ok,
+        "warm, from home"
+    );
+    let mut r = stores.redis();
+    let _: () = redis::cmd("DEL")
+        .arg(format!("{}fv:owner", stores.prefix))
+        .query(&mut r)
+        .unwrap();
+    // The owner's sign-in cleared the account's failures: lock it again.
+    for i in 0..4 {
+        sign_in_from(
+            &mut c,
+            "owner",
+            "not-the-password",
+            &format!("198.51.100.{}", 20 + i),
+        );
+    }
+    assert_eq!(
+        sign_in_from(&mut c, "owner", PW, "203.0.113.10"),
+        Status::TooManyAttempts
+    );
+    assert_eq!(
+        sign_in_from(&mut c, "owner", PW, home),
+        Status::Ok,
+        "cold, from home"
+    );
+    for _ in 0..6 {
+        sign_in_from(&mut c, "owner", "not-the-password", home);
+    }
+    assert_eq!(
+        sign_in_from(&mut c, "owner", PW, home),
+        Status::TooManyAttempts,
+        "the home address's own limit"
+    );
+}
+
 /// With Redis unreachable the limits hold in the process: the fourth wrong
 /// password of an account with a limit of three is refused as
 /// `too_many_attempts`, not verified.

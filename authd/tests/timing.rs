@@ -60,4 +60,3 @@ fn unknown_users_take_as_long_as_wrong_passwords() {
         "an unknown username is refused in {unknown:?}, a wrong password in {wrong:?}"
     );
 }
-

@@ -9,8 +9,11 @@
 //! nothing (only the check before, which refuses even a right password
 //! while the account is locked). Without a client address there is no
 //! address counter: no shared bucket that one caller could fill for all.
-//! While Redis cannot be reached the same counting runs in this process
-//! ([`crate::local_limits`]).
+//! The account limit spares addresses the account signed in from before
+//! (`known`, see [`super::signin`]), so nobody can lock an owner out of
+//! their own account from elsewhere. While Redis cannot be reached the
+//! same counting runs in this process ([`crate::local_limits`]), without
+//! that exception.
 
 use super::signin::Creds;
 use super::Worker;
@@ -20,6 +23,8 @@ use std::time::Instant;
 pub(super) struct FailKeys {
     pub account: String,
     pub address: Option<String>,
+    /// The address is known to the account (the account lock spares it).
+    pub known: bool,
 }
 
 impl Worker {
@@ -27,7 +32,16 @@ impl Worker {
         FailKeys {
             account: self.cache.key("fail:a", &c.username.to_ascii_lowercase()),
             address: (!c.ip.is_empty()).then(|| self.cache.key("fail:ip", &c.ip)),
+            known: c.known,
         }
+    }
+
+    /// The key that says `c`'s address signed in to `c`'s account before.
+    pub(super) fn known_key(&self, c: &Creds) -> Option<String> {
+        (!c.ip.is_empty()).then(|| {
+            let name = c.username.to_ascii_lowercase();
+            self.cache.key("known", &format!("{name}:{}", c.ip))
+        })
     }
 
     /// Counts one attempt of each of `attempts` and says, for each, whether
@@ -63,7 +77,8 @@ impl Worker {
             .map(|k| {
                 let account = next(&k.account);
                 let address = k.address.as_deref().map(&mut next);
-                account > limits.account_failures || address.is_some_and(|n| n > limits.ip_failures)
+                (account > limits.account_failures && !k.known)
+                    || address.is_some_and(|n| n > limits.ip_failures)
             })
             .collect();
         attempts

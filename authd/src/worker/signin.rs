@@ -7,6 +7,11 @@
 //! verifiers, cleared counters) go in one more pipeline. Over a limit the
 //! answer is `too_many_attempts` with the time to wait. Every attempt leaves
 //! a login record.
+//!
+//! An address that signed in to an account is *known* to it for 30 days,
+//! and the account's failure lock does not apply to it (only the
+//! address's own limit does): guesses from elsewhere can lock an account
+//! against the rest of the world, never against where its owner signs in.
 
 use super::sessions::profile;
 use super::Worker;
@@ -27,7 +32,13 @@ pub(super) struct Creds {
     pub password: Secret,
     pub ip: String,
     pub agent: String,
+    /// This address signed in to this account before (within
+    /// [`KNOWN_FOR`]): the account's failure lock does not apply to it.
+    pub known: bool,
 }
+
+/// How long an address that signed in to an account stays known to it.
+const KNOWN_FOR: u64 = 30 * 24 * 3600;
 
 fn creds(job: &Job) -> Creds {
     match &job.op {
@@ -41,6 +52,7 @@ fn creds(job: &Job) -> Creds {
             password: password.clone(),
             ip: ip.clone(),
             agent: agent.clone(),
+            known: false,
         },
         Request::TryLogin(TryLogin {
             username,
@@ -51,6 +63,7 @@ fn creds(job: &Job) -> Creds {
             password: password.clone(),
             ip: ip.clone(),
             agent: String::new(),
+            known: false,
         },
         _ => unreachable!("only sign-in jobs reach the sign-in batch"),
     }
@@ -73,15 +86,16 @@ fn count(v: &Option<String>) -> u32 {
 
 impl Worker {
     pub(super) fn sign_in_batch(&mut self, jobs: Vec<Job>) {
-        let all: Vec<Creds> = jobs.iter().map(creds).collect();
-        let mut keys = Vec::with_capacity(all.len() * 4);
+        let mut all: Vec<Creds> = jobs.iter().map(creds).collect();
+        let mut keys = Vec::with_capacity(all.len() * 5);
         for c in &all {
             let name = c.username.to_ascii_lowercase();
             let fail = self.fail_keys(c);
             keys.push(self.cache.key("u:n", &name));
             keys.push(self.cache.key("fv", &name));
-            // Without an address, its slot reads the account again.
+            // Without an address, its slots read the account again.
             keys.push(fail.address.clone().unwrap_or_else(|| fail.account.clone()));
+            keys.push(self.known_key(c).unwrap_or_else(|| fail.account.clone()));
             keys.push(fail.account);
         }
         let got: Vec<Option<String>> = self
@@ -99,9 +113,13 @@ impl Worker {
         let mut wins = Vec::new();
         let mut loaded = Vec::new();
         let mut cold = Vec::new();
-        for ((job, c), row) in jobs.into_iter().zip(all).zip(got.chunks(4)) {
+        for (c, row) in all.iter_mut().zip(got.chunks(5)) {
+            c.known = !c.ip.is_empty() && row[3].as_deref() == Some("1");
+        }
+        for ((job, c), row) in jobs.into_iter().zip(all).zip(got.chunks(5)) {
             let address_count = if c.ip.is_empty() { 0 } else { count(&row[2]) };
-            if count(&row[3]) >= limits.account_failures || address_count >= limits.ip_failures {
+            let account_locked = count(&row[4]) >= limits.account_failures && !c.known;
+            if account_locked || address_count >= limits.ip_failures {
                 let retry = self.retry_after(&c);
                 self.record_attempt(&c, None, "too_many_attempts");
                 job.refuse(Refusal::retry_after(Status::TooManyAttempts, retry));
@@ -137,7 +155,7 @@ impl Worker {
                     )
                 });
             if warm {
-                let clear_failures = count(&row[3]) > 0;
+                let clear_failures = count(&row[4]) > 0;
                 wins.push(Win {
                     job,
                     creds: c,
@@ -223,6 +241,9 @@ impl Worker {
             let name = win.creds.username.to_ascii_lowercase();
             if win.clear_failures && !win.counted {
                 p.del(self.cache.key("fail:a", &name)).ignore();
+            }
+            if let Some(known) = self.known_key(&win.creds).filter(|_| !win.creds.known) {
+                p.set_ex(known, 1, KNOWN_FOR).ignore();
             }
             if win.store_verifier && fv_ttl > 0 {
                 let fv = fast_verifier(
