@@ -171,8 +171,14 @@ pub struct Argon2Config {
     pub parallelism: u32,
     /// Hashing threads (0 = one per core).
     pub threads: usize,
-    /// Hashes queued; beyond it sign-ins that need one answer `busy`.
+    /// Verifications queued (sign-ins); beyond it they answer `busy`.
     pub queue: usize,
+    /// Threads that may make new hashes (sign-ups, resets; 0 = half the
+    /// threads, at least one); the others only verify, so a sign-up flood
+    /// never takes every thread from sign-ins.
+    pub hash_threads: usize,
+    /// New hashes queued; beyond it sign-ups and resets answer `busy`.
+    pub hash_queue: usize,
     /// How long a fast verifier of a verified password lives in Redis;
     /// "0s" turns fast verifiers off (every sign-in runs argon2).
     #[serde(with = "humantime_serde")]
@@ -187,6 +193,8 @@ impl Default for Argon2Config {
             parallelism: 1,
             threads: 0,
             queue: 1024,
+            hash_threads: 0,
+            hash_queue: 64,
             verifier_ttl: Duration::from_secs(600),
         }
     }

@@ -2,11 +2,19 @@
 //! runs on a reactor or holds a storage worker. A worker submits a task with
 //! its job; the result comes back to the workers as a [`Resumed`] through a
 //! bounded channel. A full task queue answers `busy` at once.
+//!
+//! Two lanes, so that making hashes (sign-ups, resets: anyone can ask for
+//! them) never starves verifying them (sign-ins): each lane has its own
+//! bounded queue; only `hash_threads` of the threads take hashing tasks at
+//! all, and those take a waiting verification first. The other threads
+//! only verify. A flood of sign-ups fills its own short queue and is
+//! answered `busy`, while sign-ins keep at least the verify-only threads
+//! and first claim on the rest.
 
 use crate::ops::{Job, Secret};
 use crate::password::Passwords;
 use crate::store::User;
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::{select, Receiver, Sender, TrySendError};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -51,29 +59,58 @@ pub enum Resumed {
 /// The submitting side, held by every worker.
 #[derive(Clone)]
 pub struct Hasher {
-    tx: Sender<Task>,
+    verify: Sender<Task>,
+    hash: Sender<Task>,
     in_flight: Arc<AtomicUsize>,
 }
 
+/// The sizes of the pool.
+pub struct PoolSize {
+    pub threads: usize,
+    /// Threads that may hash (at least 1, at most `threads`).
+    pub hash_threads: usize,
+    pub verify_queue: usize,
+    pub hash_queue: usize,
+}
+
+/// The next task for a thread: a waiting verification first; then
+/// whichever lane has one (verify only when `hash` is `None`). `None` once
+/// the lanes are closed and empty.
+fn next_task(verify: &Receiver<Task>, hash: Option<&Receiver<Task>>) -> Option<Task> {
+    if let Ok(task) = verify.try_recv() {
+        return Some(task);
+    }
+    let Some(hash) = hash else {
+        return verify.recv().ok();
+    };
+    select! {
+        recv(verify) -> task => task.ok().or_else(|| hash.recv().ok()),
+        recv(hash) -> task => task.ok().or_else(|| verify.recv().ok()),
+    }
+}
+
 impl Hasher {
-    /// Starts `threads` hashing threads whose results go to `resumed`.
+    /// Starts the hashing threads, whose results go to `resumed`.
     pub fn start(
         passwords: Passwords,
-        threads: usize,
-        queue: usize,
+        size: PoolSize,
         resumed: Sender<Resumed>,
     ) -> (Hasher, Vec<JoinHandle<()>>) {
-        let (tx, rx) = crossbeam_channel::bounded::<Task>(queue);
+        let threads = size.threads.max(1);
+        let hash_threads = size.hash_threads.clamp(1, threads);
+        let (verify_tx, verify_rx) = crossbeam_channel::bounded::<Task>(size.verify_queue);
+        let (hash_tx, hash_rx) = crossbeam_channel::bounded::<Task>(size.hash_queue);
         let in_flight = Arc::new(AtomicUsize::new(0));
-        let handles = (0..threads.max(1))
+        let handles = (0..threads)
             .map(|i| {
-                let (rx, resumed, passwords): (Receiver<Task>, _, _) =
-                    (rx.clone(), resumed.clone(), passwords.clone());
+                let (verify_rx, resumed, passwords): (Receiver<Task>, _, _) =
+                    (verify_rx.clone(), resumed.clone(), passwords.clone());
+                let hash_rx = (i < hash_threads).then(|| hash_rx.clone());
                 let in_flight = in_flight.clone();
                 std::thread::Builder::new()
                     .name(format!("argon2-{i}"))
                     .spawn(move || {
-                        for task in rx {
+                        while let Some(task) = next_task(&verify_rx, hash_rx.as_ref()) {
                             // A task that panics answers its job `internal`
                             // (the job's drop does) and the thread goes on,
                             // so the pool keeps its size.
@@ -117,13 +154,22 @@ impl Hasher {
                     .expect("spawn an argon2 thread")
             })
             .collect();
-        (Hasher { tx, in_flight }, handles)
+        let hasher = Hasher {
+            verify: verify_tx,
+            hash: hash_tx,
+            in_flight,
+        };
+        (hasher, handles)
     }
 
     /// Queues a task; gives it back when the queue is full.
     pub fn submit(&self, task: Task) -> Result<(), Box<Task>> {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
-        match self.tx.try_send(task) {
+        let lane = match task {
+            Task::Verify { .. } => &self.verify,
+            Task::Hash { .. } => &self.hash,
+        };
+        match lane.try_send(task) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(t)) | Err(TrySendError::Disconnected(t)) => {
                 self.in_flight.fetch_sub(1, Ordering::AcqRel);

@@ -129,9 +129,18 @@ pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
     let (records_tx, records_thread) = records::start(db.clone(), &cfg.records);
     let (mail_tx, mail_thread) = mailer::start(&cfg.mail).map_err(DaemonError::Other)?;
     let hash_threads = throng_core::cores::or_per_core(cfg.argon2.threads);
-    let (resumed_tx, resumed_rx) = crossbeam_channel::bounded(cfg.argon2.queue + hash_threads);
-    let (hasher, hash_handles) =
-        hasher::Hasher::start(passwords, hash_threads, cfg.argon2.queue, resumed_tx);
+    let size = hasher::PoolSize {
+        threads: hash_threads,
+        hash_threads: match cfg.argon2.hash_threads {
+            0 => hash_threads / 2,
+            n => n,
+        },
+        verify_queue: cfg.argon2.queue,
+        hash_queue: cfg.argon2.hash_queue,
+    };
+    let (resumed_tx, resumed_rx) =
+        crossbeam_channel::bounded(cfg.argon2.queue + cfg.argon2.hash_queue + hash_threads);
+    let (hasher, hash_handles) = hasher::Hasher::start(passwords, size, resumed_tx);
     let (jobs_tx, jobs_rx) = crossbeam_channel::bounded(cfg.workers.queue.max(1));
     let shared = Arc::new(worker::Shared {
         cfg: cfg.clone(),

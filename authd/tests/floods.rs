@@ -235,3 +235,59 @@ fn one_mailbox_is_one_account_and_look_alikes_are_others() {
         "no code for the look-alike"
     );
 }
+
+/// A flood of sign-ups (each an argon2 hash) from many addresses fills
+/// only its own lane: the excess is answered `busy` at once, and every
+/// sign-in that needs argon2 at the same time is verified (none `busy`).
+/// With one queue for both, the flood took the queue from the sign-ins.
+#[test]
+fn a_sign_up_flood_leaves_sign_ins_their_argon2_lane() {
+    let stores = stores();
+    let authd = Authd::start(
+        &stores,
+        None,
+        &[
+            "--set",
+            "argon2.threads=2",
+            "--set",
+            "argon2.queue=8",
+            "--set",
+            "argon2.hash_queue=4",
+            // Every sign-in runs argon2.
+            "--set",
+            "argon2.verifier_ttl=\"0s\"",
+            "--set",
+            "limits.sign_ups_per_minute=100000",
+        ],
+    );
+    authd.client().sign_up("steady", "S", PW).unwrap();
+    let addr = authd.addr;
+    let flood: Vec<_> = (0..48)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let mut c = Client::connect(addr);
+                (0..4)
+                    .map(|j| sign_up(&mut c, &format!("flood{i}x{j}"), &format!("10.1.{i}.{j}")))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let sign_ins: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut c = Client::connect(addr);
+                (0..5)
+                    .map(|_| c.sign_in("steady", PW).status())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let sign_ins: Vec<Status> = sign_ins
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let flood: Vec<Status> = flood.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    assert!(sign_ins.iter().all(|s| *s == Status::Ok), "{sign_ins:?}");
+    let shed = flood.iter().filter(|s| **s == Status::Busy).count();
+    assert!(shed > 0, "the flood was not shed: {flood:?}");
+}
