@@ -103,6 +103,11 @@ pub fn by_name(name: &str, options: &ScenarioOptions) -> Result<Box<dyn Workload
             options.users,
             options.connections,
         ))),
+        "rpc-signup" => Ok(Box::new(Rpc::new(
+            RpcKind::SignUp,
+            options.users,
+            options.connections,
+        ))),
         _ => Err(format!(
             "unknown scenario {name}; available: {}",
             AVAILABLE.join(", ")
@@ -121,6 +126,7 @@ pub const AVAILABLE: &[&str] = &[
     "rpc-signin",
     "rpc-session",
     "rpc-lookup",
+    "rpc-signup",
     "mass",
 ];
 

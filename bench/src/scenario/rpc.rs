@@ -1,12 +1,14 @@
-//! `rpc-signin`, `rpc-session` and `rpc-lookup`: the binary protocol
-//! straight to authd, over the seeded users. Sign-in cycles through the
-//! first K users; the session and lookup scenarios sign each connection in
-//! once during the handshake and then validate its token or look up its
-//! user.
+//! `rpc-signin`, `rpc-session`, `rpc-lookup` and `rpc-signup`: the binary
+//! protocol straight to authd, over the seeded users. Sign-in cycles
+//! through the first K users; the session and lookup scenarios sign each
+//! connection in once during the handshake and then validate its token or
+//! look up its user. Sign-up makes a new account per request (names unique
+//! to the run): the flood that `bench/signup-flood.sh` runs beside
+//! sign-ins.
 
 use super::{Answer, StreamError, Workload};
 use crate::users;
-use authd_wire::ops::{Lookup, SignIn, ValidateSession};
+use authd_wire::ops::{Lookup, SignIn, SignUp, ValidateSession};
 use authd_wire::{decode_answer, Operation, Secret, Status};
 use std::net::SocketAddr;
 use throng_core::proto::{self, FrameWriter, Header};
@@ -27,12 +29,15 @@ pub enum RpcKind {
     SignIn,
     Session,
     Lookup,
+    SignUp,
 }
 
 pub struct Rpc {
     kind: RpcKind,
     users: u64,
     connections: u64,
+    /// Makes this run's sign-up names unique (its start, in ms).
+    run: u64,
 }
 
 impl Rpc {
@@ -41,6 +46,9 @@ impl Rpc {
             kind,
             users: users.max(1),
             connections: connections.max(1) as u64,
+            run: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
         }
     }
 
@@ -69,6 +77,7 @@ impl Workload for Rpc {
             RpcKind::SignIn => "rpc-signin",
             RpcKind::Session => "rpc-session",
             RpcKind::Lookup => "rpc-lookup",
+            RpcKind::SignUp => "rpc-signup",
         }
     }
 
@@ -77,7 +86,7 @@ impl Workload for Rpc {
     }
 
     fn handshake(&self, conn: usize, out: &mut Vec<u8>) -> usize {
-        if self.kind == RpcKind::SignIn {
+        if matches!(self.kind, RpcKind::SignIn | RpcKind::SignUp) {
             return 0;
         }
         self.sign_in(self.user_for(conn, 0), 0, out);
@@ -130,6 +139,15 @@ impl Workload for Rpc {
                     user.copy_from_slice(state);
                 }
                 frame(&Lookup { user }, id, out);
+            }
+            RpcKind::SignUp => {
+                let op = SignUp {
+                    username: format!("f{}-{conn}-{seq}", self.run),
+                    nickname: "flood".into(),
+                    password: Secret(users::password(1, users::DEFAULT_HASH_POOL)),
+                    ip: String::new(),
+                };
+                frame(&op, id, out);
             }
         }
     }
