@@ -13,6 +13,16 @@ port_of() {
     esac
 }
 
+# Each daemon keeps only its own variables of the stack's environment
+# (THRONG_<NAME>_*): massd never sees authd's master key or the database
+# password, webd no store password at all.
+own_env() {
+    local keep=THRONG_${1^^}_ v
+    for v in $(compgen -e); do
+        case $v in THRONG_*) [[ $v == "$keep"* ]] || unset "$v" ;; esac
+    done
+}
+
 # massd is a fleet of processes: its own launcher starts and stops it.
 massd_fleet() {
     (
@@ -20,6 +30,7 @@ massd_fleet() {
         # shellcheck disable=SC1090
         [ -f "$STACK_ENV" ] && . "$STACK_ENV"
         set +a
+        own_env massd
         cd "$ROOT" && exec "$ROOT/target/release/massd" "$1" --config "$ROOT/deploy/config/mass.toml" "${@:2}"
     )
 }
@@ -67,6 +78,7 @@ start() {
         # shellcheck disable=SC1090
         [ -f "$STACK_ENV" ] && . "$STACK_ENV"
         set +a
+        own_env "$name"
         exec setsid "$bin" --config "$ROOT/deploy/config/$name.toml" >>"$LOGS/$name.log" 2>&1
     ) &
     echo $! >"$RUN/$name.pid"

@@ -20,7 +20,8 @@ THRONG_AUTHD_SECRET=$(secret authd.secret 48)
 THRONG_AUTHD_MAIL__OUTBOX=$VAR/authd/outbox.txt
 THRONG_WEBD_AVATARS__DIR=$VAR/webd/avatars
 THRONG_MASSD_HEARTBEAT__REDIS_URL=$("$D/redis.sh" url)
-THRONG_MASSD_SERVER__SECRET=$(secret authd.secret 48)
+THRONG_AUTHD_MASSD__TOKEN_SECRET=$(secret massd.token-key 48)
+THRONG_MASSD_SERVER__SECRET=$(secret massd.token-key 48)
 ENV
 )
 }

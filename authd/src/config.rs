@@ -22,17 +22,39 @@ fn url_redacted<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> 
     s.serialize_str(&redact_url(v))
 }
 
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+/// `url` with every secret it can carry masked: the password of the
+/// userinfo, and the value of any query parameter whose name says it is
+/// one (`password`, `pass`, `pwd`, `secret`, `token`, `key`, `auth`).
+/// Parsed as a URL (the `url` crate), so an `@` or `:` inside the password
+/// cannot move the cut; what does not parse is masked whole.
+pub fn redact_url(text: &str) -> String {
+    let Ok(mut url) = url::Url::parse(text) else {
+        return if text.is_empty() {
+            String::new()
+        } else {
+            "[unparsable url]".into()
+        };
     };
-    match rest.split_once('@') {
-        Some((auth, host)) if auth.contains(':') => {
-            let user = auth.split(':').next().unwrap_or("");
-            format!("{scheme}://{user}:***@{host}")
-        }
-        _ => url.to_owned(),
+    if url.password().is_some() {
+        let _ = url.set_password(Some("***"));
     }
+    let secret_names = ["password", "pass", "pwd", "secret", "token", "key", "auth"];
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let hidden = secret_names
+                    .iter()
+                    .any(|n| k.to_ascii_lowercase().contains(n));
+                (
+                    k.into_owned(),
+                    if hidden { "***".into() } else { v.into_owned() },
+                )
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string().replace("%2A%2A%2A", "***")
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -44,8 +66,9 @@ pub struct Config {
     pub max_frame: u32,
     /// In production the server secret has no default and must be given.
     pub production: bool,
-    /// Key of the fast verifiers and of massd tokens (HMAC-SHA256); at
-    /// least 32 bytes. Empty outside production: a random one per start.
+    /// The master key, at least 32 bytes: authd derives a key per purpose
+    /// from it ([`crate::keys`]) and uses it for nothing else. Empty outside
+    /// production: a random one per start.
     #[serde(serialize_with = "redacted")]
     pub secret: String,
     pub mysql: MysqlConfig,
@@ -310,12 +333,20 @@ pub struct MassdConfig {
     /// Lifetime of the token TryLogin hands out for a massd node.
     #[serde(with = "humantime_serde")]
     pub token_ttl: Duration,
+    /// The key that signs massd tokens, at least 32 bytes, shared with
+    /// every massd (their `server.secret`) and with nothing else, so a
+    /// massd host holds no key of authd's own. Empty: a key derived from
+    /// the master key, which no massd has (tokens then check out nowhere;
+    /// authd says so at start).
+    #[serde(serialize_with = "redacted")]
+    pub token_secret: String,
 }
 
 impl Default for MassdConfig {
     fn default() -> Self {
         MassdConfig {
             token_ttl: Duration::from_secs(60),
+            token_secret: String::new(),
         }
     }
 }
@@ -368,6 +399,38 @@ mod tests {
         assert_eq!(
             redact_url("redis://127.0.0.1:16379/"),
             "redis://127.0.0.1:16379/"
+        );
+    }
+
+    #[test]
+    fn urls_lose_every_secret_they_carry_however_spelled() {
+        let cases = [
+            // An `@` and a `:` in the password (percent-encoded, as a URL
+            // must carry them): cutting at the first `@` leaked the tail.
+            (
+                "mysql://throng:p%40ss%3Aw@rd@127.0.0.1:13306/throng",
+                "w@rd",
+            ),
+            ("mysql://throng:p%40sswd@127.0.0.1:13306/throng", "sswd"),
+            ("redis://:s3cr3t-value@127.0.0.1:16379/", "s3cr3t"),
+            ("redis://127.0.0.1:16379/?password=s3cr3t-value", "s3cr3t"),
+            (
+                "mysql://db.example/throng?user=u&Pass=s3cr3t-value",
+                "s3cr3t",
+            ),
+            (
+                "redis://default:s3cr3t-value@host/?token=t0k3n-value",
+                "t0k3n",
+            ),
+            ("not a url but s3cr3t-value", "s3cr3t"),
+        ];
+        for (url, secret) in cases {
+            let shown = redact_url(url);
+            assert!(!shown.contains(secret), "{url} -> {shown}");
+        }
+        assert_eq!(
+            redact_url("mysql://throng:p%40ss@127.0.0.1:13306/throng?ssl=true"),
+            "mysql://throng:***@127.0.0.1:13306/throng?ssl=true"
         );
     }
 }

@@ -11,6 +11,7 @@
 pub mod config;
 pub mod handler;
 pub mod hasher;
+pub mod keys;
 pub mod local_limits;
 pub mod mailer;
 pub mod nodes;
@@ -60,6 +61,17 @@ fn server_secret(cfg: &Config) -> Result<Vec<u8>, DaemonError> {
     let mut secret = vec![0u8; 32];
     getrandom::fill(&mut secret).map_err(|e| DaemonError::Other(e.to_string()))?;
     Ok(secret)
+}
+
+/// What `production = true` refuses beyond a missing secret: the outbox
+/// file (every live code in one file, meant for development and tests).
+fn production_checks(cfg: &Config) -> Result<(), DaemonError> {
+    if cfg.production && cfg.mail.smtp_relay.is_empty() {
+        return Err(DaemonError::Other(
+            "production = true needs mail.smtp_relay: the outbox file is for development and tests".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Runs authd until SIGTERM/SIGINT has drained it.
@@ -115,7 +127,9 @@ impl Running {
 /// authd with the config and metrics of `d`.
 pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
     let cfg = Arc::new(d.config.clone());
-    let secret = Arc::new(server_secret(&cfg)?);
+    let master = server_secret(&cfg)?;
+    production_checks(&cfg)?;
+    let keys = Arc::new(keys::Keys::new(&master, &cfg).map_err(DaemonError::Other)?);
     let passwords = password::Passwords::new(&cfg.argon2).map_err(DaemonError::Other)?;
     let decoy_hash = worker::decoy::decoy_hash(&passwords).map_err(DaemonError::Other)?;
     let db = store::db::Db::connect(&cfg.mysql.url, cfg.mysql.pool_min, cfg.mysql.pool_max)
@@ -149,7 +163,7 @@ pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
         records: records_tx,
         mail: mail_tx,
         health: Arc::default(),
-        secret,
+        keys,
         decoy_hash,
         local_limits: local_limits::LocalLimits::new(cfg.limits.window, 100_000),
         flood_hourly: local_limits::LocalLimits::new(Duration::from_secs(3600), 100_000),

@@ -24,10 +24,19 @@ enum Transport {
 
 /// Starts the mail thread; mail queued beyond 1,024 is refused (the caller
 /// answers busy).
+/// The outbox is for development and tests (refused in production, see
+/// `lib.rs` `production_checks`); its directory is made 0700.
 pub fn start(cfg: &MailConfig) -> Result<(Sender<Mail>, JoinHandle<()>), String> {
     let transport = if cfg.smtp_relay.is_empty() {
-        if let Some(dir) = cfg.outbox.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("outbox {}: {e}", dir.display()))?;
+        if let Some(dir) = cfg.outbox.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.exists() {
+                use std::os::unix::fs::DirBuilderExt;
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(dir)
+                    .map_err(|e| format!("outbox {}: {e}", dir.display()))?;
+            }
         }
         Transport::Outbox(cfg.outbox.clone())
     } else {

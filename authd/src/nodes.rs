@@ -7,8 +7,9 @@
 //! A node whose key expired (no heartbeat for 3 s) is never chosen; its id
 //! is removed from the set when seen. The token is
 //! `v1.<user uuid hex>.<node id>.<expires unix s>.<hmac hex>`, the HMAC-SHA256
-//! under the server secret of everything before it, so massd (sharing the
-//! secret) can check it offline (`throng_core::node_token`).
+//! under the massd token key (`massd.token_secret`) of everything before
+//! it, so massd (which holds that key and no other of authd's) can check it
+//! offline (`throng_core::node_token`).
 
 pub use throng_core::node_token::{check_token, token};
 

@@ -1,5 +1,5 @@
 //! Passwords: argon2id with a per-user salt for what is stored, and the
-//! keyed fast verifier (HMAC-SHA256 under the server secret) of a recently
+//! keyed fast verifier (HMAC-SHA256 under its own key, `keys::Keys`) of a recently
 //! verified password, kept in Redis so repeated sign-ins cost microseconds
 //! while the stored hash stays slow (the mod_authn_socache idea).
 //!

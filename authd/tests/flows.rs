@@ -9,7 +9,7 @@ use authd_wire::ops::{
     ResetPassword, TryLogin, Whoami,
 };
 use authd_wire::Status;
-use common::{stores, Authd, Ended, SECRET};
+use common::{stores, Authd, Ended, MASSD_KEY, SECRET};
 
 fn request_code(email: &str) -> RequestCode {
     RequestCode {
@@ -346,8 +346,13 @@ fn try_login_picks_the_least_loaded_live_node() {
         .unwrap();
     let a = try_login(&mut c).unwrap();
     assert_eq!((a.host.as_str(), a.port), ("127.0.0.1", 38678));
-    let checked = authd::nodes::check_token(SECRET.as_bytes(), a.token.as_str(), "idle", a.expires);
+    let checked =
+        authd::nodes::check_token(MASSD_KEY.as_bytes(), a.token.as_str(), "idle", a.expires);
     assert_eq!(checked, Some(hex::encode(uuid)));
+    // Signed with massd's own key, never with authd's master key.
+    let under_master =
+        authd::nodes::check_token(SECRET.as_bytes(), a.token.as_str(), "idle", a.expires);
+    assert_eq!(under_master, None);
     let members: Vec<String> = redis::cmd("SMEMBERS").arg(&set).query(&mut r).unwrap();
     assert!(
         !members.contains(&"gone".to_string()),

@@ -85,6 +85,18 @@ fn production_without_a_secret_refuses_to_start() {
 }
 
 #[test]
+fn production_refuses_the_outbox() {
+    let out = Command::new(env!("CARGO_BIN_EXE_authd"))
+        .args(["--set", "production=true"])
+        .env("THRONG_AUTHD_SECRET", "a-production-secret-of-32-bytes-or-more")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("mail.smtp_relay"), "{text}");
+}
+
+#[test]
 fn print_config_shows_the_effective_values() {
     let out = Command::new(env!("CARGO_BIN_EXE_authd"))
         .args(["--print-config", "--threads", "3"])

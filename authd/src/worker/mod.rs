@@ -37,7 +37,8 @@ pub struct Shared {
     pub records: Sender<LoginRecord>,
     pub mail: Sender<Mail>,
     pub health: Arc<Health>,
-    pub secret: Arc<Vec<u8>>,
+    /// The keys per purpose ([`crate::keys`]).
+    pub keys: Arc<crate::keys::Keys>,
     /// What unknown usernames are verified against ([`decoy`]).
     pub decoy_hash: String,
     /// The failure limits while Redis cannot be reached.

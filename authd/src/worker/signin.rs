@@ -147,7 +147,7 @@ impl Worker {
                     same(
                         v,
                         &fast_verifier(
-                            &self.shared.secret,
+                            &self.shared.keys.fast_verifier,
                             user.id,
                             &user.pwhash,
                             c.password.as_str(),
@@ -247,7 +247,7 @@ impl Worker {
             }
             if win.store_verifier && fv_ttl > 0 {
                 let fv = fast_verifier(
-                    &self.shared.secret,
+                    &self.shared.keys.fast_verifier,
                     win.user.id,
                     &win.user.pwhash,
                     win.creds.password.as_str(),
@@ -351,7 +351,12 @@ impl Worker {
             return Err(Status::NoNode);
         };
         let expires = now_ms() / 1000 + self.shared.cfg.massd.token_ttl.as_secs();
-        let token = nodes::token(&self.shared.secret, &user.uuid_hex(), &node.id, expires);
+        let token = nodes::token(
+            &self.shared.keys.massd_token,
+            &user.uuid_hex(),
+            &node.id,
+            expires,
+        );
         Ok(NodeTicket {
             host: node.host,
             port: u32::from(node.port),

@@ -15,6 +15,8 @@ use throng_testkit::{spawn, BlockingClient};
 pub use throng_testkit::TestStores;
 
 pub const SECRET: &str = "test-secret-test-secret-test-secret!";
+/// The massd token key: what massd nodes hold, not the master key.
+pub const MASSD_KEY: &str = "test-massd-key-test-massd-key-test!!";
 
 /// New stores for one authd test.
 pub fn stores() -> TestStores {
@@ -56,6 +58,7 @@ impl Authd {
             )
             .env("THRONG_AUTHD_REDIS__PREFIX", &stores.prefix)
             .env("THRONG_AUTHD_SECRET", SECRET)
+            .env("THRONG_AUTHD_MASSD__TOKEN_SECRET", MASSD_KEY)
             .env("THRONG_AUTHD_MAIL__OUTBOX", stores.outbox_path());
         let (child, addr) = spawn::until_listening(cmd, "authd", no_password);
         Authd { child, addr }
