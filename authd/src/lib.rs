@@ -68,7 +68,8 @@ fn server_secret(cfg: &Config) -> Result<Vec<u8>, DaemonError> {
 fn production_checks(cfg: &Config) -> Result<(), DaemonError> {
     if cfg.production && cfg.mail.smtp_relay.is_empty() {
         return Err(DaemonError::Other(
-            "production = true needs mail.smtp_relay: the outbox file is for development and tests".into(),
+            "production = true needs mail.smtp_relay: the outbox file is for development and tests"
+                .into(),
         ));
     }
     Ok(())

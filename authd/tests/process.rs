@@ -88,7 +88,10 @@ fn production_without_a_secret_refuses_to_start() {
 fn production_refuses_the_outbox() {
     let out = Command::new(env!("CARGO_BIN_EXE_authd"))
         .args(["--set", "production=true"])
-        .env("THRONG_AUTHD_SECRET", "a-production-secret-of-32-bytes-or-more")
+        .env(
+            "THRONG_AUTHD_SECRET",
+            "a-production-secret-of-32-bytes-or-more",
+        )
         .output()
         .unwrap();
     assert!(!out.status.success());

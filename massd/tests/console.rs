@@ -96,3 +96,46 @@ fn the_interactive_prompt_answers_help_and_stats() {
     assert!(text.contains("thread 0"), "{text}");
     assert!(text.contains("unrecognized subcommand"), "{text}");
 }
+
+/// Connections that never show the admin token hold no session: with
+/// twenty silent connections and one trickling its first line a byte at a
+/// time, the console still answers, and the trickler is cut off once its
+/// two seconds are over. (Before, eight silent connections took all eight
+/// session slots for 300 s each.)
+#[test]
+fn silent_connections_cannot_lock_the_console_out() {
+    use std::io::Read;
+    use std::net::TcpStream;
+    let mut fleet = Fleet::new(1, "");
+    fleet.serve(&[]);
+    let admin = fleet.admin_addr(0);
+    let silent: Vec<TcpStream> = (0..20)
+        .map(|_| TcpStream::connect(admin).unwrap())
+        .collect();
+    let mut trickler = TcpStream::connect(admin).unwrap();
+    let started = std::time::Instant::now();
+    let stats = fleet.ctl(0, &["stats"]);
+    assert!(stats.contains("thread 0"), "{stats}");
+    let mut cut = false;
+    for _ in 0..40 {
+        if trickler.write_all(b" ").is_err() {
+            cut = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if !cut {
+        trickler
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        let mut rest = Vec::new();
+        cut = matches!(trickler.read_to_end(&mut rest), Ok(_));
+    }
+    assert!(cut, "a connection trickling its first line was kept");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(silent);
+}

@@ -4,6 +4,13 @@
 //! answers are one JSON line, except `dump`, which streams its entries as
 //! text lines between a JSON header and a JSON trailer so a truncated dump
 //! is always detectable.
+//!
+//! A connection must show the token before it holds anything: its first
+//! line is read within [`FIRST_LINE_WITHIN`] by a short-lived greeter
+//! (at most [`MAX_GREETERS`] at once), and only a request with the right
+//! token takes one of the [`MAX_SESSIONS`] session slots. Silent or
+//! token-less connections therefore cost a greeter for two seconds at
+//! most and never lock the console out.
 
 use super::service::{AdminAsk, Entry};
 use super::stats::{self, AllStats};
@@ -20,8 +27,61 @@ use throng_core::handoff::ReplySender;
 use throng_core::node_token::same;
 use throng_core::server::ShutdownTrigger;
 
-/// Admin connections served at once; more are refused.
+/// Admin sessions (connections that showed the token) served at once.
 const MAX_SESSIONS: usize = 8;
+/// Connections waiting to show the token, at once; more are refused.
+const MAX_GREETERS: usize = 64;
+/// How long a connection has to send its first line, in all.
+const FIRST_LINE_WITHIN: Duration = Duration::from_secs(2);
+/// How long an authenticated session may sit idle between requests.
+const SESSION_IDLE: Duration = Duration::from_secs(300);
+
+/// The stream an admin connection reads from: until `deadline` is lifted,
+/// every read waits only for what is left of it, so a first line trickled
+/// a byte at a time still ends at the deadline.
+struct Paced {
+    stream: TcpStream,
+    deadline: Option<Instant>,
+}
+
+impl Read for Paced {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let wait = match self.deadline {
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "no request in time",
+                    ));
+                }
+                left
+            }
+            None => SESSION_IDLE,
+        };
+        self.stream.set_read_timeout(Some(wait))?;
+        self.stream.read(buf)
+    }
+}
+
+/// A counted slot, given back on drop.
+struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    fn take(count: &Arc<AtomicUsize>, max: usize) -> Option<Slot> {
+        if count.fetch_add(1, Ordering::AcqRel) >= max {
+            count.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(Slot(count.clone()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
 
 /// Everything the endpoint reads to answer.
 pub struct AdminState {
@@ -48,25 +108,23 @@ pub fn spawn(listen: SocketAddr, state: AdminState) -> io::Result<SocketAddr> {
     let local = listener.local_addr()?;
     let state = Arc::new(state);
     let sessions = Arc::new(AtomicUsize::new(0));
+    let greeters = Arc::new(AtomicUsize::new(0));
     std::thread::Builder::new()
         .name("admin".into())
         .spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
-                if sessions.fetch_add(1, Ordering::AcqRel) >= MAX_SESSIONS {
-                    sessions.fetch_sub(1, Ordering::AcqRel);
+                let Some(greeter) = Slot::take(&greeters, MAX_GREETERS) else {
                     let _ = refuse_busy(stream);
                     continue;
-                }
-                let state = state.clone();
-                let sessions = sessions.clone();
+                };
+                let (state, sessions) = (state.clone(), sessions.clone());
                 let _ = std::thread::Builder::new()
                     .name("admin-session".into())
                     .spawn(move || {
-                        if let Err(e) = serve(stream, &state) {
+                        if let Err(e) = serve(stream, &state, greeter, &sessions) {
                             log::debug!("admin session ended: {e}");
                         }
-                        sessions.fetch_sub(1, Ordering::AcqRel);
                     });
             }
         })?;
@@ -95,13 +153,24 @@ pub fn parse_request(line: &str) -> Result<AdminRequest, String> {
     serde_json::from_str(line.trim_end()).map_err(|e| format!("bad request: {e}"))
 }
 
-fn serve(stream: TcpStream, state: &AdminState) -> io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(300)))?;
+/// Serves one connection: the first line under the greeter's slot and
+/// deadline; a session slot only once a request showed the token.
+fn serve(
+    stream: TcpStream,
+    state: &AdminState,
+    greeter: Slot,
+    sessions: &Arc<AtomicUsize>,
+) -> io::Result<()> {
     // A console that stops reading a dump must not hold a session forever.
     stream.set_write_timeout(Some(Duration::from_secs(30)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut reader = BufReader::new(Paced {
+        stream: stream.try_clone()?,
+        deadline: Some(Instant::now() + FIRST_LINE_WITHIN),
+    });
     let mut out = BufWriter::new(stream);
     let stop_after = AtomicBool::new(false);
+    let mut greeter = Some(greeter);
+    let mut _session = None;
     loop {
         let mut line = String::new();
         let n = (&mut reader)
@@ -122,6 +191,20 @@ fn serve(stream: TcpStream, state: &AdminState) -> io::Result<()> {
         if state.token.is_empty() || !same(&request.token, &state.token) {
             writeln!(out, "{}", json!({"ok": false, "error": "bad admin token"}))?;
             return out.flush();
+        }
+        if greeter.take().is_some() {
+            match Slot::take(sessions, MAX_SESSIONS) {
+                Some(slot) => _session = Some(slot),
+                None => {
+                    writeln!(
+                        out,
+                        "{}",
+                        json!({"ok": false, "error": "too many admin sessions"})
+                    )?;
+                    return out.flush();
+                }
+            }
+            reader.get_mut().deadline = None;
         }
         answer(&request, state, &mut out, &stop_after)?;
         out.flush()?;
