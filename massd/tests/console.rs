@@ -129,7 +129,7 @@ fn silent_connections_cannot_lock_the_console_out() {
             .set_read_timeout(Some(Duration::from_secs(2)))
             .unwrap();
         let mut rest = Vec::new();
-        cut = matches!(trickler.read_to_end(&mut rest), Ok(_));
+        cut = trickler.read_to_end(&mut rest).is_ok();
     }
     assert!(cut, "a connection trickling its first line was kept");
     assert!(
