@@ -71,6 +71,13 @@ pub struct Config {
     /// production: a random one per start.
     #[serde(serialize_with = "redacted")]
     pub secret: String,
+    /// The key every caller (webd, the benchmarks) shows in its first
+    /// request (`hello`, core PROTOCOL.md "Callers"), at least 32 bytes;
+    /// only callers that showed it are served and may say which client
+    /// address a request is for. Empty: every caller is served (refused in
+    /// production).
+    #[serde(serialize_with = "redacted")]
+    pub caller_key: String,
     pub mysql: MysqlConfig,
     pub redis: RedisConfig,
     pub workers: WorkerConfig,
@@ -94,6 +101,7 @@ impl Default for Config {
             max_frame: throng_core::proto::DEFAULT_MAX_FRAME,
             production: false,
             secret: String::new(),
+            caller_key: String::new(),
             mysql: MysqlConfig::default(),
             redis: RedisConfig::default(),
             workers: WorkerConfig::default(),

@@ -63,9 +63,21 @@ fn server_secret(cfg: &Config) -> Result<Vec<u8>, DaemonError> {
     Ok(secret)
 }
 
-/// What `production = true` refuses beyond a missing secret: the outbox
-/// file (every live code in one file, meant for development and tests).
+/// What `production = true` refuses beyond a missing secret: no caller
+/// key, and the outbox file (every live code in one file, meant for
+/// development and tests). A caller key shorter than 32 bytes is refused
+/// always.
 fn production_checks(cfg: &Config) -> Result<(), DaemonError> {
+    if !cfg.caller_key.is_empty() && cfg.caller_key.len() < 32 {
+        return Err(DaemonError::Other(
+            "caller_key must be at least 32 bytes".into(),
+        ));
+    }
+    if cfg.production && cfg.caller_key.is_empty() {
+        return Err(DaemonError::Other(
+            "production = true needs caller_key (THRONG_AUTHD_CALLER_KEY, 32+ bytes): without it anyone who reaches authd's port is served".into(),
+        ));
+    }
     if cfg.production && cfg.mail.smtp_relay.is_empty() {
         return Err(DaemonError::Other(
             "production = true needs mail.smtp_relay: the outbox file is for development and tests"
@@ -172,13 +184,17 @@ pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
     });
     let workers = worker::start(shared, jobs_rx, resumed_rx).map_err(DaemonError::Other)?;
     let (max_frame, metrics) = (cfg.max_frame, d.metrics.clone());
+    let caller_key = Some(cfg.caller_key.as_bytes().to_vec());
+    if cfg.caller_key.is_empty() {
+        log::warn!("caller_key is not set: every caller that reaches authd is served");
+    }
     let busy = metrics.counter(
         "authd_busy_total",
         "Requests answered busy because the job queue was full.",
     );
     let server = daemon::start(d, move |setup| {
         let handler = handler::AuthHandler::new(jobs_tx.clone(), setup.replies, busy.clone());
-        RpcService::new(handler, max_frame, metrics.clone())
+        RpcService::new(handler, max_frame, metrics.clone()).with_caller_key(caller_key.clone())
     })?;
     Ok(Running {
         server,

@@ -138,6 +138,9 @@ pub struct RunArgs {
     /// Redis password for the resp-* scenarios.
     #[arg(long, env = "THRONG_BENCH_REDIS_PASSWORD", hide_env_values = true)]
     pub redis_password: Option<String>,
+    /// authd's caller key for the rpc-* scenarios (a `hello` first).
+    #[arg(long, env = "THRONG_BENCH_AUTHD_KEY", hide_env_values = true)]
+    pub authd_key: Option<String>,
     /// `mass`: milliseconds between a connection's UPDATEs (0: closed loop
     /// at `--pipeline`).
     #[arg(long, default_value_t = 0)]
@@ -270,6 +273,7 @@ fn run_scenario(args: &RunArgs) -> Result<(), String> {
     }
     let options = scenario::ScenarioOptions {
         redis_password: args.redis_password.clone(),
+        authd_key: args.authd_key.clone().filter(|k| !k.is_empty()),
         users: args.users,
         connections: args.connections,
     };

@@ -3,6 +3,11 @@
 //! request to a [`Handler`] (authd's operations; nothing in a bare ping
 //! server). A stream that stops being valid frames gets one error frame
 //! naming the problem and is closed; other connections never notice.
+//!
+//! With a caller key ([`RpcService::with_caller_key`]) a connection is
+//! served only once it said `hello` with that key; before, everything but
+//! `ping` is answered `unauthenticated` and the connection closed
+//! (PROTOCOL.md, "Callers").
 
 use crate::metrics::{Counter, Metrics};
 use crate::proto::{self, FieldWriter, Frame, FrameWriter, Header, Opcode, Status};
@@ -17,6 +22,8 @@ use std::time::Instant;
 pub struct RpcConn {
     /// Requests answered later by a worker and not yet answered.
     pub in_flight: u32,
+    /// It showed the caller key (always true when the server has none).
+    pub authenticated: bool,
 }
 
 /// What a handler did with a request.
@@ -134,6 +141,8 @@ pub struct RpcService<H> {
     requests: Counter,
     bad_frames: Counter,
     refusal: Vec<u8>,
+    caller_key: Option<Vec<u8>>,
+    unauthenticated: Counter,
 }
 
 impl<H: Handler> RpcService<H> {
@@ -151,9 +160,21 @@ impl<H: Handler> RpcService<H> {
                 "throng_rpc_bad_frames_total",
                 "Connections closed for a stream that was not valid frames.",
             ),
+            unauthenticated: metrics.counter(
+                "throng_rpc_unauthenticated_total",
+                "Connections closed for a request before a right hello.",
+            ),
             metrics,
             refusal,
+            caller_key: None,
         }
+    }
+
+    /// Serves only callers that show `key` first (`hello`); `None` or an
+    /// empty key serves everyone.
+    pub fn with_caller_key(mut self, key: Option<Vec<u8>>) -> Self {
+        self.caller_key = key.filter(|k| !k.is_empty());
+        self
     }
 
     pub fn handler(&mut self) -> &mut H {
@@ -165,7 +186,10 @@ impl<H: Handler> Service for RpcService<H> {
     type Conn = RpcConn;
 
     fn open(&mut self, _: ConnId, _: &ConnInfo, _: &mut Env<'_>) -> RpcConn {
-        RpcConn::default()
+        RpcConn {
+            in_flight: 0,
+            authenticated: self.caller_key.is_none(),
+        }
     }
 
     fn data(&mut self, s: &mut Session<'_, RpcConn>, input: &[u8], env: &mut Env<'_>) -> usize {
@@ -247,6 +271,35 @@ impl<H: Handler> Driven<RpcConn> for RpcService<H> {
 }
 
 impl<H: Handler> RpcService<H> {
+    /// `hello`: the caller key, compared in constant time. Without a key
+    /// on the server any `hello` is `ok`.
+    fn hello(&mut self, frame: Frame<'_>, s: &mut Session<'_, RpcConn>) {
+        let shown = proto::FieldReader::new(frame.body)
+            .str()
+            .map(|k| k.as_bytes().to_vec())
+            .unwrap_or_default();
+        let right = match &self.caller_key {
+            None => true,
+            Some(key) => {
+                use subtle::ConstantTimeEq;
+                shown.len() == key.len() && bool::from(shown.ct_eq(key))
+            }
+        };
+        if right {
+            s.state().authenticated = true;
+            proto::encode_empty(s.out(), frame.header.response(Status::Ok as u8));
+        } else {
+            self.unauthenticated(frame.header, s);
+        }
+    }
+
+    fn unauthenticated(&mut self, header: Header, s: &mut Session<'_, RpcConn>) {
+        self.unauthenticated.inc();
+        log::debug!("closing {}: no caller key shown", s.peer());
+        proto::encode_empty(s.out(), header.response(Status::Unauthenticated as u8));
+        s.close_after_flush();
+    }
+
     fn dispatch(&mut self, frame: Frame<'_>, s: &mut Session<'_, RpcConn>, env: &mut Env<'_>) {
         if frame.header.is_response() {
             respond(s, frame.header, Status::Malformed, |w| {
@@ -258,6 +311,8 @@ impl<H: Handler> RpcService<H> {
             Some(Opcode::Ping) => {
                 proto::encode_empty(s.out(), frame.header.response(Status::Ok as u8));
             }
+            Some(Opcode::Hello) => self.hello(frame, s),
+            _ if !s.state().authenticated => self.unauthenticated(frame.header, s),
             Some(Opcode::Stats) => {
                 let text = self.metrics.render();
                 respond(s, frame.header, Status::Ok, |w| {

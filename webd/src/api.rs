@@ -235,7 +235,7 @@ pub fn http_status(status: Status) -> u16 {
         UnknownOpcode | Internal => 500,
         Busy | Unavailable | ShuttingDown | NoNode => 503,
         Timeout => 504,
-        FrameTooLarge | UnsupportedVersion => 502,
+        FrameTooLarge | UnsupportedVersion | Unauthenticated => 502,
     }
 }
 

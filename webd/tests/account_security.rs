@@ -46,7 +46,7 @@ fn post_from(from: IpAddr, web: SocketAddr, path: &str, body: Value) -> (u16, Va
 fn one_address_cannot_lock_everyone_out_of_trylogin() {
     let stack = Stack::start("lockout");
     let authd = stack.authd.as_ref().unwrap().addrs()[0];
-    let mut c = throng_testkit::BlockingClient::connect(authd);
+    let mut c = throng_testkit::BlockingClient::connect_with_key(authd, common::CALLER_KEY);
     c.call(&authd_wire::ops::SignUp {
         username: "victim".into(),
         nickname: "V".into(),
@@ -158,7 +158,7 @@ fn a_reset_code_for_a_look_alike_address_takes_over_nothing() {
         assert_eq!(status, 200);
         std::thread::sleep(Duration::from_millis(200));
         assert_eq!(stack.stores.outbox().mails_to(look_alike), before);
-        let mut c = throng_testkit::BlockingClient::connect(authd);
+        let mut c = throng_testkit::BlockingClient::connect_with_key(authd, common::CALLER_KEY);
         let signed_in = c.call(&authd_wire::ops::SignIn {
             username: name.into(),
             password: PW.into(),
@@ -195,7 +195,7 @@ fn a_password_reset_ends_a_stolen_session() {
     let email = "owner@example.com";
     register(&stack, "owner", email);
     let authd = stack.authd.as_ref().unwrap().addrs()[0];
-    let mut c = throng_testkit::BlockingClient::connect(authd);
+    let mut c = throng_testkit::BlockingClient::connect_with_key(authd, common::CALLER_KEY);
     let sign_in = authd_wire::ops::SignIn {
         username: "owner".into(),
         password: PW.into(),

@@ -15,6 +15,8 @@ use throng_testkit::{spawn, BlockingClient};
 pub use throng_testkit::TestStores;
 
 pub const SECRET: &str = "test-secret-test-secret-test-secret!";
+/// The key callers show authd first (every test authd requires one).
+pub const CALLER_KEY: &str = "test-caller-key-test-caller-key-test";
 /// The massd token key: what massd nodes hold, not the master key.
 pub const MASSD_KEY: &str = "test-massd-key-test-massd-key-test!!";
 
@@ -59,6 +61,7 @@ impl Authd {
             .env("THRONG_AUTHD_REDIS__PREFIX", &stores.prefix)
             .env("THRONG_AUTHD_SECRET", SECRET)
             .env("THRONG_AUTHD_MASSD__TOKEN_SECRET", MASSD_KEY)
+            .env("THRONG_AUTHD_CALLER_KEY", CALLER_KEY)
             .env("THRONG_AUTHD_MAIL__OUTBOX", stores.outbox_path());
         let (child, addr) = spawn::until_listening(cmd, "authd", no_password);
         Authd { child, addr }
@@ -128,7 +131,7 @@ impl std::ops::DerefMut for Client {
 
 impl Client {
     pub fn connect(addr: SocketAddr) -> Client {
-        Client(BlockingClient::connect(addr))
+        Client(BlockingClient::connect_with_key(addr, CALLER_KEY))
     }
 
     pub fn sign_up(

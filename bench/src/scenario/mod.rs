@@ -92,21 +92,25 @@ pub fn by_name(name: &str, options: &ScenarioOptions) -> Result<Box<dyn Workload
             RpcKind::SignIn,
             options.users,
             options.connections,
+            options.authd_key.clone(),
         ))),
         "rpc-session" => Ok(Box::new(Rpc::new(
             RpcKind::Session,
             options.users,
             options.connections,
+            options.authd_key.clone(),
         ))),
         "rpc-lookup" => Ok(Box::new(Rpc::new(
             RpcKind::Lookup,
             options.users,
             options.connections,
+            options.authd_key.clone(),
         ))),
         "rpc-signup" => Ok(Box::new(Rpc::new(
             RpcKind::SignUp,
             options.users,
             options.connections,
+            options.authd_key.clone(),
         ))),
         _ => Err(format!(
             "unknown scenario {name}; available: {}",
@@ -135,6 +139,8 @@ pub const AVAILABLE: &[&str] = &[
 pub struct ScenarioOptions {
     /// Redis `AUTH` password for the `resp-*` scenarios.
     pub redis_password: Option<String>,
+    /// authd's caller key for the `rpc-*` scenarios.
+    pub authd_key: Option<String>,
     /// Seeded users the `rpc-*` scenarios cycle through.
     pub users: u64,
     /// Connections of the run (the `rpc-*` scenarios spread users by it).

@@ -38,10 +38,12 @@ pub struct Rpc {
     connections: u64,
     /// Makes this run's sign-up names unique (its start, in ms).
     run: u64,
+    /// authd's caller key, shown in a `hello` before anything else.
+    key: Option<String>,
 }
 
 impl Rpc {
-    pub fn new(kind: RpcKind, users: u64, connections: usize) -> Self {
+    pub fn new(kind: RpcKind, users: u64, connections: usize, key: Option<String>) -> Self {
         Rpc {
             kind,
             users: users.max(1),
@@ -49,6 +51,7 @@ impl Rpc {
             run: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64),
+            key,
         }
     }
 
@@ -86,11 +89,22 @@ impl Workload for Rpc {
     }
 
     fn handshake(&self, conn: usize, out: &mut Vec<u8>) -> usize {
+        let mut awaited = 0;
+        if let Some(key) = &self.key {
+            let mut w = FrameWriter::new(
+                out,
+                Header::request(proto::Opcode::Hello.into(), u32::MAX),
+                proto::DEFAULT_MAX_FRAME,
+            );
+            w.fields().str(key);
+            w.finish().expect("a caller key fits a frame");
+            awaited += 1;
+        }
         if matches!(self.kind, RpcKind::SignIn | RpcKind::SignUp) {
-            return 0;
+            return awaited;
         }
         self.sign_in(self.user_for(conn, 0), 0, out);
-        1
+        awaited + 1
     }
 
     fn handshake_answer(
@@ -103,6 +117,14 @@ impl Workload for Rpc {
         else {
             return Ok(None);
         };
+        if frame.header.opcode == u8::from(proto::Opcode::Hello) {
+            if frame.header.status != u8::from(Status::Ok) {
+                return Err(StreamError(
+                    "authd refused the caller key (THRONG_BENCH_AUTHD_KEY)".into(),
+                ));
+            }
+            return Ok(Some((used, Answer::Ok)));
+        }
         let signed_in = decode_answer::<SignIn>(frame.header.status, frame.body)
             .map_err(|e| StreamError(e.to_string()))?
             .map_err(|refusal| {

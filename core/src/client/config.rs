@@ -28,6 +28,17 @@ pub struct ClientConfig {
     pub max_in_flight: usize,
     /// Largest frame accepted from a backend.
     pub max_frame: u32,
+    /// The backends' caller key, shown in a `hello` on every new
+    /// connection (PROTOCOL.md, "Callers"); empty: no `hello`. Never
+    /// printed by `--print-config`.
+    #[serde(serialize_with = "redacted")]
+    pub key: String,
+}
+
+/// A set secret prints as `[redacted]`; the empty default stays empty, so
+/// the config layering (which serialises the defaults) is unaffected.
+fn redacted<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(if v.is_empty() { "" } else { "[redacted]" })
 }
 
 impl Default for ClientConfig {
@@ -41,6 +52,7 @@ impl Default for ClientConfig {
             backoff_max: Duration::from_secs(5),
             max_in_flight: 4096,
             max_frame: crate::proto::DEFAULT_MAX_FRAME,
+            key: String::new(),
         }
     }
 }

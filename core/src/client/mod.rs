@@ -297,6 +297,21 @@ impl<T> ProtoClient<T> {
             let _ = stream.set_nodelay(true);
         }
         link.state = LinkState::Probing;
+        link.hello_id = 0;
+        if !self.config.key.is_empty() {
+            // Answered before the ping (a server answers a connection's
+            // requests in order): the link is up only once both are.
+            link.hello_id = link.take_id();
+            let mut w = proto::FrameWriter::new(
+                &mut link.out.buf,
+                Header::request(Opcode::Hello as u8, link.hello_id),
+                self.config.max_frame,
+            );
+            w.fields().str(&self.config.key);
+            if w.finish().is_err() {
+                return self.fail(idx, registry, now, "the caller key does not fit a frame");
+            }
+        }
         link.probe_id = link.take_id();
         proto::encode_empty(
             &mut link.out.buf,
@@ -346,7 +361,11 @@ impl<T> ProtoClient<T> {
         {
             used += len;
             let id = frame.header.request_id;
-            if link.state == LinkState::Probing && id == link.probe_id {
+            if link.state == LinkState::Probing && link.hello_id != 0 && id == link.hello_id {
+                if frame.header.status != crate::proto::Status::Ok as u8 {
+                    return Err("the backend refused our caller key (unauthenticated)".into());
+                }
+            } else if link.state == LinkState::Probing && id == link.probe_id {
                 if link.outage_logged {
                     log::info!("backend {} answers again", link.addr);
                 }

@@ -9,5 +9,6 @@ crate::code_table! {
     pub enum Opcode {
         Ping = 0x01, "ping";
         Stats = 0x02, "stats";
+        Hello = 0x03, "hello";
     }
 }

@@ -72,6 +72,7 @@ macro_rules! status_table {
                 FrameTooLarge = 7, "frame_too_large";
                 UnsupportedVersion = 8, "unsupported_version";
                 ShuttingDown = 9, "shutting_down";
+                Unauthenticated = 10, "unauthenticated";
                 $($(#[$vmeta])* $variant = $value, $name;)*
             }
         }

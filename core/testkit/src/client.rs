@@ -41,6 +41,27 @@ impl BlockingClient {
         }
     }
 
+    /// Connects and says `hello` with the server's caller key, which must
+    /// be accepted.
+    pub fn connect_with_key(addr: SocketAddr, key: &str) -> BlockingClient {
+        let mut c = BlockingClient::connect(addr);
+        let status = c.hello(key);
+        assert_eq!(status, Status::Ok, "hello with the caller key");
+        c
+    }
+
+    /// The connection, for tests that look at it directly.
+    pub fn stream(&mut self) -> &mut TcpStream {
+        &mut self.stream
+    }
+
+    /// The status of a `hello` with `key`.
+    pub fn hello(&mut self, key: &str) -> Status {
+        let mut body = Vec::new();
+        throng_core::proto::FieldWriter::new(&mut body).str(key);
+        self.call_raw(proto::Opcode::Hello.into(), &body).status()
+    }
+
     /// Sends `op` and reads its answer, decoded; a body that does not
     /// decode is a test failure.
     pub fn call<O: Operation>(&mut self, op: &O) -> Result<O::Answer, Refusal> {

@@ -15,6 +15,9 @@ use throng_testkit::TestStores;
 use webd::app::App;
 use webd::http::{HttpLimits, HttpService};
 
+/// The caller key of every test stack: webd shows it to authd.
+pub const CALLER_KEY: &str = "webd-test-caller-key-webd-test-caller";
+
 pub struct Stack {
     pub authd: Option<authd::Running>,
     pub webd: ServerHandle,
@@ -38,6 +41,7 @@ impl Stack {
         cfg.redis.url = redis_url.unwrap_or(&stores.redis_url).to_owned();
         cfg.redis.prefix = stores.prefix.clone();
         cfg.secret = "webd-test-secret-webd-test-secret!!".into();
+        cfg.caller_key = CALLER_KEY.into();
         cfg.argon2.memory_kib = 1024;
         cfg.argon2.iterations = 1;
         cfg.mail.outbox = stores.outbox_path();
@@ -59,6 +63,7 @@ impl Stack {
             // Tests run side by side on two cores (and Chromium with them):
             // a slow answer is not what they test.
             request_timeout: Duration::from_secs(15),
+            key: CALLER_KEY.into(),
             ..ClientConfig::default()
         };
         let (pool, _threads) = webd::start_avatars(&webd::AvatarConfig {
