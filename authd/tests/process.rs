@@ -92,6 +92,10 @@ fn production_refuses_the_outbox() {
             "THRONG_AUTHD_SECRET",
             "a-production-secret-of-32-bytes-or-more",
         )
+        .env(
+            "THRONG_AUTHD_CALLER_KEY",
+            "a-production-caller-key-of-32-bytes-or-more",
+        )
         .output()
         .unwrap();
     assert!(!out.status.success());
