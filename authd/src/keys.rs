@@ -13,6 +13,9 @@ use sha2::Sha256;
 pub struct Keys {
     /// Keys the fast verifiers (`password::fast_verifier`).
     pub fast_verifier: [u8; 32],
+    /// Keys what Redis keeps of codes: the address in their key names and
+    /// the code itself (`worker::codes`).
+    pub codes: [u8; 32],
     /// Signs the tokens TryLogin hands out for massd nodes.
     pub massd_token: Vec<u8>,
 }
@@ -47,6 +50,7 @@ impl Keys {
         };
         Ok(Keys {
             fast_verifier: derive(master, "fast verifier"),
+            codes: derive(master, "codes"),
             massd_token,
         })
     }

@@ -54,11 +54,11 @@ impl Passwords {
 }
 
 /// The fast verifier of (user, stored hash, password), hex.
-pub fn fast_verifier(secret: &[u8], user_id: u64, pwhash: &str, password: &str) -> String {
+pub fn fast_verifier(secret: &[u8], user_id: u64, pw_fingerprint: &str, password: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
-    mac.update(b"throng-fv1\0");
+    mac.update(b"throng-fv2\0");
     mac.update(&user_id.to_be_bytes());
-    mac.update(pwhash.as_bytes());
+    mac.update(pw_fingerprint.as_bytes());
     mac.update(b"\0");
     mac.update(password.as_bytes());
     hex::encode(mac.finalize().into_bytes())

@@ -210,3 +210,73 @@ fn the_outbox_is_readable_by_its_owner_only() {
         .mode();
     assert_eq!(mode & 0o777, 0o600, "outbox mode {:o}", mode & 0o777);
 }
+
+/// A copy of Redis (a dump, a replica, its password) yields no argon2
+/// hash, no e-mail address and no pending code: the user cache keeps a
+/// fingerprint of the hash and no address, and codes are kept under a
+/// keyed hash of the address, as a keyed hash of the code. Before, the
+/// cached user carried both, and codes sat in clear under the address.
+#[test]
+fn redis_keeps_no_password_hash_address_or_code() {
+    use authd_wire::ops::{Register, RequestCode};
+    let stores = stores();
+    let authd = Authd::start(&stores, None, &[]);
+    let mut c = authd.client();
+    let email = "carla.secret@example.com";
+    c.call(&RequestCode {
+        email: email.into(),
+        ip: String::new(),
+    })
+    .unwrap();
+    let outbox = stores.outbox();
+    let code = outbox.last_code(email);
+    c.call(&Register {
+        username: "carla".into(),
+        password: PW.into(),
+        email: email.into(),
+        code: code.as_str().into(),
+        ip: String::new(),
+    })
+    .unwrap();
+    // A pending code of another address, and a cold then a warm sign-in
+    // (which cache the user and its fast verifier).
+    c.call(&RequestCode {
+        email: "pending.one@example.com".into(),
+        ip: String::new(),
+    })
+    .unwrap();
+    let pending = outbox.last_code("pending.one@example.com");
+    let token = c.token("carla", PW);
+    c.token("carla", PW);
+    c.validate(&token).unwrap();
+
+    let mut r = stores.redis();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}*", stores.prefix))
+        .query(&mut r)
+        .unwrap();
+    assert!(
+        keys.iter().any(|k| k.contains("u:n:")),
+        "the user is cached: {keys:?}"
+    );
+    let mut seen = String::new();
+    for key in &keys {
+        let kind: String = redis::cmd("TYPE").arg(key).query(&mut r).unwrap();
+        let values: Vec<String> = match kind.as_str() {
+            "string" => vec![redis::cmd("GET").arg(key).query(&mut r).unwrap()],
+            "hash" => redis::cmd("HGETALL").arg(key).query(&mut r).unwrap(),
+            "set" => redis::cmd("SMEMBERS").arg(key).query(&mut r).unwrap(),
+            _ => Vec::new(),
+        };
+        seen.push_str(&format!("{key} = {values:?}\n"));
+    }
+    for secret in [
+        "$argon2",
+        "carla.secret",
+        "example.com",
+        "pending.one",
+        &pending,
+    ] {
+        assert!(!seen.contains(secret), "Redis holds {secret:?}:\n{seen}");
+    }
+}

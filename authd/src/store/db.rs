@@ -39,7 +39,8 @@ fn to_user(row: UserRow) -> Option<User> {
         uuid: uuid.try_into().ok()?,
         username,
         email,
-        pwhash,
+        pw_fingerprint: super::user::fingerprint(&pwhash),
+        pwhash: Some(pwhash),
         nickname,
         avatar,
     })

@@ -139,7 +139,13 @@ impl Worker {
     /// the address as the request spelled it (from the mail thread, so the
     /// answer takes as long either way).
     fn check_account(&mut self, job: Job, username: &str, email: &str) {
-        match self.user(By::Name(username)) {
+        // From MySQL: the cache keeps no e-mail.
+        match self
+            .shared
+            .db
+            .user_by_name(username)
+            .map_err(|e| log::error!("loading a user: {e}"))
+        {
             Ok(Some(user)) if user.email.as_deref() == Some(email) => {
                 if let Some(stored) = user.email.as_deref() {
                     let _ = self.issue_code(Purpose::Reset, stored, Some(user.id));

@@ -4,6 +4,11 @@
 //! compared in constant time and never logged. Without Redis there are no
 //! codes: the answer is `unavailable`.
 //!
+//! Redis holds neither the address nor the code: the keys are named by an
+//! HMAC of the (canonical) address, and the stored value is an HMAC of
+//! the code, both under the codes key ([`crate::keys`]), so a copy of
+//! Redis gives no list of addresses and no code to use.
+//!
 //! A code is bound to its [`Purpose`]: a sign-up code proves only that its
 //! holder reads that address, and can never reset a password. A reset code
 //! is only ever mailed to the address stored on an account and is bound to
@@ -14,6 +19,8 @@ use super::Worker;
 use crate::mailer::Mail;
 use crate::password::same;
 use authd_wire::{Refusal, Status};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 fn six_digits() -> Result<String, Status> {
     // Rejection sampling keeps the digits uniform.
@@ -56,13 +63,38 @@ impl Purpose {
 impl Worker {
     /// The code's key (per purpose and address) and the address's hourly
     /// allowance counter (shared by the purposes: one mailbox).
-    /// The address is canonical already ([`crate::validate::email`]).
+    /// HMAC-SHA256 under the codes key of `parts`, in hex.
+    fn code_mac(&self, parts: &[&[u8]]) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.shared.keys.codes)
+            .expect("HMAC takes any key length");
+        for part in parts {
+            mac.update(part);
+            mac.update(b"\0");
+        }
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// The code's key (per purpose and address) and the address's hourly
+    /// allowance counter (shared by the purposes: one mailbox), named by a
+    /// keyed hash of the address, which is canonical already
+    /// ([`crate::validate::email`]).
     fn code_keys(&self, purpose: Purpose, email: &str) -> (String, String) {
+        let mailbox = self.code_mac(&[b"mailbox", email.as_bytes()]);
         (
             self.cache
-                .key("code", &format!("{}:{email}", purpose.tag())),
-            self.cache.key("codes", email),
+                .key("code", &format!("{}:{mailbox}", purpose.tag())),
+            self.cache.key("codes", &mailbox),
         )
+    }
+
+    /// What Redis keeps of `code` for `email`'s `purpose`.
+    fn stored_code(&self, purpose: Purpose, email: &str, code: &str) -> String {
+        self.code_mac(&[
+            b"code",
+            purpose.tag().as_bytes(),
+            email.as_bytes(),
+            code.as_bytes(),
+        ])
     }
 
     /// Makes and mails a code for `purpose` to `email`, bound to account
@@ -96,13 +128,14 @@ impl Worker {
             ));
         }
         let code = six_digits().map_err(Refusal::new)?;
+        let stored_code = self.stored_code(purpose, email, &code);
         let ttl = cfg.ttl.as_secs().max(1);
         let stored = self.cache.run(|c| {
             redis::pipe()
                 .cmd("DEL")
                 .arg(&code_key)
                 .ignore()
-                .hset(&code_key, "code", &code)
+                .hset(&code_key, "code", &stored_code)
                 .ignore()
                 .hset(&code_key, "tries", 0)
                 .ignore()
@@ -156,7 +189,7 @@ impl Worker {
                 "no code is pending for this e-mail (expired, used or never sent)",
             ));
         };
-        if crate::validate::code(code) && same(&stored, code) {
+        if crate::validate::code(code) && same(&stored, &self.stored_code(purpose, email, code)) {
             return Ok(user.unwrap_or(0));
         }
         let tries: Option<i64> = self.cache.run(|c| {

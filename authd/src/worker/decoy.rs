@@ -20,7 +20,8 @@ impl Worker {
             uuid: [0; 16],
             username: String::new(),
             email: None,
-            pwhash: self.shared.decoy_hash.clone(),
+            pwhash: Some(self.shared.decoy_hash.clone()),
+            pw_fingerprint: String::new(),
             nickname: String::new(),
             avatar: None,
         }

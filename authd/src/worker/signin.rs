@@ -149,7 +149,7 @@ impl Worker {
                         &fast_verifier(
                             &self.shared.keys.fast_verifier,
                             user.id,
-                            &user.pwhash,
+                            &user.pw_fingerprint,
                             c.password.as_str(),
                         ),
                     )
@@ -189,6 +189,19 @@ impl Worker {
                 job.refuse(Refusal::retry_after(Status::TooManyAttempts, retry));
                 continue;
             }
+            // The cache holds no hash: a cached user's comes from MySQL.
+            let user = match user.pwhash {
+                Some(_) => user,
+                None => match self.shared.db.user_by_id(user.id) {
+                    Ok(Some(fresh)) => fresh,
+                    Ok(None) => self.decoy(),
+                    Err(e) => {
+                        self.forgive(&c);
+                        job.refuse(super::store_failed("loading a user", e));
+                        continue;
+                    }
+                },
+            };
             let task = Task::Verify {
                 job,
                 user: Box::new(user),
@@ -249,7 +262,7 @@ impl Worker {
                 let fv = fast_verifier(
                     &self.shared.keys.fast_verifier,
                     win.user.id,
-                    &win.user.pwhash,
+                    &win.user.pw_fingerprint,
                     win.creds.password.as_str(),
                 );
                 p.set_ex(self.cache.key("fv", &name), fv, fv_ttl).ignore();
