@@ -19,6 +19,7 @@ THRONG_AUTHD_REDIS__URL=$("$D/redis.sh" url)
 THRONG_AUTHD_SECRET=$(secret authd.secret 48)
 THRONG_AUTHD_CALLER_KEY=$(secret authd.caller-key 48)
 THRONG_WEBD_AUTHD__KEY=$(secret authd.caller-key 48)
+THRONG_WEBD_CSRF_KEY=$(secret webd.csrf-key 48)
 THRONG_BENCH_AUTHD_KEY=$(secret authd.caller-key 48)
 THRONG_AUTHD_MAIL__OUTBOX=$VAR/authd/outbox.txt
 THRONG_WEBD_AVATARS__DIR=$VAR/webd/avatars

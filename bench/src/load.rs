@@ -410,6 +410,14 @@ fn advance_setup(conn: &mut Conn, workload: &dyn Workload, error: bool) -> bool 
                 Ok(Some((used, Answer::Ok))) => {
                     conn.input.drain(..used);
                     conn.handshake_left -= 1;
+                    let mut more = Vec::new();
+                    let awaited = workload.handshake_more(conn.index, &conn.state, &mut more);
+                    if awaited > 0 {
+                        if conn.stream.write_all(&more).is_err() {
+                            return false;
+                        }
+                        conn.handshake_left += awaited;
+                    }
                 }
                 Ok(None) => return true,
                 _ => return false,

@@ -17,6 +17,7 @@ pub mod handoff;
 pub mod listener;
 pub mod logging;
 pub mod metrics;
+pub mod metrics_http;
 pub mod nbio;
 pub mod node_token;
 pub mod proto;

@@ -6,6 +6,7 @@
 use crate::api::Endpoint;
 use crate::avatars::{store, AvatarPool, AvatarReply, Task, TaskKind, UploadError};
 use crate::http::{Done, Head, Outcome, Response, Routed, Routes};
+use crate::pages::csrf::Holder;
 use crate::pages::{self, PageCall, Pages, RequestCookies, Step};
 use crate::route::{Route, AVATAR_PREFIX};
 use authd_wire::ops::{ChangeAvatar, ValidateSession};
@@ -52,13 +53,13 @@ pub struct App {
 impl App {
     pub fn new(
         authd: ClientConfig,
-        secure_cookies: bool,
+        pages: Pages,
         avatars: AvatarRoutes,
         metrics: Arc<Metrics>,
     ) -> Self {
         App {
             client: ProtoClient::new(authd, FOREIGN_TOKEN_BASE, Instant::now()),
-            pages: Pages { secure_cookies },
+            pages,
             avatars,
             authd_latency: metrics
                 .histogram(
@@ -92,13 +93,15 @@ impl App {
             let answer = match pending {
                 Pending::Api(endpoint) => (endpoint.finish)(c.result),
                 Pending::Page(call) => pages.finish(call, c.result),
-                Pending::Upload(task) => match session_confirmed(c.result) {
-                    Ok(()) => match pool.submit(*task) {
-                        Ok(()) => return, // the avatar pool answers
-                        Err(_) => pages::edit_error(UploadError::Busy),
-                    },
-                    Err(refusal) => refusal,
-                },
+                Pending::Upload(task) => {
+                    match session_confirmed(c.result, self.pages.secure_cookies) {
+                        Ok(()) => match pool.submit(*task) {
+                            Ok(()) => return, // the avatar pool answers
+                            Err(_) => pages::edit_error(UploadError::Busy),
+                        },
+                        Err(refusal) => refusal,
+                    }
+                }
             };
             done.push((conn, answer));
         });
@@ -156,7 +159,7 @@ impl App {
             kind: TaskKind::Upload {
                 body: body.to_vec(),
                 content_type,
-                csrf_cookie: cookies.csrf,
+                expected_csrf: self.pages.csrf.token(Holder::Session(&token)),
                 token,
                 max_bytes: self.avatars.max_upload,
             },
@@ -195,14 +198,14 @@ impl App {
 }
 
 /// Whether authd confirmed an upload's session, or the answer refusing it.
-fn session_confirmed(result: Result<Answer, CallError>) -> Result<(), Response> {
+fn session_confirmed(result: Result<Answer, CallError>, secure: bool) -> Result<(), Response> {
     let Ok(answer) = result else {
         return Err(pages::edit_error(UploadError::Busy));
     };
     match authd_wire::decode_answer::<ValidateSession>(answer.header.status, &answer.body) {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(refusal)) if refusal.status == authd_wire::Status::NoSession => {
-            Err(pages::redirect("/login").header(pages::clear_session_cookie()))
+            Err(pages::redirect("/login").header(pages::clear_session_cookie(secure)))
         }
         _ => Err(pages::edit_error(UploadError::Busy)),
     }
@@ -244,7 +247,7 @@ impl Routes for App {
     ) -> Outcome {
         let (request, pending) = match route {
             Route::Upload => {
-                let cookies = RequestCookies::parse(head);
+                let cookies = RequestCookies::parse(head, self.pages.secure_cookies);
                 return self.upload(env, conn, head, body, cookies);
             }
             Route::Avatar => return self.serve_avatar(conn, head),
@@ -261,20 +264,12 @@ impl Routes for App {
                         .body("no authd backend answers\n")
                 });
             }
-            Route::Metrics => {
-                return Outcome::Now(
-                    Response::new(200)
-                        .header("Content-Type: text/plain; version=0.0.4")
-                        .header("Cache-Control: no-store")
-                        .body(self.metrics.render()),
-                )
-            }
             Route::Api(endpoint) => match (endpoint.parse)(body, peer) {
                 Ok(request) => (request, Pending::Api(endpoint)),
                 Err(refusal) => return Outcome::Now(refusal),
             },
             page => {
-                let cookies = RequestCookies::parse(head);
+                let cookies = RequestCookies::parse(head, self.pages.secure_cookies);
                 match self.pages.start(page, head, peer, body, &cookies) {
                     Step::Now(response) => return Outcome::Now(response),
                     Step::Call { request, then } => (request, Pending::Page(then)),

@@ -25,6 +25,11 @@ pub struct Cli {
     pub daemon: DaemonArgs,
 }
 
+/// A set secret prints as `[redacted]`.
+fn redacted<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(if v.is_empty() { "" } else { "[redacted]" })
+}
+
 /// webd's config file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -33,10 +38,20 @@ pub struct Config {
     pub log: LogConfig,
     pub http: http::HttpLimits,
     pub avatars: AvatarConfig,
-    /// Mark cookies `Secure` (behind TLS).
+    /// Mark cookies `Secure` and give them the `__Host-` prefix (behind
+    /// TLS, which every deployment outside this machine should be).
     pub secure_cookies: bool,
+    /// The key of the CSRF tokens (at least 32 bytes), the same for every
+    /// webd behind one balancer; empty: a random one per process (forms
+    /// expire with it).
+    #[serde(serialize_with = "redacted")]
+    pub csrf_key: String,
     /// The authd backends and how to call them.
     pub authd: throng_core::client::ClientConfig,
+    /// Where `GET /metrics` is served: a loopback address of its own
+    /// (`throng_core::metrics_http`), never the public listener; unset:
+    /// nowhere.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 impl Default for Config {
@@ -53,10 +68,12 @@ impl Default for Config {
             http: http::HttpLimits::default(),
             avatars: AvatarConfig::default(),
             secure_cookies: false,
+            csrf_key: String::new(),
             authd: throng_core::client::ClientConfig {
                 backends: vec!["127.0.0.1:9999".parse().expect("valid literal")],
                 ..throng_core::client::ClientConfig::default()
             },
+            metrics_listen: None,
         }
     }
 }
@@ -111,7 +128,15 @@ pub fn run(cli: Cli) -> Result<(), DaemonError> {
         d.config.authd.clone(),
         d.config.secure_cookies,
     );
+    let csrf = pages::csrf::CsrfKey::new(&d.config.csrf_key).map_err(DaemonError::Other)?;
+    if d.config.csrf_key.is_empty() {
+        log::warn!("csrf_key is not set: a random one for this process (forms expire when it stops, and another webd would refuse them)");
+    }
     let (pool, pool_threads) = start_avatars(&d.config.avatars)?;
+    if let Some(listen) = d.config.metrics_listen {
+        let at = throng_core::metrics_http::serve(listen, d.metrics.clone())?;
+        log::info!("metrics on http://{at}/metrics");
+    }
     let max_upload = limits.max_upload;
     let metrics = d.metrics.clone();
     let handle = daemon::start(&d, move |setup| {
@@ -120,7 +145,11 @@ pub fn run(cli: Cli) -> Result<(), DaemonError> {
             replies: setup.replies,
             max_upload,
         };
-        let app = app::App::new(authd.clone(), secure, avatars, metrics.clone());
+        let pages = pages::Pages {
+            secure_cookies: secure,
+            csrf: csrf.clone(),
+        };
+        let app = app::App::new(authd.clone(), pages, avatars, metrics.clone());
         http::HttpService::new(app, limits.clone()).with_metrics(metrics.clone())
     })?;
     daemon::run_until_signalled("webd", handle, || {})?;

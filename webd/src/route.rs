@@ -27,7 +27,6 @@ pub enum Route {
     Upload,
     /// `/avatars/{id}`; the handler checks the id.
     Avatar,
-    Metrics,
     Health,
     Api(&'static Endpoint),
 }
@@ -42,7 +41,6 @@ const FIXED: &[(&str, Route)] = &[
     ("/edit", Route::Edit),
     ("/logout", Route::Logout),
     ("/edit/avatar", Route::Upload),
-    ("/metrics", Route::Metrics),
     ("/healthz", Route::Health),
 ];
 
@@ -81,12 +79,7 @@ impl Route {
     /// The methods this route takes, as an `Allow` header lists them.
     pub fn allowed(self) -> &'static str {
         match self {
-            Route::Root
-            | Route::Style
-            | Route::Home
-            | Route::Avatar
-            | Route::Metrics
-            | Route::Health => "GET, HEAD",
+            Route::Root | Route::Style | Route::Home | Route::Avatar | Route::Health => "GET, HEAD",
             Route::SignUp | Route::Login | Route::Edit => "GET, HEAD, POST",
             Route::Logout | Route::Upload | Route::Api(_) => "POST",
         }

@@ -253,13 +253,18 @@ fn files_under(dir: &std::path::Path) -> usize {
         .sum()
 }
 
-/// An upload with an invented session cookie (and a CSRF pair of the
-/// sender's own choosing) is refused before the picture is decoded or
-/// stored: nothing reaches the disk without an account.
+/// An upload with an invented session cookie is refused before the
+/// picture is decoded or stored, even with the CSRF token that session
+/// would have (made here with the test key, which an attacker does not
+/// have; so only the session check stands in the way): nothing reaches
+/// the disk without an account.
 #[test]
 fn an_upload_without_an_account_stores_nothing() {
     let stack = Stack::start("upload");
-    let csrf = "0123456789abcdef0123456789abcdef";
+    let session = "r.0123456789abcdef0123456789abcdef";
+    let csrf = webd::pages::csrf::CsrfKey::new(common::CSRF_KEY)
+        .unwrap()
+        .token(webd::pages::csrf::Holder::Session(session));
     let boundary = "----throngattack";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
@@ -274,7 +279,7 @@ fn an_upload_without_an_account_stores_nothing() {
         s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
         let head = format!(
             "POST /edit/avatar HTTP/1.1\r\nHost: t\r\n\
-             Cookie: throng_session=r.0123456789abcdef0123456789abcdef; throng_csrf={csrf}\r\n\
+             Cookie: throng_session={session}\r\n\
              Content-Type: multipart/form-data; boundary={boundary}\r\n\
              Content-Length: {}\r\nConnection: close\r\n\r\n",
             body.len()
@@ -300,13 +305,17 @@ fn an_upload_without_an_account_stores_nothing() {
 #[test]
 fn logout_keeps_the_cookie_when_the_session_could_not_be_ended() {
     let stack = Stack::start_with_redis("logout", Some("redis://127.0.0.1:1/"));
-    let csrf = "0123456789abcdef0123456789abcdef";
+    let session = "r.0123456789abcdef0123456789abcdef";
+    // The token webd gives this session's pages.
+    let csrf = webd::pages::csrf::CsrfKey::new(common::CSRF_KEY)
+        .unwrap()
+        .token(webd::pages::csrf::Holder::Session(session));
     let form = format!("csrf={csrf}");
     let mut s = TcpStream::connect(stack.web).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let head = format!(
         "POST /logout HTTP/1.1\r\nHost: t\r\n\
-         Cookie: throng_session=r.0123456789abcdef0123456789abcdef; throng_csrf={csrf}\r\n\
+         Cookie: throng_session={session}\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
          Connection: close\r\n\r\n{form}",
         form.len()

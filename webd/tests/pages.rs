@@ -142,6 +142,29 @@ impl Browser {
     }
 }
 
+/// Signs `username` up and logs `b` in.
+fn sign_up_and_log_in(b: &mut Browser, username: &str) {
+    let csrf = b.get("/signup").csrf();
+    let pw = "hunter2-hunter2";
+    let p = b.post(
+        "/signup",
+        &[
+            ("csrf", &csrf),
+            ("username", username),
+            ("nickname", username),
+            ("password", pw),
+            ("password2", pw),
+        ],
+    );
+    assert_eq!(p.status, 303, "{}", p.body);
+    let csrf = b.get("/login").csrf();
+    let p = b.post(
+        "/login",
+        &[("csrf", &csrf), ("username", username), ("password", pw)],
+    );
+    assert_eq!((p.status, p.location()), (303, Some("/home")));
+}
+
 /// Waits until webd reaches authd (it connects in the background).
 fn ready(b: &mut Browser) {
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -277,26 +300,32 @@ fn forms_without_their_csrf_token_are_refused() {
     assert_eq!(p.status, 403, "a token that is not this browser's cookie");
     let mut stranger = Browser::new(stack.web);
     let p = stranger.post("/logout", &[("csrf", "whatever")]);
-    assert_eq!(p.status, 403);
+    assert_eq!(
+        (p.status, p.location()),
+        (303, Some("/login")),
+        "no session: nothing to end"
+    );
     // A field given twice counts once, the last: the CSRF check sees it.
-    let real = b.cookies["throng_csrf"].clone();
+    sign_up_and_log_in(&mut b, "twice");
+    let real = b.get("/home").csrf();
     let wrong = "00000000000000000000000000000000";
     let p = b.post(
         "/edit",
         &[("csrf", &real), ("csrf", wrong), ("nickname", "n")],
     );
-    assert_eq!(p.status, 403, "the last csrf is not this browser's");
+    assert_eq!(p.status, 403, "the last csrf is not this session's");
     let p = b.post(
         "/edit",
         &[("csrf", wrong), ("csrf", &real), ("nickname", "n")],
     );
     assert_eq!(
         (p.status, p.location()),
-        (303, Some("/login")),
-        "the last csrf matches: on to the session check"
+        (303, Some("/home")),
+        "the last csrf is this session's"
     );
     assert_eq!(b.get("/style.css").status, 200);
-    let metrics = b.get("/metrics");
+    assert_eq!(b.get("/metrics").status, 404, "not on the public listener");
+    let metrics = Browser::new(stack.metrics).get("/metrics");
     assert!(
         metrics.body.contains("throng_connections_accepted_total"),
         "{}",
@@ -388,6 +417,10 @@ fn avatars_are_re_encoded_stored_by_content_and_served_cached() {
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .unwrap();
     png.extend_from_slice(b"<script>alert(1)</script>");
+    // The signed-out token is worth nothing once signed in.
+    let p = b.upload(&csrf, &png);
+    assert_eq!(p.location(), Some("/edit?error=expired"));
+    let csrf = b.get("/edit").csrf();
     let p = b.upload(&csrf, &png);
     assert_eq!(
         (p.status, p.location()),
@@ -439,4 +472,52 @@ fn avatars_are_re_encoded_stored_by_content_and_served_cached() {
         Some("/edit?error=expired"),
         "a wrong CSRF token"
     );
+}
+
+/// A CSRF token is bound to its session: another session's token, a
+/// signed-out token, and a self-made cookie-and-field pair (what a
+/// double-submit check accepted) are all refused on a signed-in form; a
+/// log-in makes a new token, and the old session's stops working.
+#[test]
+fn a_csrf_token_works_only_with_its_own_session() {
+    let stack = Stack::start("csrf_bound");
+    let mut alice = Browser::new(stack.web);
+    ready(&mut alice);
+    let mut bob = Browser::new(stack.web);
+    let signed_out = alice.get("/login").csrf();
+    sign_up_and_log_in(&mut alice, "alice");
+    sign_up_and_log_in(&mut bob, "bob");
+    let alices = alice.get("/home").csrf();
+    let bobs = bob.get("/home").csrf();
+    assert_ne!(alices, bobs);
+    assert_ne!(alices, signed_out, "the log-in changed the token");
+    let edit =
+        |b: &mut Browser, csrf: &str| b.post("/edit", &[("csrf", csrf), ("nickname", "x")]).status;
+    assert_eq!(
+        edit(&mut alice, &bobs),
+        403,
+        "bob's token with alice's session"
+    );
+    assert_eq!(edit(&mut alice, &signed_out), 403, "a signed-out token");
+    let made_up = "0123456789abcdef0123456789abcdef";
+    alice.cookies.insert("throng_csrf".into(), made_up.into());
+    assert_eq!(edit(&mut alice, made_up), 403, "a self-made pair");
+    assert_eq!(edit(&mut alice, &alices), 303);
+
+    // Log out and in again: a new session, a new token.
+    assert_eq!(alice.post("/logout", &[("csrf", &alices)]).status, 303);
+    let csrf = alice.get("/login").csrf();
+    let p = alice.post(
+        "/login",
+        &[
+            ("csrf", &csrf),
+            ("username", "alice"),
+            ("password", "hunter2-hunter2"),
+        ],
+    );
+    assert_eq!(p.status, 303);
+    assert_eq!(edit(&mut alice, &alices), 403, "the old session's token");
+    let fresh = alice.get("/home").csrf();
+    assert_ne!(fresh, alices);
+    assert_eq!(edit(&mut alice, &fresh), 303);
 }

@@ -3,9 +3,11 @@
 //! anything else as an error. `http-login` posts the log-in form of a
 //! seeded user (sweeping the first K users like the rpc scenarios);
 //! `http-home` logs each connection in once during the handshake and then
-//! loads `/home` with its session cookie. The CSRF pair is a fixed token in
-//! both the cookie and the field: the double-submit check protects
-//! browsers, not the client that sets both.
+//! loads `/home` with its session cookie. Each connection first loads
+//! `/login` as a browser does, and posts its forms with the pre-session
+//! cookie and the CSRF token that page gave it (webd binds the token to
+//! that cookie; the page is read the same way from a webd that used a
+//! double-submit pair, so older builds can be measured alike).
 
 use super::{Answer, StreamError, Workload};
 use crate::users;
@@ -24,8 +26,6 @@ pub struct Http {
     connections: u64,
 }
 
-const CSRF: &str = "0123456789abcdef0123456789abcdef";
-
 impl Http {
     pub fn new(kind: HttpKind, users: u64, connections: usize) -> Self {
         Http {
@@ -35,20 +35,57 @@ impl Http {
         }
     }
 
-    fn login(&self, user: u64, out: &mut Vec<u8>) {
+    /// The log-in form of `user`, with the pre-session `state` of
+    /// [`PreSession`].
+    fn login(&self, user: u64, state: &[u8], out: &mut Vec<u8>) {
+        let (cookie, csrf) = PreSession::read(state).unwrap_or(("", ""));
         let body = format!(
-            "csrf={CSRF}&username={}&password={}",
+            "csrf={csrf}&username={}&password={}",
             users::username(user),
             users::password(user, users::DEFAULT_HASH_POOL)
         );
         out.extend_from_slice(
             format!(
-                "POST /login HTTP/1.1\r\nHost: bench\r\nCookie: throng_csrf={CSRF}\r\n\
+                "POST /login HTTP/1.1\r\nHost: bench\r\nCookie: throng_csrf={cookie}\r\n\
                  Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
                 body.len()
             )
             .as_bytes(),
         );
+    }
+}
+
+/// What a connection keeps from its `/login` page: the pre-session
+/// cookie and the form's CSRF token, as `pre\0<cookie>\0<token>`.
+struct PreSession;
+
+impl PreSession {
+    const TAG: &'static [u8] = b"pre\0";
+
+    fn read(state: &[u8]) -> Option<(&str, &str)> {
+        let rest = std::str::from_utf8(state.strip_prefix(Self::TAG)?).ok()?;
+        rest.split_once('\0')
+    }
+
+    /// From the `/login` page's head and body.
+    fn take(head: &str, body: &[u8], state: &mut Vec<u8>) -> Result<(), StreamError> {
+        let cookie = head
+            .lines()
+            .filter_map(|l| l.strip_prefix("Set-Cookie: "))
+            .find_map(|c| c.strip_prefix("throng_csrf="))
+            .and_then(|c| c.split(';').next())
+            .ok_or_else(|| StreamError("GET /login set no throng_csrf cookie".into()))?;
+        let body = String::from_utf8_lossy(body);
+        let token = body
+            .split_once("name=\"csrf\" value=\"")
+            .and_then(|(_, rest)| rest.split('"').next())
+            .ok_or_else(|| StreamError("GET /login has no CSRF field".into()))?;
+        state.clear();
+        state.extend_from_slice(Self::TAG);
+        state.extend_from_slice(cookie.as_bytes());
+        state.push(0);
+        state.extend_from_slice(token.as_bytes());
+        Ok(())
     }
 }
 
@@ -95,11 +132,19 @@ impl Workload for Http {
         SocketAddr::from(([127, 0, 0, 1], 9090))
     }
 
-    fn handshake(&self, conn: usize, out: &mut Vec<u8>) -> usize {
-        if self.kind != HttpKind::Home {
+    fn handshake(&self, _: usize, out: &mut Vec<u8>) -> usize {
+        if self.kind == HttpKind::Static {
             return 0;
         }
-        self.login(1 + conn as u64 % self.users, out);
+        out.extend_from_slice(b"GET /login HTTP/1.1\r\nHost: bench\r\n\r\n");
+        1
+    }
+
+    fn handshake_more(&self, conn: usize, state: &[u8], out: &mut Vec<u8>) -> usize {
+        if self.kind != HttpKind::Home || PreSession::read(state).is_none() {
+            return 0;
+        }
+        self.login(1 + conn as u64 % self.users, state, out);
         1
     }
 
@@ -111,6 +156,15 @@ impl Workload for Http {
         let Some((used, status, head)) = response(input)? else {
             return Ok(None);
         };
+        if state.is_empty() {
+            // The `/login` page.
+            if status != 200 {
+                return Err(StreamError(format!("GET /login answered {status}")));
+            }
+            let body_at = head.len() + 4;
+            PreSession::take(head, &input[body_at..used], state)?;
+            return Ok(Some((used, Answer::Ok)));
+        }
         let cookie = head
             .lines()
             .filter_map(|l| l.strip_prefix("Set-Cookie: "))
@@ -133,9 +187,11 @@ impl Workload for Http {
             HttpKind::Static => {
                 out.extend_from_slice(b"GET /login HTTP/1.1\r\nHost: bench\r\n\r\n")
             }
-            HttpKind::Login => {
-                self.login(1 + (seq * self.connections + conn as u64) % self.users, out)
-            }
+            HttpKind::Login => self.login(
+                1 + (seq * self.connections + conn as u64) % self.users,
+                state,
+                out,
+            ),
             HttpKind::Home => {
                 out.extend_from_slice(
                     b"GET /home HTTP/1.1\r\nHost: bench\r\nCookie: throng_session=",

@@ -53,6 +53,14 @@ pub trait Workload: Send + Sync {
         self.answer(input)
     }
 
+    /// After each handshake answer: requests that depend on it (a form
+    /// posted with the token its page carried); returns how many more
+    /// answers to await.
+    fn handshake_more(&self, conn: usize, state: &[u8], out: &mut Vec<u8>) -> usize {
+        let _ = (conn, state, out);
+        0
+    }
+
     /// Appends request number `seq` of connection `conn`.
     fn request(&self, conn: usize, state: &[u8], seq: u64, out: &mut Vec<u8>);
 

@@ -22,8 +22,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let header = head.cookie.map(String::from_utf8_lossy).unwrap_or_default();
-    let cookies = RequestCookies::parse(&head);
-    for value in [cookies.session, cookies.csrf].into_iter().flatten() {
+    let plain = RequestCookies::parse(&head, false);
+    let prefixed = RequestCookies::parse(&head, true);
+    let values = [plain.session, plain.pre_session, prefixed.session, prefixed.pre_session];
+    for value in values.into_iter().flatten() {
         assert!(!value.contains(';'), "cookie value {value:?} holds a ';'");
         assert!(
             header.contains(&value),

@@ -4,7 +4,8 @@
 //! the way a request reaches them: through `Pages::start` on a POST to
 //! /signup, /login or /edit (the first byte picks which), which parses the
 //! body once into its form struct and checks its CSRF token. The body is
-//! `csrf=<the cookie's token>&` followed by the fuzz bytes, so most inputs
+//! `csrf=<the right token>&` (the pre-session's for /signup and /login,
+//! the session's for /edit) followed by the fuzz bytes, so most inputs
 //! pass the CSRF check and reach the other fields (a later `csrf=` in the
 //! input still wins).
 //!
@@ -21,16 +22,19 @@ use libfuzzer_sys::fuzz_target;
 use std::net::SocketAddr;
 use webd::http::head::{parse, Head};
 use webd::http::HttpLimits;
+use webd::pages::csrf::{CsrfKey, Holder};
 use webd::pages::{Pages, RequestCookies, Step};
 use webd::route::Route;
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+const SESSION: &str = "s3ss10n";
+const KEY: &str = "fuzz-csrf-key-fuzz-csrf-key-fuzz-csrf";
 const PATHS: [&str; 3] = ["/signup", "/login", "/edit"];
 
 fn head(path: &str) -> Vec<u8> {
     format!(
         "POST {path} HTTP/1.1\r\nHost: a\r\nUser-Agent: fuzz\r\n\
-         Cookie: throng_csrf={TOKEN}; throng_session=s3ss10n\r\n\
+         Cookie: throng_csrf={TOKEN}; throng_session={SESSION}\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1\r\n\r\n"
     )
     .into_bytes()
@@ -43,7 +47,7 @@ type Answer = Result<webd::http::Response, (authd_wire::Request, String)>;
 fn answer(pages: &Pages, head: &Head<'_>, body: &[u8]) -> Answer {
     let peer: SocketAddr = ([127, 0, 0, 1], 4000).into();
     let route = Route::resolve(head.path).expect("a page route");
-    match pages.start(route, head, peer, body, &RequestCookies::parse(head)) {
+    match pages.start(route, head, peer, body, &RequestCookies::parse(head, false)) {
         Step::Now(r) => Ok(r),
         Step::Call { request, then } => Err((request, format!("{then:?}"))),
     }
@@ -64,14 +68,21 @@ fuzz_target!(|data: &[u8]| {
     let Some((&first, form)) = data.split_first() else {
         return;
     };
-    let raw = head(PATHS[usize::from(first) % PATHS.len()]);
+    let path = PATHS[usize::from(first) % PATHS.len()];
+    let raw = head(path);
     let head = parse(&raw, &HttpLimits::default())
         .expect("the fixed head parses")
         .expect("the fixed head is complete");
-    let mut body = format!("csrf={TOKEN}&").into_bytes();
+    let csrf = CsrfKey::new(KEY).expect("a long enough key");
+    let holder = match path {
+        "/edit" => Holder::Session(SESSION),
+        _ => Holder::PreSession(TOKEN),
+    };
+    let mut body = format!("csrf={}&", csrf.token(holder)).into_bytes();
     body.extend_from_slice(form);
     let pages = Pages {
         secure_cookies: false,
+        csrf,
     };
 
     let direct = answer(&pages, &head, &body);

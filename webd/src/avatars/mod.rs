@@ -42,7 +42,8 @@ pub enum TaskKind {
     Upload {
         body: Vec<u8>,
         content_type: String,
-        csrf_cookie: Option<String>,
+        /// The CSRF token the form must carry: the session's.
+        expected_csrf: String,
         token: String,
         max_bytes: usize,
     },
@@ -134,17 +135,11 @@ fn run(store: &AvatarStore, conn: ConnId, kind: TaskKind) -> AvatarReply {
         TaskKind::Upload {
             body,
             content_type,
-            csrf_cookie,
+            expected_csrf,
             token,
             max_bytes,
         } => {
-            let result = process(
-                store,
-                body,
-                &content_type,
-                csrf_cookie.as_deref(),
-                max_bytes,
-            );
+            let result = process(store, body, &content_type, &expected_csrf, max_bytes);
             AvatarReply::Stored {
                 conn,
                 token,
@@ -158,12 +153,12 @@ fn process(
     store: &AvatarStore,
     body: Vec<u8>,
     content_type: &str,
-    csrf_cookie: Option<&str>,
+    expected_csrf: &str,
     max_bytes: usize,
 ) -> Result<String, UploadError> {
     let form = upload::parse(content_type, body).ok_or(UploadError::NotAnImage)?;
-    let csrf_ok = csrf_cookie
-        .is_some_and(|c| c.len() == 32 && bool::from(c.as_bytes().ct_eq(form.csrf.as_bytes())));
+    let csrf_ok = expected_csrf.len() == form.csrf.len()
+        && bool::from(expected_csrf.as_bytes().ct_eq(form.csrf.as_bytes()));
     if !csrf_ok {
         return Err(UploadError::Expired);
     }

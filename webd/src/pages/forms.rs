@@ -1,37 +1,58 @@
-//! What the pages need from a request, each parsed once: the cookies, the
-//! form (`application/x-www-form-urlencoded`, decoded by `form_urlencoded`
-//! into a typed struct through serde), the CSRF check; and the cookies and
-//! headers every page answer carries, built with the `cookie` crate.
+//! What the pages need from a request, each parsed once: the cookies and
+//! the form (`application/x-www-form-urlencoded`, decoded by
+//! `form_urlencoded` into a typed struct through serde); and the cookies
+//! and headers every page answer carries, built with the `cookie` crate.
+//! With `Secure` cookies their names carry the `__Host-` prefix (the
+//! browser then takes them only from this host, over HTTPS, for path `/`),
+//! and only those names are read.
 
 use crate::http::{Head, Response};
 use cookie::{Cookie, SameSite};
 use serde::de::value::MapDeserializer;
 use serde::Deserialize;
-use subtle::ConstantTimeEq;
 
+/// The session cookie: its token.
 pub const SESSION_COOKIE: &str = "throng_session";
-pub const CSRF_COOKIE: &str = "throng_csrf";
+/// The pre-session cookie: a random id the signed-out forms' CSRF tokens
+/// are bound to ([`super::csrf`]).
+pub const PRE_SESSION_COOKIE: &str = "throng_csrf";
+
+/// A cookie's name as set and read: `__Host-` prefixed when `secure`.
+pub fn cookie_name(name: &str, secure: bool) -> String {
+    if secure {
+        format!("__Host-{name}")
+    } else {
+        name.to_owned()
+    }
+}
 
 /// The cookies webd reads, from the request's `Cookie` header. No `Debug`:
 /// the session cookie is a bearer token.
 #[derive(Default, Clone)]
 pub struct RequestCookies {
     pub session: Option<String>,
-    pub csrf: Option<String>,
+    pub pre_session: Option<String>,
 }
 
 impl RequestCookies {
-    /// Parses the `Cookie` header once; the first of a name wins.
-    pub fn parse(head: &Head<'_>) -> RequestCookies {
+    /// Parses the `Cookie` header once; the first of a name wins; with
+    /// `secure`, only the `__Host-` names count.
+    pub fn parse(head: &Head<'_>, secure: bool) -> RequestCookies {
         let mut out = RequestCookies::default();
         let Some(raw) = head.cookie.and_then(|c| std::str::from_utf8(c).ok()) else {
             return out;
         };
+        let (session, pre) = (
+            cookie_name(SESSION_COOKIE, secure),
+            cookie_name(PRE_SESSION_COOKIE, secure),
+        );
         for c in Cookie::split_parse(raw).filter_map(Result::ok) {
-            let slot = match c.name() {
-                SESSION_COOKIE => &mut out.session,
-                CSRF_COOKIE => &mut out.csrf,
-                _ => continue,
+            let slot = if c.name() == session {
+                &mut out.session
+            } else if c.name() == pre {
+                &mut out.pre_session
+            } else {
+                continue;
             };
             if slot.is_none() {
                 *slot = Some(c.value().to_owned());
@@ -40,21 +61,13 @@ impl RequestCookies {
         out
     }
 
-    /// The CSRF token of this client: its cookie, or a new one to set.
-    pub fn csrf_token(&self) -> (String, bool) {
-        match &self.csrf {
+    /// This client's pre-session id: its cookie, or a new one to set.
+    pub fn pre_session_id(&self) -> (String, bool) {
+        match &self.pre_session {
             Some(t) if t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()) => {
                 (t.clone(), false)
             }
             _ => (random_token(), true),
-        }
-    }
-
-    /// Double-submit check: a form's `csrf` field equals the CSRF cookie.
-    pub fn csrf_ok(&self, form_csrf: &str) -> bool {
-        match &self.csrf {
-            Some(c) if c.len() == 32 => bool::from(c.as_bytes().ct_eq(form_csrf.as_bytes())),
-            _ => false,
         }
     }
 }
@@ -135,10 +148,11 @@ fn set_cookie(cookie: Cookie<'_>) -> String {
     format!("Set-Cookie: {cookie}")
 }
 
-/// `Set-Cookie` for the session (`secure` adds `Secure`).
+/// `Set-Cookie` for the session (`secure` adds `Secure` and the
+/// `__Host-` prefix).
 pub fn session_cookie(token: &str, secure: bool) -> String {
     set_cookie(
-        Cookie::build((SESSION_COOKIE, token))
+        Cookie::build((cookie_name(SESSION_COOKIE, secure), token))
             .path("/")
             .http_only(true)
             .same_site(SameSite::Lax)
@@ -148,20 +162,22 @@ pub fn session_cookie(token: &str, secure: bool) -> String {
 }
 
 /// `Set-Cookie` that ends the session cookie.
-pub fn clear_session_cookie() -> String {
+pub fn clear_session_cookie(secure: bool) -> String {
     set_cookie(
-        Cookie::build((SESSION_COOKIE, ""))
+        Cookie::build((cookie_name(SESSION_COOKIE, secure), ""))
             .path("/")
             .http_only(true)
             .same_site(SameSite::Lax)
+            .secure(secure)
             .max_age(cookie::time::Duration::ZERO)
             .build(),
     )
 }
 
-pub fn csrf_cookie(token: &str, secure: bool) -> String {
+/// `Set-Cookie` for the pre-session id.
+pub fn pre_session_cookie(id: &str, secure: bool) -> String {
     set_cookie(
-        Cookie::build((CSRF_COOKIE, token))
+        Cookie::build((cookie_name(PRE_SESSION_COOKIE, secure), id))
             .path("/")
             .http_only(true)
             .same_site(SameSite::Strict)

@@ -1,11 +1,12 @@
 //! The pages: sign-up, log-in, home, edit, log-out, server-rendered with
 //! askama (every value HTML-escaped), working without JavaScript. Each
-//! state-changing form carries a CSRF token checked against a cookie
-//! (double submit, `SameSite=Strict`); the session cookie is `HttpOnly`,
-//! `SameSite=Lax` and `Secure` when configured. A request needs at most one
-//! authd call: [`Pages::start`] says which, [`Pages::finish`] turns its
-//! answer into the page.
+//! state-changing form carries a CSRF token bound to the session, or
+//! before log-in to a pre-session cookie ([`csrf`]); the session cookie is
+//! `HttpOnly`, `SameSite=Lax`, and `Secure` with the `__Host-` prefix when
+//! configured. A request needs at most one authd call: [`Pages::start`]
+//! says which, [`Pages::finish`] turns its answer into the page.
 
+pub mod csrf;
 mod forms;
 mod views;
 
@@ -16,9 +17,11 @@ use authd_wire::ops::{
     ChangeAvatar, ChangeNickname, Logout, Profile, SignIn, SignUp, ValidateSession,
 };
 use authd_wire::{decode_answer, Operation, Refusal, Request, Status};
+use csrf::{CsrfKey, Holder};
 pub use forms::{clear_session_cookie, redirect, RequestCookies};
 use forms::{
-    csrf_cookie, page, parse_form, session_cookie, EditForm, LoginForm, LogoutForm, SignUpForm,
+    page, parse_form, pre_session_cookie, session_cookie, EditForm, LoginForm, LogoutForm,
+    SignUpForm,
 };
 use std::net::SocketAddr;
 use throng_core::client::{CallError, Response as Answer};
@@ -38,11 +41,9 @@ pub enum PageCall {
     },
     Home {
         csrf: String,
-        set_csrf: bool,
     },
     EditForm {
         csrf: String,
-        set_csrf: bool,
         error: Option<&'static str>,
     },
     EditSave {
@@ -81,11 +82,13 @@ const STYLE: &str = include_str!("../../static/style.css");
 /// The page routes.
 pub struct Pages {
     pub secure_cookies: bool,
+    pub csrf: CsrfKey,
 }
 
-fn with_csrf(r: Response, csrf: &str, set: bool, secure: bool) -> Response {
-    if set {
-        r.header(csrf_cookie(csrf, secure))
+/// A signed-out page, with the pre-session cookie when it is new.
+fn with_pre_session(r: Response, id: &str, new: bool, secure: bool) -> Response {
+    if new {
+        r.header(pre_session_cookie(id, secure))
     } else {
         r
     }
@@ -107,9 +110,13 @@ impl Pages {
         cookies: &RequestCookies,
     ) -> Step {
         let post = head.method == "POST";
-        let (csrf, set_csrf) = cookies.csrf_token();
         let secure = self.secure_cookies;
         let session = cookies.session.clone();
+        // The signed-out forms' token, bound to the pre-session id.
+        let (pre, new_pre) = cookies.pre_session_id();
+        let csrf = self.csrf.token(Holder::PreSession(&pre));
+        let signed_out = Some(Holder::PreSession(&pre)).filter(|_| !new_pre);
+        let signed_in = session.as_deref().map(Holder::Session);
         match (route, post) {
             (Route::Root, _) => {
                 Step::Now(redirect(if session.is_some() { "/home" } else { "/login" }))
@@ -127,10 +134,10 @@ impl Pages {
                     nickname: "",
                     error: None,
                 });
-                Step::Now(with_csrf(page(200, html), &csrf, set_csrf, secure))
+                Step::Now(with_pre_session(page(200, html), &pre, new_pre, secure))
             }
             (Route::SignUp, true) => {
-                let form: SignUpForm = match checked_form(body, cookies) {
+                let form: SignUpForm = match self.checked_form(body, signed_out) {
                     Ok(form) => form,
                     Err(refusal) => return Step::Now(refusal),
                 };
@@ -168,10 +175,10 @@ impl Pages {
                     notice,
                     error: None,
                 });
-                Step::Now(with_csrf(page(200, html), &csrf, set_csrf, secure))
+                Step::Now(with_pre_session(page(200, html), &pre, new_pre, secure))
             }
             (Route::Login, true) => {
-                let form: LoginForm = match checked_form(body, cookies) {
+                let form: LoginForm = match self.checked_form(body, signed_out) {
                     Ok(form) => form,
                     Err(refusal) => return Step::Now(refusal),
                 };
@@ -194,26 +201,29 @@ impl Pages {
             }
             (Route::Home | Route::Edit, false) => match session {
                 None => Step::Now(redirect("/login")),
-                Some(token) => Step::Call {
-                    request: Request::ValidateSession(ValidateSession {
-                        token: token.into(),
-                    }),
-                    then: if matches!(route, Route::Home) {
-                        PageCall::Home { csrf, set_csrf }
-                    } else {
-                        PageCall::EditForm {
-                            csrf,
-                            set_csrf,
-                            error: upload_message(head.query),
-                        }
-                    },
-                },
+                Some(token) => {
+                    let csrf = self.csrf.token(Holder::Session(&token));
+                    Step::Call {
+                        request: Request::ValidateSession(ValidateSession {
+                            token: token.into(),
+                        }),
+                        then: if matches!(route, Route::Home) {
+                            PageCall::Home { csrf }
+                        } else {
+                            PageCall::EditForm {
+                                csrf,
+                                error: upload_message(head.query),
+                            }
+                        },
+                    }
+                }
             },
             (Route::Edit, true) => {
-                let form: EditForm = match checked_form(body, cookies) {
+                let form: EditForm = match self.checked_form(body, signed_in) {
                     Ok(form) => form,
                     Err(refusal) => return Step::Now(refusal),
                 };
+                let csrf = form.csrf.clone();
                 match session {
                     None => Step::Now(redirect("/login")),
                     Some(token) => Step::Call {
@@ -229,11 +239,14 @@ impl Pages {
                 }
             }
             (Route::Logout, true) => {
-                if let Err(refusal) = checked_form::<LogoutForm>(body, cookies) {
+                if session.is_none() {
+                    return Step::Now(redirect("/login").header(clear_session_cookie(secure)));
+                }
+                if let Err(refusal) = self.checked_form::<LogoutForm>(body, signed_in) {
                     return Step::Now(refusal);
                 }
                 match session {
-                    None => Step::Now(redirect("/login").header(clear_session_cookie())),
+                    None => Step::Now(redirect("/login").header(clear_session_cookie(secure))),
                     Some(token) => Step::Call {
                         request: Request::Logout(Logout {
                             token: token.into(),
@@ -306,7 +319,7 @@ impl Pages {
                 });
                 page(code, html)
             }
-            PageCall::Home { csrf, set_csrf } => match typed::<ValidateSession>(status, body) {
+            PageCall::Home { csrf } => match typed::<ValidateSession>(status, body) {
                 Ok(Profile {
                     username,
                     nickname,
@@ -325,16 +338,12 @@ impl Pages {
                         initial,
                         avatar: avatar.as_deref(),
                     });
-                    with_csrf(page(200, html), &csrf, set_csrf, secure)
+                    page(200, html)
                 }
-                Err(Status::NoSession) => redirect("/login").header(clear_session_cookie()),
+                Err(Status::NoSession) => redirect("/login").header(clear_session_cookie(secure)),
                 Err(_) => busy_page(),
             },
-            PageCall::EditForm {
-                csrf,
-                set_csrf,
-                error,
-            } => match typed::<ValidateSession>(status, body) {
+            PageCall::EditForm { csrf, error } => match typed::<ValidateSession>(status, body) {
                 Ok(profile) => {
                     let html = render(&views::Edit {
                         csrf: &csrf,
@@ -342,14 +351,14 @@ impl Pages {
                         error,
                         avatar: profile.avatar.as_deref(),
                     });
-                    with_csrf(page(200, html), &csrf, set_csrf, secure)
+                    page(200, html)
                 }
-                Err(Status::NoSession) => redirect("/login").header(clear_session_cookie()),
+                Err(Status::NoSession) => redirect("/login").header(clear_session_cookie(secure)),
                 Err(_) => busy_page(),
             },
             PageCall::EditSave { nickname, csrf } => match typed::<ChangeNickname>(status, body) {
                 Ok(()) => redirect("/home"),
-                Err(Status::NoSession) => redirect("/login").header(clear_session_cookie()),
+                Err(Status::NoSession) => redirect("/login").header(clear_session_cookie(secure)),
                 Err(Status::InvalidNickname) => {
                     let html = render(&views::Edit {
                         csrf: &csrf,
@@ -363,7 +372,7 @@ impl Pages {
             },
             PageCall::AvatarSaved => match typed::<ChangeAvatar>(status, body) {
                 Ok(()) => redirect("/home"),
-                Err(Status::NoSession) => redirect("/login").header(clear_session_cookie()),
+                Err(Status::NoSession) => redirect("/login").header(clear_session_cookie(secure)),
                 Err(Status::InvalidPhotoId) => edit_error(UploadError::Failed),
                 Err(_) => edit_error(UploadError::Busy),
             },
@@ -371,7 +380,7 @@ impl Pages {
             // cleared cookie over a session still alive would tell the
             // person they are signed out when a thief's copy still works.
             PageCall::Logout => match typed::<Logout>(status, body) {
-                Ok(()) => redirect("/login").header(clear_session_cookie()),
+                Ok(()) => redirect("/login").header(clear_session_cookie(secure)),
                 Err(_) => busy_page(),
             },
         }
@@ -387,16 +396,18 @@ fn typed<O: Operation>(status: u8, body: &[u8]) -> Result<O::Answer, Status> {
     }
 }
 
-/// A POST form as `F` once its CSRF token matched the cookie, or the page
-/// refusing it.
-fn checked_form<F>(body: &[u8], cookies: &RequestCookies) -> Result<F, Response>
-where
-    F: for<'de> serde::Deserialize<'de> + HasCsrf,
-{
-    match parse_form::<F>(body) {
-        Some(form) if cookies.csrf_ok(form.csrf()) => Ok(form),
-        Some(_) => Err(page(403, "<!doctype html><meta charset=\"utf-8\"><h1>This form has expired</h1><p><a href=\"\">Reload the page</a> and send it again.</p>".into())),
-        None => Err(page(400, "<!doctype html><meta charset=\"utf-8\"><h1>This form could not be read</h1><p><a href=\"\">Reload the page</a> and send it again.</p>".into())),
+impl Pages {
+    /// A POST form as `F` once its CSRF token is `holder`'s, or the page
+    /// refusing it (no holder: no token can be right).
+    fn checked_form<F>(&self, body: &[u8], holder: Option<Holder<'_>>) -> Result<F, Response>
+    where
+        F: for<'de> serde::Deserialize<'de> + HasCsrf,
+    {
+        match parse_form::<F>(body) {
+            Some(form) if holder.is_some_and(|h| self.csrf.check(h, form.csrf())) => Ok(form),
+            Some(_) => Err(page(403, "<!doctype html><meta charset=\"utf-8\"><h1>This form has expired</h1><p><a href=\"\">Reload the page</a> and send it again.</p>".into())),
+            None => Err(page(400, "<!doctype html><meta charset=\"utf-8\"><h1>This form could not be read</h1><p><a href=\"\">Reload the page</a> and send it again.</p>".into())),
+        }
     }
 }
 

@@ -17,11 +17,15 @@ use webd::http::{HttpLimits, HttpService};
 
 /// The caller key of every test stack: webd shows it to authd.
 pub const CALLER_KEY: &str = "webd-test-caller-key-webd-test-caller";
+/// The CSRF key of every test stack.
+pub const CSRF_KEY: &str = "webd-test-csrf-key-webd-test-csrf-key";
 
 pub struct Stack {
     pub authd: Option<authd::Running>,
     pub webd: ServerHandle,
     pub web: SocketAddr,
+    /// webd's metrics listener (`GET /metrics`, loopback).
+    pub metrics: SocketAddr,
     pub stores: TestStores,
 }
 
@@ -81,18 +85,29 @@ impl Stack {
                 max_upload: HttpLimits::default().max_upload,
             };
             HttpService::new(
-                App::new(client.clone(), false, avatars, metrics.clone()),
+                App::new(
+                    client.clone(),
+                    webd::pages::Pages {
+                        secure_cookies: false,
+                        csrf: webd::pages::csrf::CsrfKey::new(CSRF_KEY).unwrap(),
+                    },
+                    avatars,
+                    metrics.clone(),
+                ),
                 HttpLimits::default(),
             )
             .with_metrics(metrics.clone())
         })
         .unwrap();
         let web = webd.local_addrs()[0];
+        let metrics =
+            throng_core::metrics_http::serve("127.0.0.1:0".parse().unwrap(), web_metrics).unwrap();
         wait_until_every_reactor_reaches_authd(web);
         Stack {
             authd: Some(running),
             webd,
             web,
+            metrics,
             stores,
         }
     }
