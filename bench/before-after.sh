@@ -17,10 +17,19 @@
 #   bench/before-after.sh ../before-target/release [SECONDS] [REPEATS]
 #   SCENARIOS="rpc-signin rpc-session" bench/before-after.sh …   # others
 #
+# The other build runs with its own checkout's deploy/config (OTHER_CONFIG,
+# default <OTHER>/../../deploy/config when it exists) and without the
+# secrets it may not know (caller key, CSRF key, massd token key): an older
+# build refuses settings it has no field for. Each side has its own Redis
+# prefix, so their caches and fast verifiers (whose keys differ between
+# builds) never overwrite each other's.
+#
 # Writes var/bench/before-after.tsv (one line per run) and prints medians.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OTHER=$(cd "$1" && pwd)
+OTHER_CONFIG=${OTHER_CONFIG:-$OTHER/../../deploy/config}
+[ -d "$OTHER_CONFIG" ] || OTHER_CONFIG=$ROOT/deploy/config
 SECONDS_PER_RUN=${2:-10}
 REPEATS=${3:-3}
 read -r -a SCENARIO_LIST <<<"${SCENARIOS:-rpc-signin http-static http-login}"
@@ -31,15 +40,30 @@ set -a
 . "$ROOT/var/stack.env"
 set +a
 declare -A AUTHD_PORT=([this]=19997 [other]=19998) WEBD_PORT=([this]=19190 [other]=19090)
-declare -A DIR=([this]=$BIN [other]=$OTHER) AUTHD_PID WEBD_PID
+declare -A DIR=([this]=$BIN [other]=$OTHER) CONFIG=([this]=$ROOT/deploy/config [other]=$OTHER_CONFIG)
+declare -A AUTHD_PID WEBD_PID
+NEW_SECRETS=(THRONG_AUTHD_CALLER_KEY THRONG_AUTHD_MASSD__TOKEN_SECRET THRONG_WEBD_AUTHD__KEY THRONG_WEBD_CSRF_KEY THRONG_BENCH_AUTHD_KEY)
+# The environment of one side: the other build gets none of the new secrets.
+side_env() { # side
+    local args=(THRONG_AUTHD_REDIS__PREFIX="throng:ba-$1:")
+    if [ "$1" = other ]; then for v in "${NEW_SECRETS[@]}"; do args+=(-u "$v"); done; fi
+    printf '%s\n' "${args[@]}"
+}
+on_side() { # side command...
+    local side=$1; shift
+    local envs; mapfile -t envs < <(side_env "$side")
+    env "${envs[@]}" "$@"
+}
 
 "$BIN/bench" seed --users 10000 >&2
 for side in this other; do
-    "${DIR[$side]}/authd" --config "$ROOT/deploy/config/authd.toml" \
+    on_side "$side" "${DIR[$side]}/authd" --config "${CONFIG[$side]}/authd.toml" \
         --listen "127.0.0.1:${AUTHD_PORT[$side]}" >"$OUT/$side-authd.log" 2>&1 &
     AUTHD_PID[$side]=$!
-    "${DIR[$side]}/webd" --config "$ROOT/deploy/config/webd.toml" \
-        --listen "127.0.0.1:${WEBD_PORT[$side]}" \
+    extra_webd=()
+    grep -q '^metrics_listen' "${CONFIG[$side]}/webd.toml" && extra_webd=(--set 'metrics_listen="127.0.0.1:0"')
+    on_side "$side" "${DIR[$side]}/webd" --config "${CONFIG[$side]}/webd.toml" \
+        --listen "127.0.0.1:${WEBD_PORT[$side]}" "${extra_webd[@]}" \
         --set "authd.backends=[\"127.0.0.1:${AUTHD_PORT[$side]}\"]" >"$OUT/$side-webd.log" 2>&1 &
     WEBD_PID[$side]=$!
 done
@@ -48,11 +72,13 @@ for port in "${AUTHD_PORT[@]}" "${WEBD_PORT[@]}"; do
     for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 done
 
-# The fast verifiers live in the shared Redis: one sweep of the 1,000 users
-# both sign-in scenarios use warms both sides.
-echo "warming the fast verifiers (not counted)" >&2
-"$BIN/bench" run rpc-signin --target "127.0.0.1:${AUTHD_PORT[this]}" --connections 100 \
-    --users 1000 --duration 20 --quiet >/dev/null
+# Each side's fast verifiers live under its own prefix: one sweep of the
+# 1,000 users the sign-in scenarios use warms each.
+for side in this other; do
+    echo "warming $side's fast verifiers (not counted)" >&2
+    on_side "$side" "$BIN/bench" run rpc-signin --target "127.0.0.1:${AUTHD_PORT[$side]}" --connections 100 \
+        --users 1000 --duration 20 --quiet >/dev/null
+done
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 TSV=$OUT/before-after.tsv
@@ -66,7 +92,7 @@ run() { # side scenario
     esac
     local a0 w0 a1 w1 report
     a0=$(cpu_ticks "${AUTHD_PID[$side]}"); w0=$(cpu_ticks "${WEBD_PID[$side]}")
-    report=$("$BIN/bench" run "$scenario" --target "$target" --connections "$connections" \
+    report=$(on_side "$side" "$BIN/bench" run "$scenario" --target "$target" --connections "$connections" \
         --duration "$SECONDS_PER_RUN" --json --quiet "${extra[@]}" | tail -n 1)
     a1=$(cpu_ticks "${AUTHD_PID[$side]}"); w1=$(cpu_ticks "${WEBD_PID[$side]}")
     local ops errors

@@ -29,6 +29,9 @@ pub enum Pending {
     /// decoded or stored: nothing of it reaches the avatar pool (or the
     /// disk) for a session authd does not know.
     Upload(Box<Task>),
+    /// A staged picture waiting for authd to take it as the avatar: then
+    /// published, else discarded ([`crate::avatars::store`]).
+    Avatar(crate::avatars::store::Staged),
 }
 
 /// The avatar side of the application.
@@ -93,6 +96,26 @@ impl App {
             let answer = match pending {
                 Pending::Api(endpoint) => (endpoint.finish)(c.result),
                 Pending::Page(call) => pages.finish(call, c.result),
+                Pending::Avatar(staged) => {
+                    let accepted = pages.avatar_taken(c.result);
+                    let keep = accepted.is_ok();
+                    let settle = Task {
+                        conn,
+                        reply: self.avatars.replies.clone(),
+                        kind: TaskKind::Settle { staged, keep },
+                    };
+                    match pool.submit(settle) {
+                        // The pool answers once the file is settled.
+                        Ok(()) => match accepted {
+                            Ok(()) => return,
+                            Err(refusal) => refusal,
+                        },
+                        Err(_) => {
+                            // Left staged; swept at the next start.
+                            pages::edit_error(UploadError::Busy)
+                        }
+                    }
+                }
                 Pending::Upload(task) => {
                     match session_confirmed(c.result, self.pages.secure_cookies) {
                         Ok(()) => match pool.submit(*task) {
@@ -341,13 +364,15 @@ impl Routes for App {
                 token,
                 result,
             } => match result {
-                Ok(id) => {
+                Ok(staged) => {
                     let request = Request::ChangeAvatar(ChangeAvatar {
                         token: token.into(),
-                        photo: id,
+                        photo: staged.id.clone(),
                     });
+                    // On a refused call the staged file stays for the
+                    // store's sweep.
                     if self
-                        .call(env, conn, &request, Pending::Page(PageCall::AvatarSaved))
+                        .call(env, conn, &request, Pending::Avatar(staged))
                         .is_err()
                     {
                         done.push((conn, pages::edit_error(UploadError::Busy)));
@@ -355,6 +380,14 @@ impl Routes for App {
                 }
                 Err(e) => done.push((conn, pages::edit_error(e))),
             },
+            AvatarReply::Settled { conn, ok } => done.push((
+                conn,
+                if ok {
+                    pages::redirect("/home")
+                } else {
+                    pages::edit_error(UploadError::Failed)
+                },
+            )),
             AvatarReply::Panicked { conn } => done.push((
                 conn,
                 Response::html(500, "<h1>500 Internal Server Error</h1>\n"),

@@ -452,6 +452,12 @@ fn avatars_are_re_encoded_stored_by_content_and_served_cached() {
     assert_eq!(status, 304);
     assert_eq!(b.raw("/avatars/..%2F..%2Fetc%2Fpasswd", "").0, 404);
     assert_eq!(b.raw(&format!("/avatars/{}", "0".repeat(64)), "").0, 404);
+    let staging = stack.stores.dir.path().join("avatars").join("staging");
+    assert_eq!(
+        std::fs::read_dir(&staging).unwrap().count(),
+        0,
+        "published, nothing left staged"
+    );
 
     // Not a picture: refused on the edit page, the avatar unchanged.
     let p = b.upload(&csrf, b"#!/bin/sh\necho not a picture\n");

@@ -1,7 +1,9 @@
 //! Avatars: uploads are judged by their bytes, decoded and re-encoded to a
-//! 256×256 PNG ([`image`]) and stored content-addressed ([`store`]) on a
-//! pool of worker threads — never on a reactor. Serving reads the store on
-//! the same pool. Results return to the reactor that owns the connection.
+//! 256×256 PNG ([`image`]) and staged content-addressed ([`store`]) on a
+//! pool of worker threads — never on a reactor; once authd accepted the
+//! picture as the account's avatar the pool publishes it, else discards
+//! it. Serving reads the store on the same pool. Results return to the
+//! reactor that owns the connection.
 
 pub mod image;
 pub mod store;
@@ -10,7 +12,7 @@ pub mod upload;
 use crossbeam_channel::{Sender, TrySendError};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::thread::JoinHandle;
-use store::AvatarStore;
+use store::{AvatarStore, Staged};
 use subtle::ConstantTimeEq;
 use throng_core::handoff::ReplySender;
 use throng_core::reactor::ConnId;
@@ -51,6 +53,11 @@ pub enum TaskKind {
         id: String,
         head_only: bool,
     },
+    /// Serve a staged picture authd accepted (`keep`), or drop it.
+    Settle {
+        staged: Staged,
+        keep: bool,
+    },
 }
 
 pub struct Task {
@@ -64,8 +71,10 @@ pub enum AvatarReply {
     Stored {
         conn: ConnId,
         token: String,
-        result: Result<String, UploadError>,
+        result: Result<Staged, UploadError>,
     },
+    /// A staged picture was published (`ok`) or, refused or failed, is gone.
+    Settled { conn: ConnId, ok: bool },
     Read {
         conn: ConnId,
         id: String,
@@ -120,6 +129,21 @@ impl AvatarPool {
 
 fn run(store: &AvatarStore, conn: ConnId, kind: TaskKind) -> AvatarReply {
     match kind {
+        TaskKind::Settle { staged, keep } => {
+            let id = staged.id.clone();
+            let done = if keep {
+                store.publish(staged)
+            } else {
+                store.discard(staged)
+            };
+            if let Err(e) = &done {
+                log::error!("settling avatar {id}: {e}");
+            }
+            AvatarReply::Settled {
+                conn,
+                ok: keep && done.is_ok(),
+            }
+        }
         TaskKind::Read { id, head_only } => {
             let bytes = store.get(&id).unwrap_or_else(|e| {
                 log::error!("reading avatar {id}: {e}");
@@ -155,7 +179,7 @@ fn process(
     content_type: &str,
     expected_csrf: &str,
     max_bytes: usize,
-) -> Result<String, UploadError> {
+) -> Result<Staged, UploadError> {
     let form = upload::parse(content_type, body).ok_or(UploadError::NotAnImage)?;
     let csrf_ok = expected_csrf.len() == form.csrf.len()
         && bool::from(expected_csrf.as_bytes().ct_eq(form.csrf.as_bytes()));
@@ -169,7 +193,7 @@ fn process(
         image::Refused::NotAnImage => UploadError::NotAnImage,
         image::Refused::TooBig => UploadError::TooLarge,
     })?;
-    store.put(&png).map_err(|e| {
+    store.stage(&png).map_err(|e| {
         log::error!("storing an avatar: {e}");
         UploadError::Failed
     })

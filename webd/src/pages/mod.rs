@@ -50,7 +50,6 @@ pub enum PageCall {
         nickname: String,
         csrf: String,
     },
-    AvatarSaved,
     Logout,
 }
 
@@ -259,6 +258,21 @@ impl Pages {
         }
     }
 
+    /// Whether authd took an upload as the avatar (`change_avatar`), or
+    /// the page refusing it.
+    pub fn avatar_taken(&self, result: Result<Answer, CallError>) -> Result<(), Response> {
+        let secure = self.secure_cookies;
+        let Ok(answer) = result else {
+            return Err(edit_error(UploadError::Busy));
+        };
+        match typed::<ChangeAvatar>(answer.header.status, &answer.body) {
+            Ok(()) => Ok(()),
+            Err(Status::NoSession) => Err(redirect("/login").header(clear_session_cookie(secure))),
+            Err(Status::InvalidPhotoId) => Err(edit_error(UploadError::Failed)),
+            Err(_) => Err(edit_error(UploadError::Busy)),
+        }
+    }
+
     /// The page when authd could not be called at all.
     pub fn finish_failed(&self) -> Response {
         busy_page()
@@ -370,12 +384,7 @@ impl Pages {
                 }
                 Err(_) => busy_page(),
             },
-            PageCall::AvatarSaved => match typed::<ChangeAvatar>(status, body) {
-                Ok(()) => redirect("/home"),
-                Err(Status::NoSession) => redirect("/login").header(clear_session_cookie(secure)),
-                Err(Status::InvalidPhotoId) => edit_error(UploadError::Failed),
-                Err(_) => edit_error(UploadError::Busy),
-            },
+
             // The cookie goes only once authd has ended the session: a
             // cleared cookie over a session still alive would tell the
             // person they are signed out when a thief's copy still works.
