@@ -92,7 +92,7 @@ fn validate_request(mut request: Request) -> Result<Request, Refusal> {
             ip(&mut op.ip);
         }
         Request::ValidateSession(_) | Request::Logout(_) | Request::Lookup(_) => {}
-        Request::Whoami(_) => {}
+        Request::Whoami(_) | Request::LogoutEverywhere(_) => {}
     }
     Ok(request)
 }

@@ -24,6 +24,8 @@ pub enum Route {
     Home,
     Edit,
     Logout,
+    /// "Log out everywhere": every session of the account ends.
+    LogoutEverywhere,
     Upload,
     /// `/avatars/{id}`; the handler checks the id.
     Avatar,
@@ -40,6 +42,7 @@ const FIXED: &[(&str, Route)] = &[
     ("/home", Route::Home),
     ("/edit", Route::Edit),
     ("/logout", Route::Logout),
+    ("/logout/everywhere", Route::LogoutEverywhere),
     ("/edit/avatar", Route::Upload),
     ("/healthz", Route::Health),
 ];
@@ -81,7 +84,7 @@ impl Route {
         match self {
             Route::Root | Route::Style | Route::Home | Route::Avatar | Route::Health => "GET, HEAD",
             Route::SignUp | Route::Login | Route::Edit => "GET, HEAD, POST",
-            Route::Logout | Route::Upload | Route::Api(_) => "POST",
+            Route::Logout | Route::LogoutEverywhere | Route::Upload | Route::Api(_) => "POST",
         }
     }
 

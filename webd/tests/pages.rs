@@ -527,3 +527,47 @@ fn a_csrf_token_works_only_with_its_own_session() {
     assert_ne!(fresh, alices);
     assert_eq!(edit(&mut alice, &fresh), 303);
 }
+
+/// "Log out everywhere" on one browser ends the account's sessions on
+/// every browser (a stolen cookie with them), and only that account's.
+#[test]
+fn log_out_everywhere_ends_every_session_of_the_account() {
+    let stack = Stack::start("everywhere");
+    let mut laptop = Browser::new(stack.web);
+    ready(&mut laptop);
+    sign_up_and_log_in(&mut laptop, "eve");
+    let mut phone = Browser::new(stack.web);
+    let csrf = phone.get("/login").csrf();
+    let p = phone.post(
+        "/login",
+        &[
+            ("csrf", &csrf),
+            ("username", "eve"),
+            ("password", "hunter2-hunter2"),
+        ],
+    );
+    assert_eq!(p.status, 303);
+    let mut other = Browser::new(stack.web);
+    sign_up_and_log_in(&mut other, "frank");
+    assert_eq!(phone.get("/home").status, 200);
+
+    let csrf = laptop.get("/home").csrf();
+    let p = laptop.post(
+        "/logout/everywhere",
+        &[("csrf", "0123456789abcdef0123456789abcdef")],
+    );
+    assert_eq!(p.status, 403, "the session's own token is needed");
+    let p = laptop.post("/logout/everywhere", &[("csrf", &csrf)]);
+    assert_eq!((p.status, p.location()), (303, Some("/login")));
+    assert!(!laptop.cookies.contains_key("throng_session"));
+    assert_eq!(
+        phone.get("/home").location(),
+        Some("/login"),
+        "the phone's session ended too"
+    );
+    assert_eq!(
+        other.get("/home").status,
+        200,
+        "another account keeps its session"
+    );
+}

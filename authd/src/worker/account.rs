@@ -14,8 +14,8 @@ use crate::ops::{Job, Secret};
 use crate::store::db::DbError;
 use crate::store::User;
 use authd_wire::ops::{
-    ChangeAvatar, ChangeNickname, CheckAccount, CodeSent, Logout, Register, Registered,
-    RequestCode, ResetPassword, SignUp, SignedUp,
+    ChangeAvatar, ChangeNickname, CheckAccount, CodeSent, Logout, LogoutEverywhere, Register,
+    Registered, RequestCode, ResetPassword, SignUp, SignedUp,
 };
 use authd_wire::{Refusal, Request, Status};
 
@@ -75,6 +75,13 @@ impl Worker {
             Request::Logout(Logout { token }) => {
                 let ended = self.logout(token.as_str());
                 job.answer::<Logout>(ended)
+            }
+            Request::LogoutEverywhere(LogoutEverywhere { token }) => {
+                match self.session_user(token.as_str()) {
+                    Ok(user) if self.end_all_sessions(&user) => job.ok::<LogoutEverywhere>(&()),
+                    Ok(_) => job.refuse(Status::Unavailable),
+                    Err(status) => job.refuse(status),
+                }
             }
             // Batched operations never arrive here.
             Request::SignIn(_)

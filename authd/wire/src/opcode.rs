@@ -18,5 +18,6 @@ throng_core::code_table! {
         ResetPassword = 0x1a, "reset_password";
         TryLogin = 0x1b, "try_login";
         Whoami = 0x1c, "whoami";
+        LogoutEverywhere = 0x1d, "logout_everywhere";
     }
 }

@@ -73,4 +73,5 @@ requests! {
     ResetPassword,
     TryLogin,
     Whoami,
+    LogoutEverywhere,
 }

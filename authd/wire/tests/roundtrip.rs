@@ -72,6 +72,7 @@ proptest! {
             NodeTicket { host: c.clone(), port: n, token: d.as_str().into(), expires: t },
         );
         round_trip(Whoami { token: a.as_str().into() }, Identity { user, username: b });
+        round_trip(LogoutEverywhere { token: a.as_str().into() }, ());
     }
 
     #[test]

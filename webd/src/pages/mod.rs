@@ -14,7 +14,8 @@ use crate::avatars::UploadError;
 use crate::http::{Head, Response};
 use crate::route::Route;
 use authd_wire::ops::{
-    ChangeAvatar, ChangeNickname, Logout, Profile, SignIn, SignUp, ValidateSession,
+    ChangeAvatar, ChangeNickname, Logout, LogoutEverywhere, Profile, SignIn, SignUp,
+    ValidateSession,
 };
 use authd_wire::{decode_answer, Operation, Refusal, Request, Status};
 use csrf::{CsrfKey, Holder};
@@ -51,6 +52,7 @@ pub enum PageCall {
         csrf: String,
     },
     Logout,
+    LogoutEverywhere,
 }
 
 /// Back to the edit page with an upload's error shown.
@@ -237,6 +239,20 @@ impl Pages {
                     },
                 }
             }
+            (Route::LogoutEverywhere, true) => {
+                let Some(token) = cookies.session.clone() else {
+                    return Step::Now(redirect("/login").header(clear_session_cookie(secure)));
+                };
+                if let Err(refusal) = self.checked_form::<LogoutForm>(body, signed_in) {
+                    return Step::Now(refusal);
+                }
+                Step::Call {
+                    request: Request::LogoutEverywhere(LogoutEverywhere {
+                        token: token.into(),
+                    }),
+                    then: PageCall::LogoutEverywhere,
+                }
+            }
             (Route::Logout, true) => {
                 if session.is_none() {
                     return Step::Now(redirect("/login").header(clear_session_cookie(secure)));
@@ -390,6 +406,12 @@ impl Pages {
             // person they are signed out when a thief's copy still works.
             PageCall::Logout => match typed::<Logout>(status, body) {
                 Ok(()) => redirect("/login").header(clear_session_cookie(secure)),
+                Err(_) => busy_page(),
+            },
+            PageCall::LogoutEverywhere => match typed::<LogoutEverywhere>(status, body) {
+                Ok(()) | Err(Status::NoSession) => {
+                    redirect("/login").header(clear_session_cookie(secure))
+                }
                 Err(_) => busy_page(),
             },
         }
