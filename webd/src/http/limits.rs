@@ -12,9 +12,9 @@ pub struct HttpLimits {
     pub max_head: usize,
     /// Most header fields; beyond: 431.
     pub max_headers: usize,
-    /// Body limit of routes that take no upload; beyond: 413.
-    pub max_body: usize,
-    /// Body limit of upload routes; beyond: 413.
+    /// Body limit of upload routes; beyond: 413. (Every other route's
+    /// limit is fixed in the route table, `route.rs`: 0 for GET and HEAD,
+    /// 8 KiB for the page forms, 4 KiB for the API.)
     pub max_upload: usize,
     /// A request head must arrive completely within this; else 408.
     #[serde(with = "humantime_serde")]
@@ -31,7 +31,6 @@ impl Default for HttpLimits {
             max_request_line: 8 * 1024,
             max_head: 16 * 1024,
             max_headers: 64,
-            max_body: 64 * 1024,
             max_upload: 5 * 1024 * 1024,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(60),
