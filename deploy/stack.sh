@@ -15,7 +15,7 @@ THRONG_MYSQL_URL=$("$D/mariadb.sh" url)
 THRONG_REDIS_URL=$("$D/redis.sh" url)
 THRONG_BENCH_REDIS_PASSWORD=$(secret redis.password)
 THRONG_AUTHD_MYSQL__URL=$("$D/mariadb.sh" url)
-THRONG_AUTHD_REDIS__URL=$("$D/redis.sh" url)
+THRONG_AUTHD_REDIS__URL=$("$D/redis.sh" url authd)
 THRONG_AUTHD_SECRET=$(secret authd.secret 48)
 THRONG_AUTHD_CALLER_KEY=$(secret authd.caller-key 48)
 THRONG_WEBD_AUTHD__KEY=$(secret authd.caller-key 48)
@@ -23,7 +23,7 @@ THRONG_WEBD_CSRF_KEY=$(secret webd.csrf-key 48)
 THRONG_BENCH_AUTHD_KEY=$(secret authd.caller-key 48)
 THRONG_AUTHD_MAIL__OUTBOX=$VAR/authd/outbox.txt
 THRONG_WEBD_AVATARS__DIR=$VAR/webd/avatars
-THRONG_MASSD_HEARTBEAT__REDIS_URL=$("$D/redis.sh" url)
+THRONG_MASSD_HEARTBEAT__REDIS_URL=$("$D/redis.sh" url massd)
 THRONG_AUTHD_MASSD__TOKEN_SECRET=$(secret massd.token-key 48)
 THRONG_MASSD_SERVER__SECRET=$(secret massd.token-key 48)
 ENV
