@@ -1,4 +1,5 @@
-//! Delivers verification codes: by SMTP to the configured relay, or —
+//! Delivers verification codes, and notices of what changed on an account
+//! (a password reset): by SMTP to the configured relay, or —
 //! without one — as a line of JSON appended to the outbox file under the
 //! data dir, which developers and tests read. Never to the log. Mail goes
 //! out on its own thread, so an answer never waits for SMTP (and a
@@ -10,11 +11,19 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::thread::JoinHandle;
 
-/// One code to deliver.
+/// One mail: a code, or (`code: None`) a notice about the account.
 pub struct Mail {
     pub to: String,
     pub purpose: &'static str,
-    pub code: String,
+    pub code: Option<String>,
+}
+
+/// What the mail of `purpose` (a notice) says.
+fn notice_text(purpose: &str) -> String {
+    match purpose {
+        "password changed" => "The password of your Throng account was just changed, and every session of the account was ended. If you did not do this, reset your password now: someone else knows a code sent to this address.\n".into(),
+        other => format!("Something changed on your Throng account: {other}.\n"),
+    }
 }
 
 enum Transport {
@@ -63,8 +72,8 @@ pub fn start(cfg: &MailConfig) -> Result<(Sender<Mail>, JoinHandle<()>), String>
                 }));
                 match sent {
                     Ok(Ok(())) => {}
-                    Ok(Err(e)) => log::warn!("could not deliver a {} code: {e}", mail.purpose),
-                    Err(_) => log::error!("delivering a {} code panicked", mail.purpose),
+                    Ok(Err(e)) => log::warn!("could not deliver a {} mail: {e}", mail.purpose),
+                    Err(_) => log::error!("delivering a {} mail panicked", mail.purpose),
                 }
             }
         })
@@ -102,15 +111,20 @@ fn deliver(
         }
         Transport::Smtp(smtp) => {
             use lettre::Transport as _;
-            let message = lettre::Message::builder()
+            let builder = lettre::Message::builder()
                 .from(from.clone())
-                .to(mail.to.parse().map_err(|e| format!("{e}"))?)
-                .subject(format!("Your Throng {} code", mail.purpose))
-                .body(format!(
-                    "Your code is {}. It expires in a few minutes. If you did not ask for it, ignore this mail.\n",
-                    mail.code
-                ))
-                .map_err(|e| e.to_string())?;
+                .to(mail.to.parse().map_err(|e| format!("{e}"))?);
+            let message = match &mail.code {
+                Some(code) => builder
+                    .subject(format!("Your Throng {} code", mail.purpose))
+                    .body(format!(
+                        "Your code is {code}. It expires in a few minutes. If you did not ask for it, ignore this mail.\n"
+                    )),
+                None => builder
+                    .subject(format!("Throng: {}", mail.purpose))
+                    .body(notice_text(mail.purpose)),
+            }
+            .map_err(|e| e.to_string())?;
             smtp.send(&message).map(|_| ()).map_err(|e| e.to_string())
         }
     }

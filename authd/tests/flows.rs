@@ -242,6 +242,12 @@ fn codes_register_and_reset_through_the_outbox() {
     assert_eq!(outbox.mails_to(email), before + 1);
     assert_eq!(outbox.mails_to("eve@example.com"), 0);
     assert_eq!(c.call(&reset(email, &reset_code, "new-password-1")), Ok(()));
+    assert!(
+        throng_testkit::eventually(std::time::Duration::from_secs(5), || outbox
+            .notices_to(email)
+            .contains(&"password changed".to_string())),
+        "the owner is told of the reset"
+    );
     assert_eq!(
         c.sign_in("bob", PW).status(),
         Status::BadCredentials,

@@ -259,6 +259,15 @@ impl Worker {
         if !self.end_all_sessions(user) {
             return job.refuse(Status::Unavailable);
         }
+        // The owner hears of it, whoever reset it (a full mail queue costs
+        // the notice, not the reset).
+        if let Some(to) = &user.email {
+            let _ = self.shared.mail.try_send(crate::mailer::Mail {
+                to: to.clone(),
+                purpose: "password changed",
+                code: None,
+            });
+        }
         job.ok::<ResetPassword>(&());
     }
 }

@@ -151,7 +151,7 @@ impl Worker {
         let mail = Mail {
             to: email.to_owned(),
             purpose: purpose.mail_purpose(),
-            code,
+            code: Some(code),
         };
         if self.shared.mail.try_send(mail).is_err() {
             return Err(Refusal::new(Status::Busy));

@@ -28,6 +28,17 @@ impl Outbox {
             .collect()
     }
 
+    /// The notices (mails without a code) to `email`: their purposes.
+    pub fn notices_to(&self, email: &str) -> Vec<String> {
+        let text = std::fs::read_to_string(&self.path).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["to"] == email && v["code"].is_null())
+            .filter_map(|v| v["purpose"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    /// The codes mailed to `email`, how many.
     pub fn mails_to(&self, email: &str) -> usize {
         self.codes_to(email).len()
     }
