@@ -234,10 +234,12 @@ impl Default for Argon2Config {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SessionConfig {
-    /// Idle lifetime; every validation slides it.
+    /// Idle lifetime; every validation slides it. 30 minutes, as OWASP
+    /// ASVS 4.0.3 V3.3.2 asks at level 2.
     #[serde(with = "humantime_serde")]
     pub ttl: Duration,
-    /// Absolute lifetime from the sign-in, however often it slides.
+    /// Absolute lifetime from the sign-in, however often it slides: 12
+    /// hours (ASVS V3.3.2, level 2).
     #[serde(with = "humantime_serde")]
     pub max_age: Duration,
 }
@@ -245,8 +247,8 @@ pub struct SessionConfig {
 impl Default for SessionConfig {
     fn default() -> Self {
         SessionConfig {
-            ttl: Duration::from_secs(24 * 3600),
-            max_age: Duration::from_secs(7 * 24 * 3600),
+            ttl: Duration::from_secs(30 * 60),
+            max_age: Duration::from_secs(12 * 3600),
         }
     }
 }
