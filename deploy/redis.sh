@@ -34,7 +34,7 @@ logfile $LOGS/redis.log
 dir $DIR
 requirepass $pw
 user authd on >$authd_pw resetkeys ~throng:* resetchannels +@all -@admin -@dangerous
-user massd on >$massd_pw resetkeys ~throng:massd:* resetchannels -@all +set +sadd +del +srem +ping +hello +auth +client|setname +select
+user massd on >$massd_pw resetkeys ~throng:massd:* resetchannels -@all +set +setex +sadd +del +srem +ping +hello +auth +client|setname +select
 maxclients 19000
 tcp-backlog 4096
 save 900 1

@@ -169,27 +169,29 @@ impl Db {
         &self,
         token_hash: &[u8; 32],
         user_id: u64,
+        pw_fingerprint: &str,
         ttl: Duration,
     ) -> Result<(), mysql::Error> {
         self.conn()?.exec_drop(
-            "INSERT INTO sessions (token_hash, user_id, expires_at) \
-             VALUES (?, ?, NOW(3) + INTERVAL ? SECOND)",
-            (token_hash.to_vec(), user_id, ttl.as_secs()),
+            "INSERT INTO sessions (token_hash, user_id, pw_fingerprint, expires_at) \
+             VALUES (?, ?, ?, NOW(3) + INTERVAL ? SECOND)",
+            (token_hash.to_vec(), user_id, pw_fingerprint, ttl.as_secs()),
         )
     }
 
     /// The user of a live fallback session (within its idle and its
-    /// absolute lifetime), sliding its expiry.
+    /// absolute lifetime) and the password fingerprint it was made with,
+    /// sliding its expiry.
     pub fn touch_session(
         &self,
         token_hash: &[u8; 32],
         ttl: Duration,
         max_age: Duration,
-    ) -> Result<Option<u64>, mysql::Error> {
+    ) -> Result<Option<(u64, String)>, mysql::Error> {
         let mut conn = self.conn()?;
-        let id: Option<u64> = conn.exec_first(
-            "SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at > NOW(3) \
-             AND created_at > NOW(3) - INTERVAL ? SECOND",
+        let id: Option<(u64, String)> = conn.exec_first(
+            "SELECT user_id, pw_fingerprint FROM sessions WHERE token_hash = ? \
+             AND expires_at > NOW(3) AND created_at > NOW(3) - INTERVAL ? SECOND",
             (token_hash.to_vec(), max_age.as_secs()),
         )?;
         if id.is_some() {

@@ -29,6 +29,10 @@ const MIGRATIONS: &[(&str, Step)] = &[
         "0004_canonical_unicode_email",
         Step::Code(canonical_unicode_emails),
     ),
+    (
+        "0005_session_password",
+        Step::Sql(include_str!("../../migrations/0005_session_password.sql")),
+    ),
 ];
 
 /// After 0003 lowercased every address, the ones with non-ASCII letters
@@ -42,6 +46,7 @@ fn canonical_unicode_emails(conn: &mut mysql::PooledConn) -> Result<(), mysql::E
     )?;
     for (id, email) in rows {
         let Ok(canonical) = crate::validate::email(&email) else {
+            log::warn!("user {id}: its address is not valid as an address now; left as it was");
             continue;
         };
         if canonical == email {

@@ -4,6 +4,12 @@
 //! down it is written to MySQL instead (`m.` tokens), so sign-ins that MySQL
 //! can answer still work. The prefix routes every later check to the right
 //! store with no extra lookup.
+//!
+//! A session remembers the password it was made with (the fingerprint of
+//! the hash) and is valid only while the account still has that password:
+//! a sign-in with the old password that was in flight (queued for argon2,
+//! say) while a reset ran makes a session that the reset's mark cannot
+//! see, and this ends it at its first use.
 
 use super::users::By;
 use super::Worker;
@@ -56,10 +62,16 @@ impl Worker {
         Ok((token, key))
     }
 
-    /// The value of a Redis session: its user and when it was made (ms).
+    /// The value of a Redis session: its user, when it was made (ms) and
+    /// the password it was made with.
     pub(super) fn session_value(user: &User) -> String {
         let made = crate::records::now_ms();
-        format!("{}:{}:{made}", user.id, user.uuid_hex())
+        format!(
+            "{}:{}:{made}:{}",
+            user.id,
+            user.uuid_hex(),
+            user.pw_fingerprint
+        )
     }
 
     /// A session in MySQL, for when Redis is down.
@@ -67,7 +79,12 @@ impl Worker {
         let token = format!("m.{}", random_hex16()?);
         self.shared
             .db
-            .insert_session(&token_hash(&token), user.id, self.shared.cfg.sessions.ttl)
+            .insert_session(
+                &token_hash(&token),
+                user.id,
+                &user.pw_fingerprint,
+                self.shared.cfg.sessions.ttl,
+            )
             .map_err(|e| super::store_failed("storing a fallback session", e))?;
         Ok(token)
     }
@@ -100,16 +117,20 @@ impl Worker {
         // each Redis session was made (ms).
         let mut uuids: Vec<Result<[u8; 16], Status>> = Vec::with_capacity(tokens.len());
         let mut made: Vec<Option<u64>> = Vec::with_capacity(tokens.len());
+        // The password fingerprint each session was made with.
+        let mut passwords: Vec<String> = Vec::with_capacity(tokens.len());
         for home in &homes {
             let mut made_at = None;
+            let mut password = String::new();
             uuids.push(match home {
                 None => Err(Status::NoSession),
                 Some(Home::Redis(_)) => match values.as_mut() {
                     None => Err(Status::Unavailable),
                     Some(vals) => match vals.next().flatten().and_then(|v| self.live_session(&v)) {
                         None => Err(Status::NoSession),
-                        Some((uuid, at)) => {
+                        Some((uuid, at, fingerprint)) => {
                             made_at = Some(at);
+                            password = fingerprint;
                             Ok(uuid)
                         }
                     },
@@ -119,8 +140,11 @@ impl Worker {
                     self.shared.cfg.sessions.ttl,
                     self.shared.cfg.sessions.max_age,
                 ) {
-                    Ok(Some(id)) => match self.shared.db.user_by_id(id) {
-                        Ok(Some(u)) => Ok(u.uuid),
+                    Ok(Some((id, fingerprint))) => match self.shared.db.user_by_id(id) {
+                        Ok(Some(u)) => {
+                            password = fingerprint;
+                            Ok(u.uuid)
+                        }
                         Ok(None) => Err(Status::NoSession),
                         Err(e) => Err(super::store_failed("loading a session user", e)),
                     },
@@ -129,6 +153,7 @@ impl Worker {
                 },
             });
             made.push(made_at);
+            passwords.push(password);
         }
         self.drop_ended(&mut uuids, &made);
         let wanted: Vec<[u8; 16]> = uuids
@@ -139,10 +164,16 @@ impl Worker {
         let mut found = self.users(&by).into_iter();
         uuids
             .into_iter()
-            .map(|u| {
+            .zip(passwords)
+            .map(|(u, password)| {
                 u.and_then(|_| match found.next() {
-                    Some(Ok(Some(user))) => Ok(user),
-                    Some(Ok(None)) => Err(Status::NoSession),
+                    Some(Ok(Some(user)))
+                        if crate::password::same(&user.pw_fingerprint, &password) =>
+                    {
+                        Ok(user)
+                    }
+                    // Made with a password the account no longer has.
+                    Some(Ok(Some(_))) | Some(Ok(None)) => Err(Status::NoSession),
                     _ => Err(Status::Unavailable),
                 })
             })
@@ -223,10 +254,14 @@ impl Worker {
 impl Worker {
     /// The user uuid of a Redis session's value and when it was made,
     /// unless it outlived `sessions.max_age` (however often it slid).
-    fn live_session(&self, value: &str) -> Option<([u8; 16], u64)> {
-        let (uuid, made) = parse_session(value)?;
+    fn live_session(&self, value: &str) -> Option<([u8; 16], u64, String)> {
+        let (uuid, made, fingerprint) = parse_session(value)?;
         let age = crate::records::now_ms().saturating_sub(made);
-        (u128::from(age) < self.shared.cfg.sessions.max_age.as_millis()).then_some((uuid, made))
+        (u128::from(age) < self.shared.cfg.sessions.max_age.as_millis()).then_some((
+            uuid,
+            made,
+            fingerprint,
+        ))
     }
 
     /// Redis sessions made before their account's sessions were ended
@@ -254,10 +289,13 @@ impl Worker {
 }
 
 /// `"<id>:<uuid hex>:<made, unix ms>"` → (uuid, made).
-fn parse_session(v: &str) -> Option<([u8; 16], u64)> {
+/// `id:uuid:made_ms:password fingerprint`; a value without the
+/// fingerprint (from before it was kept) matches no password.
+fn parse_session(v: &str) -> Option<([u8; 16], u64, String)> {
     let mut parts = v.split(':');
     let (_, uuid, made) = (parts.next()?, parts.next()?, parts.next()?);
+    let fingerprint = parts.next().unwrap_or("").to_owned();
     let mut out = [0u8; 16];
     hex::decode_to_slice(uuid, &mut out).ok()?;
-    Some((out, made.parse().ok()?))
+    Some((out, made.parse().ok()?, fingerprint))
 }
