@@ -274,10 +274,12 @@ pub struct LimitConfig {
     pub codes_per_minute: u32,
     /// Accounts made per minute, all callers together.
     pub sign_ups_per_minute: u32,
-    /// Resets tried per minute, all callers together: with 10^6 codes and
-    /// 120 guesses a minute, guessing any one pending code takes ~6 days
-    /// on average, however many addresses the guesser has.
-    pub resets_per_minute: u32,
+    /// Wrong-or-right guesses at *pending* codes per minute, all callers
+    /// together (`register`, `reset_password`; a guess for an address with
+    /// no code counts nothing): with 10^6 codes and 120 guesses a minute,
+    /// guessing any one pending code takes ~6 days on average, however
+    /// many addresses the guesser has.
+    pub code_guesses_per_minute: u32,
 }
 
 impl Default for LimitConfig {
@@ -291,7 +293,7 @@ impl Default for LimitConfig {
             ip_resets_per_hour: 30,
             codes_per_minute: 600,
             sign_ups_per_minute: 1200,
-            resets_per_minute: 120,
+            code_guesses_per_minute: 120,
         }
     }
 }

@@ -8,6 +8,7 @@
 //! ([`mailer`]). On SIGTERM the reactors drain, then the workers finish the
 //! queue, then the records are flushed — nothing acknowledged is lost.
 
+pub mod address;
 pub mod config;
 pub mod handler;
 pub mod hasher;

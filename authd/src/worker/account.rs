@@ -125,12 +125,8 @@ impl Worker {
             (Ok(None), Ok(None)) => {}
             _ => return job.refuse(Status::Unavailable),
         }
-        if !self.consume_code(Purpose::SignUp, email) {
-            return job.refuse(Refusal::reason(
-                Status::InvalidCode,
-                "the code was just used",
-            ));
-        }
+        // The code is used up once the hash exists (`hashed`), so a busy
+        // argon2 lane does not cost the caller their code.
         self.hash_then(
             job,
             password,
@@ -167,7 +163,8 @@ impl Worker {
     fn reset_password(&mut self, job: Job, email: &str, code: &Secret, password: Secret) {
         // Only a reset code, and it names its account: the address is only
         // where the code was mailed, never how the account is found.
-        let bound = match self.redeem_code(Purpose::Reset, email, code.as_str()) {
+        // Checked here, used up once the new hash exists (`hashed`).
+        let bound = match self.check_code(Purpose::Reset, email, code.as_str()) {
             Ok(bound) => bound,
             Err(refusal) => return job.refuse(refusal),
         };
@@ -218,6 +215,21 @@ impl Worker {
                 return job.refuse(Status::Internal);
             }
         };
+        // The code of a register or a reset is used up now, not before the
+        // hash: a `busy` lane or a failed hash leaves it for another try.
+        let code = match &then {
+            AfterHash::Create { email: Some(e) } => Some((Purpose::SignUp, e.clone())),
+            AfterHash::Reset { user } => user.email.clone().map(|e| (Purpose::Reset, e)),
+            AfterHash::Create { email: None } => None,
+        };
+        if let Some((purpose, email)) = code {
+            if !self.consume_code(purpose, &email) {
+                return job.refuse(Refusal::reason(
+                    Status::InvalidCode,
+                    "the code is wrong, used or expired",
+                ));
+            }
+        }
         match then {
             AfterHash::Create { email } => {
                 let (username, nickname) = match &job.op {

@@ -74,16 +74,16 @@ impl Worker {
         hex::encode(mac.finalize().into_bytes())
     }
 
-    /// The code's key (per purpose and address) and the address's hourly
-    /// allowance counter (shared by the purposes: one mailbox), named by a
-    /// keyed hash of the address, which is canonical already
-    /// ([`crate::validate::email`]).
+    /// The code's key and the mailbox's hourly allowance counter, both
+    /// per purpose (so sign-up codes anyone can ask for never use up the
+    /// owner's reset codes), named by a keyed hash of the address, which
+    /// is canonical already ([`crate::validate::email`]).
     fn code_keys(&self, purpose: Purpose, email: &str) -> (String, String) {
         let mailbox = self.code_mac(&[b"mailbox", email.as_bytes()]);
+        let named = format!("{}:{mailbox}", purpose.tag());
         (
-            self.cache
-                .key("code", &format!("{}:{mailbox}", purpose.tag())),
-            self.cache.key("codes", &mailbox),
+            self.cache.key("code", &named),
+            self.cache.key("codes", &named),
         )
     }
 
@@ -160,14 +160,19 @@ impl Worker {
     }
 
     /// Checks a code for `purpose` without using it up, and says which
-    /// account it is bound to (0: none); a wrong one counts a try and the
-    /// last allowed wrong try burns the code.
+    /// account it is bound to (0: none). Every refusal reads the same —
+    /// no code pending, a wrong one, a burned one — so the answer never
+    /// tells whether a code was sent to an address (and so whether a name
+    /// and an address belong together). A guess at a pending code counts
+    /// against the global guess limit first ([`super::flood`]); a wrong one
+    /// counts a try, and the last allowed wrong try burns the code.
     pub(super) fn check_code(
         &mut self,
         purpose: Purpose,
         email: &str,
         code: &str,
     ) -> Result<u64, Refusal> {
+        let wrong = || Refusal::reason(Status::InvalidCode, "the code is wrong, used or expired");
         let (code_key, _) = self.code_keys(purpose, email);
         let max = self.shared.cfg.codes.max_tries;
         let stored: Option<(Option<String>, Option<u64>)> = self.cache.run(|c| {
@@ -184,34 +189,35 @@ impl Worker {
             ));
         };
         let (Some(stored), user) = stored else {
-            return Err(Refusal::reason(
-                Status::InvalidCode,
-                "no code is pending for this e-mail (expired, used or never sent)",
-            ));
+            return Err(wrong());
         };
+        self.admit_guess()?;
         if crate::validate::code(code) && same(&stored, &self.stored_code(purpose, email, code)) {
+            self.forgive_guess();
             return Ok(user.unwrap_or(0));
         }
-        let tries: Option<i64> = self.cache.run(|c| {
-            redis::cmd("HINCRBY")
+        let ttl = self.shared.cfg.codes.ttl.as_secs().max(1);
+        let tries: Option<(i64,)> = self.cache.run(|c| {
+            redis::pipe()
+                .cmd("HINCRBY")
                 .arg(&code_key)
                 .arg("tries")
                 .arg(1)
+                // The code may have expired since it was read: the hash
+                // HINCRBY made then must not stay forever.
+                .cmd("EXPIRE")
+                .arg(&code_key)
+                .arg(ttl)
+                .arg("NX")
+                .ignore()
                 .query(c)
         });
-        let tries = tries.unwrap_or(i64::from(max));
+        let tries = tries.map_or(i64::from(max), |(t,)| t);
         if tries >= i64::from(max) {
             self.cache
                 .run(|c| redis::cmd("DEL").arg(&code_key).query::<()>(c));
-            return Err(Refusal::reason(
-                Status::InvalidCode,
-                "wrong code; it is now burned, ask for a new one",
-            ));
         }
-        Err(Refusal::reason(
-            Status::InvalidCode,
-            format!("wrong code; {} tries left", i64::from(max) - tries),
-        ))
+        Err(wrong())
     }
 
     /// Uses the code up. False if another request used it first.
@@ -220,24 +226,5 @@ impl Worker {
         self.cache
             .run(|c| redis::cmd("DEL").arg(&code_key).query::<i64>(c))
             == Some(1)
-    }
-
-    /// `check_code` then `consume_code`, as one step for the caller: the
-    /// account the code is bound to (0: none).
-    pub(super) fn redeem_code(
-        &mut self,
-        purpose: Purpose,
-        email: &str,
-        code: &str,
-    ) -> Result<u64, Refusal> {
-        let user = self.check_code(purpose, email, code)?;
-        if self.consume_code(purpose, email) {
-            Ok(user)
-        } else {
-            Err(Refusal::reason(
-                Status::InvalidCode,
-                "the code was just used",
-            ))
-        }
     }
 }

@@ -6,12 +6,16 @@
 //! past a limit read before they were counted.
 //!
 //! Why each exists (SECURITY.md §3): codes cost a mail (mailbox flooding,
-//! and our sender's reputation); every `reset_password` is one guess at a
-//! six-digit code, so the global limit bounds how fast codes can be
-//! guessed across many addresses whatever the attacker's address count;
-//! sign-ups cost an argon2 hash and a row. Without a client address only
-//! the global counter applies. While Redis cannot be reached the counting
-//! runs in this process ([`crate::local_limits`]).
+//! and our sender's reputation); sign-ups cost an argon2 hash and a row;
+//! reset tries are bounded per address. Guesses at *pending* codes
+//! (`register`, `reset_password` when a code exists for the address) are
+//! bounded for all callers together ([`Worker::admit_guess`]): that bounds
+//! how fast six-digit codes can be guessed across many addresses whatever
+//! the attacker's address count, while guesses at addresses with no code
+//! (which cannot succeed) cost nobody's budget. Without a client address
+//! only the global counters apply. While Redis cannot be reached the
+//! counting runs in this process ([`crate::local_limits`]); codes live in
+//! Redis only, so there are no guesses then.
 
 use super::Worker;
 use authd_wire::{Refusal, Status};
@@ -24,7 +28,7 @@ pub(super) enum Flood {
     Codes,
     /// An account made (`sign_up`, `register`).
     SignUps,
-    /// A code guessed (`reset_password`).
+    /// A reset tried (`reset_password`), per address only.
     Resets,
 }
 
@@ -56,10 +60,13 @@ impl Worker {
         let (per_ip, global) = match what {
             Flood::Codes => (limits.ip_codes_per_hour, limits.codes_per_minute),
             Flood::SignUps => (limits.ip_sign_ups_per_hour, limits.sign_ups_per_minute),
-            Flood::Resets => (limits.ip_resets_per_hour, limits.resets_per_minute),
+            Flood::Resets => (limits.ip_resets_per_hour, u32::MAX),
         };
-        let address =
-            (!ip.is_empty()).then(|| self.cache.key("flood:ip", &format!("{}:{ip}", what.tag())));
+        let address = (!ip.is_empty()).then(|| {
+            let bucket = crate::address::bucket(ip);
+            self.cache
+                .key("flood:ip", &format!("{}:{bucket}", what.tag()))
+        });
         let all = self.cache.key("flood:all", what.tag());
         // (count, ttl) of the global window, then of the address's.
         let counted: Option<Vec<i64>> = self.cache.run(|conn| {
@@ -111,5 +118,41 @@ impl Worker {
             None => Ok(()),
             Some(seconds) => Err(Refusal::retry_after(what.refusal_status(), seconds)),
         }
+    }
+
+    /// Counts one guess at a pending code against
+    /// `limits.code_guesses_per_minute` (all callers), before the code is
+    /// compared; the refusal when over it.
+    pub(super) fn admit_guess(&mut self) -> Result<(), Refusal> {
+        let key = self.cache.key("flood:all", "guesses");
+        let limit = self.shared.cfg.limits.code_guesses_per_minute;
+        let counted: Option<(i64, i64)> = self.cache.run(|c| {
+            redis::pipe()
+                .incr(&key, 1)
+                .cmd("EXPIRE")
+                .arg(&key)
+                .arg(MINUTE)
+                .arg("NX")
+                .ignore()
+                .ttl(&key)
+                .query(c)
+        });
+        match counted {
+            Some((n, ttl)) if n > i64::from(limit) => Err(Refusal::retry_after(
+                Status::TooManyAttempts,
+                ttl.clamp(1, MINUTE as i64) as u32,
+            )),
+            // Redis answered the code a moment ago; if it cannot count now,
+            // the code cannot be used up either: refuse.
+            None => Err(Refusal::new(Status::Unavailable)),
+            _ => Ok(()),
+        }
+    }
+
+    /// A counted guess was right: its slot comes back.
+    pub(super) fn forgive_guess(&mut self) {
+        let key = self.cache.key("flood:all", "guesses");
+        self.cache
+            .run(|c| redis::cmd("DECR").arg(&key).query::<()>(c));
     }
 }

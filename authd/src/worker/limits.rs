@@ -31,7 +31,8 @@ impl Worker {
     pub(super) fn fail_keys(&self, c: &Creds) -> FailKeys {
         FailKeys {
             account: self.cache.key("fail:a", &c.username.to_ascii_lowercase()),
-            address: (!c.ip.is_empty()).then(|| self.cache.key("fail:ip", &c.ip)),
+            address: (!c.ip.is_empty())
+                .then(|| self.cache.key("fail:ip", &crate::address::bucket(&c.ip))),
             known: c.known,
         }
     }
@@ -40,7 +41,10 @@ impl Worker {
     pub(super) fn known_key(&self, c: &Creds) -> Option<String> {
         (!c.ip.is_empty()).then(|| {
             let name = c.username.to_ascii_lowercase();
-            self.cache.key("known", &format!("{name}:{}", c.ip))
+            self.cache.key(
+                "known",
+                &format!("{name}:{}", crate::address::bucket(&c.ip)),
+            )
         })
     }
 
