@@ -12,9 +12,27 @@
 
 DIR=$VAR/redis
 
+# The ACL users' rules, written once for the config file and for a
+# Redis already running (one started before the users existed).
+AUTHD_RULES='resetkeys ~throng:* resetchannels +@all -@admin -@dangerous'
+MASSD_RULES='resetkeys ~throng:massd:* resetchannels -@all +set +setex +sadd +del +srem +ping +hello +auth +client|setname +select'
+
+# Gives a running Redis the current users (ACL SETUSER is idempotent).
+apply_users() {
+    local pw=$1 user rules
+    for user in authd massd; do
+        if [ $user = authd ]; then rules=$AUTHD_RULES; else rules=$MASSD_RULES; fi
+        # On stdin, not argv: a command line is readable by every local user.
+        printf 'ACL SETUSER %s on >%s %s\n' "$user" "$(secret "redis-$user.password")" "$rules" \
+            | REDISCLI_AUTH=$pw redis-cli -p "$REDIS_PORT" | grep -qx OK \
+            || die "could not give Redis its $user user"
+    done
+}
+
 start() {
     if live_pid redis >/dev/null; then
         say "redis already running on port $REDIS_PORT"
+        apply_users "$(secret redis.password)"
         return 0
     fi
     command -v redis-server >/dev/null || die "redis-server not found (run deploy/deps.sh stores)"
@@ -33,8 +51,8 @@ pidfile $RUN/redis.pid
 logfile $LOGS/redis.log
 dir $DIR
 requirepass $pw
-user authd on >$authd_pw resetkeys ~throng:* resetchannels +@all -@admin -@dangerous
-user massd on >$massd_pw resetkeys ~throng:massd:* resetchannels -@all +set +setex +sadd +del +srem +ping +hello +auth +client|setname +select
+user authd on >$authd_pw $AUTHD_RULES
+user massd on >$massd_pw $MASSD_RULES
 maxclients 19000
 tcp-backlog 4096
 save 900 1

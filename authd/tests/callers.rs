@@ -21,14 +21,21 @@ fn sign_up_body() -> Vec<u8> {
     })
 }
 
-/// The server closed the connection (the answer before was the last).
-fn closed(c: &mut BlockingClient) -> bool {
+/// The server closed the connection within `within` (the answer before
+/// was the last): end of stream or a reset, not a read timeout.
+fn closed_within(c: &mut BlockingClient, within: Duration) -> bool {
     let stream = c.stream();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
+    stream.set_read_timeout(Some(within)).unwrap();
     let mut byte = [0u8; 1];
-    matches!(stream.read(&mut byte), Ok(0) | Err(_))
+    match stream.read(&mut byte) {
+        Ok(0) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+        Ok(_) => false,
+    }
+}
+
+fn closed(c: &mut BlockingClient) -> bool {
+    closed_within(c, Duration::from_secs(5))
 }
 
 #[test]
@@ -74,6 +81,36 @@ fn only_callers_with_the_key_are_served() {
         Some(1),
         "only the caller with the key made an account"
     );
+}
+
+/// A stranger cannot sit on a connection slot: silent or pinging, a
+/// connection that has not said `hello` is closed a few seconds after it
+/// was accepted; one that has keeps its connection.
+#[test]
+fn connections_without_hello_are_closed_soon() {
+    let stores = stores();
+    let authd = Authd::start(&stores, None, &[]);
+    let started = std::time::Instant::now();
+    let mut silent = BlockingClient::connect(authd.addr);
+    let mut pinging = BlockingClient::connect(authd.addr);
+    let mut ours = BlockingClient::connect_with_key(authd.addr, CALLER_KEY);
+    let mut pinged = 0;
+    while started.elapsed() < Duration::from_secs(3) {
+        assert_eq!(pinging.ping(), Status::Ok);
+        pinged += 1;
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(pinged > 5);
+    assert!(
+        closed_within(&mut silent, Duration::from_secs(8)),
+        "the silent one"
+    );
+    assert!(
+        closed_within(&mut pinging, Duration::from_secs(8)),
+        "the pinging one"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(ours.ping(), Status::Ok, "the caller with the key stays");
 }
 
 /// In production authd does not start without a caller key.

@@ -7,7 +7,9 @@
 //! With a caller key ([`RpcService::with_caller_key`]) a connection is
 //! served only once it said `hello` with that key; before, everything but
 //! `ping` is answered `unauthenticated` and the connection closed
-//! (PROTOCOL.md, "Callers").
+//! (PROTOCOL.md, "Callers"), and a connection that has not said it within
+//! [`HELLO_WITHIN`] of its accept is closed, so strangers cannot sit on
+//! connection slots (pinging or silent).
 
 use crate::metrics::{Counter, Metrics};
 use crate::proto::{self, FieldWriter, Frame, FrameWriter, Header, Opcode, Status};
@@ -16,6 +18,9 @@ use mio::event::Event;
 use mio::Token;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// How long a new connection has to say `hello` when a key is required.
+pub const HELLO_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Per-connection state of the protocol server.
 #[derive(Debug, Default)]
@@ -192,6 +197,10 @@ impl<H: Handler> Service for RpcService<H> {
         }
     }
 
+    fn open_deadline(&self, now: Instant) -> Option<Instant> {
+        self.caller_key.as_ref().map(|_| now + HELLO_WITHIN)
+    }
+
     fn data(&mut self, s: &mut Session<'_, RpcConn>, input: &[u8], env: &mut Env<'_>) -> usize {
         let mut used = 0;
         loop {
@@ -287,6 +296,8 @@ impl<H: Handler> RpcService<H> {
         };
         if right {
             s.state().authenticated = true;
+            // Back to the idle timeout.
+            s.set_deadline(None);
             proto::encode_empty(s.out(), frame.header.response(Status::Ok as u8));
         } else {
             self.unauthenticated(frame.header, s);

@@ -40,6 +40,13 @@ pub trait Service: 'static {
     /// A connection was accepted.
     fn open(&mut self, id: ConnId, info: &ConnInfo, env: &mut Env<'_>) -> Self::Conn;
 
+    /// The deadline a new connection starts with, if not the idle timeout
+    /// (a handshake that must come soon). The default: none.
+    fn open_deadline(&self, now: std::time::Instant) -> Option<std::time::Instant> {
+        let _ = now;
+        None
+    }
+
     /// Bytes arrived. `input` holds everything not yet consumed; return how
     /// many bytes were used (the rest is kept and offered again with more).
     fn data(&mut self, s: &mut Session<'_, Self::Conn>, input: &[u8], env: &mut Env<'_>) -> usize;

@@ -184,7 +184,9 @@ impl<S: Reactive> Reactor<S> {
             forget(self);
             return;
         };
-        entry.insert(Connection::new(stream, id, peer, state, now));
+        let mut conn = Connection::new(stream, id, peer, state, now);
+        conn.deadline = self.service.open_deadline(now);
+        entry.insert(conn);
         self.shared.metrics.accepted.inc();
         self.shared.metrics.open.add(1);
         self.arm(key);
