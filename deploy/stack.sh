@@ -81,7 +81,9 @@ with_stores() {
     live_pid redis >/dev/null || { "$D/redis.sh" start; started+=(redis); }
     write_env
     local rc=0
-    THRONG_TEST_MYSQL_URL=$("$D/mariadb.sh" url) THRONG_TEST_REDIS_URL=$("$D/redis.sh" url) "$@" || rc=$?
+    THRONG_TEST_MYSQL_URL=$("$D/mariadb.sh" url) THRONG_TEST_REDIS_URL=$("$D/redis.sh" url) \
+        THRONG_TEST_REDIS_AUTHD_URL=$("$D/redis.sh" url authd) THRONG_TEST_REDIS_MASSD_URL=$("$D/redis.sh" url massd) \
+        "$@" || rc=$?
     for store in "${started[@]}"; do
         "$D/$store.sh" stop
     done

@@ -116,3 +116,17 @@ fn print_config_shows_the_effective_values() {
     assert!(text.contains("backlog = 77"), "{text}");
     assert!(text.contains("127.0.0.1:9999"), "{text}");
 }
+
+/// The config `make up` starts authd with loads.
+#[test]
+fn the_deploy_config_loads() {
+    let out = Command::new(env!("CARGO_BIN_EXE_authd"))
+        .args(["--config", "../deploy/config/authd.toml", "--print-config"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

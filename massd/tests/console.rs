@@ -139,3 +139,30 @@ fn silent_connections_cannot_lock_the_console_out() {
     );
     drop(silent);
 }
+
+/// The configs `make up` and the shipped scenarios start massd with load.
+#[test]
+fn the_deploy_and_scenario_configs_load() {
+    let mut configs = vec![std::path::PathBuf::from("../deploy/config/mass.toml")];
+    for entry in std::fs::read_dir("../bench/mass").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            configs.push(path);
+        }
+    }
+    for config in configs {
+        let out = massd()
+            .arg("serve")
+            .arg("--config")
+            .arg(&config)
+            .arg("--print-config")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            config.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

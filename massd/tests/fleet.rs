@@ -15,6 +15,14 @@ fn redis_url() -> String {
     })
 }
 
+/// The private Redis as its `massd` ACL user (`deploy/redis.sh`): only
+/// keys under `throng:massd:`, only the heartbeat's commands.
+fn massd_redis_url() -> String {
+    std::env::var("THRONG_TEST_REDIS_MASSD_URL").unwrap_or_else(|_| {
+        panic!("THRONG_TEST_REDIS_MASSD_URL is not set: run the tests with `make test`")
+    })
+}
+
 #[test]
 fn launch_starts_servers_then_clients_and_stop_ends_them() {
     let fleet = Fleet::new(
@@ -84,10 +92,12 @@ fn launch_starts_servers_then_clients_and_stop_ends_them() {
 
 #[test]
 fn heartbeats_appear_in_redis_and_go_when_the_node_stops_or_dies() {
-    let prefix = format!("massdtest{}:", std::process::id());
+    // As make up runs it: massd's own Redis user, which may write only
+    // under throng:massd: (so the test prefix lives there too).
+    let prefix = format!("throng:massd:test{}:", std::process::id());
     let extra = format!(
         "[heartbeat]\nredis_url = \"{}\"\nprefix = \"{prefix}\"\ninterval = \"200ms\"\nttl = \"1s\"",
-        redis_url()
+        massd_redis_url()
     );
     let mut fleet = Fleet::new(1, &extra);
     let mut redis = redis::Client::open(redis_url())
