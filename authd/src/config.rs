@@ -270,6 +270,9 @@ pub struct LimitConfig {
     /// Password resets tried per client address per hour: each is a guess
     /// at a six-digit code.
     pub ip_resets_per_hour: u32,
+    /// Avatars one account may set per hour (each is a file on webd's
+    /// disk).
+    pub account_avatars_per_hour: u32,
     /// Codes mailed per minute, all callers together.
     pub codes_per_minute: u32,
     /// Accounts made per minute, all callers together.
@@ -291,6 +294,7 @@ impl Default for LimitConfig {
             ip_codes_per_hour: 30,
             ip_sign_ups_per_hour: 100,
             ip_resets_per_hour: 30,
+            account_avatars_per_hour: 20,
             codes_per_minute: 600,
             sign_ups_per_minute: 1200,
             code_guesses_per_minute: 120,

@@ -334,3 +334,37 @@ fn a_sign_up_flood_leaves_sign_ins_their_argon2_lane() {
     let shed = flood.iter().filter(|s| **s == Status::Busy).count();
     assert!(shed > 0, "the flood was not shed: {flood:?}");
 }
+
+/// Each avatar an account sets is a file on webd's disk: an account sets
+/// at most `account_avatars_per_hour`, and that is per account, not per
+/// caller.
+#[test]
+fn an_account_sets_a_bounded_number_of_avatars() {
+    use authd_wire::ops::ChangeAvatar;
+    let stores = stores();
+    let authd = Authd::start(
+        &stores,
+        None,
+        &["--set", "limits.account_avatars_per_hour=2"],
+    );
+    let mut c = authd.client();
+    assert_eq!(sign_up(&mut c, "painter", ""), Status::Ok);
+    assert_eq!(sign_up(&mut c, "other", ""), Status::Ok);
+    let painter = c.token("painter", PW);
+    let other = c.token("other", PW);
+    let change = |c: &mut Client, token: &str, n: u8| {
+        c.call(&ChangeAvatar {
+            token: token.into(),
+            photo: format!("{:02x}", n).repeat(32),
+        })
+        .status()
+    };
+    assert_eq!(change(&mut c, &painter, 1), Status::Ok);
+    assert_eq!(change(&mut c, &painter, 2), Status::Ok);
+    assert_eq!(change(&mut c, &painter, 3), Status::TooManyAttempts);
+    assert_eq!(
+        change(&mut c, &other, 4),
+        Status::Ok,
+        "another account is not affected"
+    );
+}

@@ -104,15 +104,21 @@ impl App {
                         reply: self.avatars.replies.clone(),
                         kind: TaskKind::Settle { staged, keep },
                     };
-                    match pool.submit(settle) {
-                        // The pool answers once the file is settled.
-                        Ok(()) => match accepted {
-                            Ok(()) => return,
-                            Err(refusal) => refusal,
-                        },
-                        Err(_) => {
-                            // Left staged; swept at the next start.
-                            pages::edit_error(UploadError::Busy)
+                    match (pool.submit(settle), accepted) {
+                        // The pool answers once the file is published.
+                        (Ok(()), Ok(())) => return,
+                        // Discarded by the pool; the refusal answers now.
+                        (Ok(()), Err(refusal)) => refusal,
+                        (Err(task), accepted) => {
+                            let TaskKind::Settle { staged, keep } = task.kind else {
+                                unreachable!("a settle task comes back as one")
+                            };
+                            let settled = pool.settle_now(staged, keep);
+                            match accepted {
+                                Ok(()) if settled => pages::redirect("/home"),
+                                Ok(()) => pages::edit_error(UploadError::Failed),
+                                Err(refusal) => refusal,
+                            }
                         }
                     }
                 }
@@ -380,7 +386,9 @@ impl Routes for App {
                 }
                 Err(e) => done.push((conn, pages::edit_error(e))),
             },
-            AvatarReply::Settled { conn, ok } => done.push((
+            // A discarded picture's connection was answered already.
+            AvatarReply::Settled { keep: false, .. } => {}
+            AvatarReply::Settled { conn, ok, .. } => done.push((
                 conn,
                 if ok {
                     pages::redirect("/home")

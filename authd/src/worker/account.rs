@@ -66,12 +66,15 @@ impl Worker {
                 Err(refusal) => job.refuse(refusal),
             },
             Request::ChangeNickname(ChangeNickname { token, nickname }) => self
-                .change_profile::<ChangeNickname>(job, &token, |db, id| {
+                .change_profile::<ChangeNickname>(job, &token, None, |db, id| {
                     db.set_nickname(id, &nickname)
                 }),
-            Request::ChangeAvatar(ChangeAvatar { token, photo }) => {
-                self.change_profile::<ChangeAvatar>(job, &token, |db, id| db.set_avatar(id, &photo))
-            }
+            // Each accepted avatar is a file kept on webd's disk: bounded
+            // per account.
+            Request::ChangeAvatar(ChangeAvatar { token, photo }) => self
+                .change_profile::<ChangeAvatar>(job, &token, Some(Flood::Avatars), |db, id| {
+                    db.set_avatar(id, &photo)
+                }),
             Request::Logout(Logout { token }) => {
                 let ended = self.logout(token.as_str());
                 job.answer::<Logout>(ended)
@@ -190,12 +193,18 @@ impl Worker {
         &mut self,
         job: Job,
         token: &Secret,
+        limit: Option<Flood>,
         write: impl FnOnce(&crate::store::db::Db, u64) -> Result<(), mysql::Error>,
     ) {
         let user = match self.session_user(token.as_str()) {
             Ok(user) => user,
             Err(status) => return job.refuse(status),
         };
+        if let Some(what) = limit {
+            if let Err(refusal) = self.admit(what, &format!("account:{}", user.uuid_hex())) {
+                return job.refuse(refusal);
+            }
+        }
         if !self.forget_user(&user, false) {
             return job.refuse(Status::Unavailable);
         }

@@ -30,6 +30,9 @@ pub(super) enum Flood {
     SignUps,
     /// A reset tried (`reset_password`), per address only.
     Resets,
+    /// An avatar taken (`change_avatar`), per account (its "address" is
+    /// `account:<uuid>`).
+    Avatars,
 }
 
 impl Flood {
@@ -38,13 +41,14 @@ impl Flood {
             Flood::Codes => "codes",
             Flood::SignUps => "signups",
             Flood::Resets => "resets",
+            Flood::Avatars => "avatars",
         }
     }
 
     fn refusal_status(self) -> Status {
         match self {
             Flood::Codes => Status::TooManyCodes,
-            Flood::SignUps | Flood::Resets => Status::TooManyAttempts,
+            Flood::SignUps | Flood::Resets | Flood::Avatars => Status::TooManyAttempts,
         }
     }
 }
@@ -61,6 +65,7 @@ impl Worker {
             Flood::Codes => (limits.ip_codes_per_hour, limits.codes_per_minute),
             Flood::SignUps => (limits.ip_sign_ups_per_hour, limits.sign_ups_per_minute),
             Flood::Resets => (limits.ip_resets_per_hour, u32::MAX),
+            Flood::Avatars => (limits.account_avatars_per_hour, u32::MAX),
         };
         let address = (!ip.is_empty()).then(|| {
             let bucket = crate::address::bucket(ip);

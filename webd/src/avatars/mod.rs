@@ -26,6 +26,8 @@ pub enum UploadError {
     TooLarge,
     Busy,
     Failed,
+    /// The account changed its picture too often (authd's limit).
+    TooOften,
 }
 
 impl UploadError {
@@ -36,6 +38,7 @@ impl UploadError {
             UploadError::TooLarge => "too_large",
             UploadError::Busy => "busy",
             UploadError::Failed => "failed",
+            UploadError::TooOften => "too_often",
         }
     }
 }
@@ -73,8 +76,9 @@ pub enum AvatarReply {
         token: String,
         result: Result<Staged, UploadError>,
     },
-    /// A staged picture was published (`ok`) or, refused or failed, is gone.
-    Settled { conn: ConnId, ok: bool },
+    /// A staged picture was settled: `keep` as asked (only a kept one
+    /// still owes its connection an answer), `ok` whether that worked.
+    Settled { conn: ConnId, keep: bool, ok: bool },
     Read {
         conn: ConnId,
         id: String,
@@ -90,6 +94,8 @@ pub enum AvatarReply {
 #[derive(Clone)]
 pub struct AvatarPool {
     tx: Sender<Task>,
+    /// For settling on the caller's thread when the queue is full.
+    store: AvatarStore,
 }
 
 impl AvatarPool {
@@ -116,7 +122,20 @@ impl AvatarPool {
                     .expect("spawn an avatar worker")
             })
             .collect();
-        (AvatarPool { tx }, handles)
+        (AvatarPool { tx, store }, handles)
+    }
+
+    /// Settles a staged picture here and now (a rename or an unlink; for
+    /// when the queue is full, so that an avatar authd took is never left
+    /// staged); whether it worked.
+    pub fn settle_now(&self, staged: Staged, keep: bool) -> bool {
+        let done = if keep {
+            self.store.publish(staged)
+        } else {
+            self.store.discard(staged)
+        };
+        done.map_err(|e| log::error!("settling an avatar: {e}"))
+            .is_ok()
     }
 
     /// Queues a task; gives it back when the queue is full.
@@ -141,7 +160,8 @@ fn run(store: &AvatarStore, conn: ConnId, kind: TaskKind) -> AvatarReply {
             }
             AvatarReply::Settled {
                 conn,
-                ok: keep && done.is_ok(),
+                keep,
+                ok: done.is_ok(),
             }
         }
         TaskKind::Read { id, head_only } => {

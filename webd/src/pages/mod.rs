@@ -68,6 +68,7 @@ fn upload_message(query: Option<&str>) -> Option<&'static str> {
         "too_large" => "That picture is too large: at most 5 MiB and 8192×8192 pixels.",
         "expired" => "This form has expired; try again.",
         "busy" => "The server is busy; try again in a moment.",
+        "too_often" => "You changed your picture too often; try again in an hour.",
         _ => "The picture could not be saved; try again.",
     })
 }
@@ -285,6 +286,7 @@ impl Pages {
             Ok(()) => Ok(()),
             Err(Status::NoSession) => Err(redirect("/login").header(clear_session_cookie(secure))),
             Err(Status::InvalidPhotoId) => Err(edit_error(UploadError::Failed)),
+            Err(Status::TooManyAttempts) => Err(edit_error(UploadError::TooOften)),
             Err(_) => Err(edit_error(UploadError::Busy)),
         }
     }
