@@ -9,9 +9,11 @@
 //! nothing (only the check before, which refuses even a right password
 //! while the account is locked). Without a client address there is no
 //! address counter: no shared bucket that one caller could fill for all.
-//! The account limit spares addresses the account signed in from before
-//! (`known`, see [`super::signin`]), so nobody can lock an owner out of
-//! their own account from elsewhere. While Redis cannot be reached the
+//! An address the account signed in from before (`known`, see
+//! [`super::signin`]) is locked by its own counter for that account
+//! (`fail:ap`, the same limit) instead of the account's, so nobody can lock
+//! an owner out of their own account from elsewhere, and a guesser behind
+//! the owner's address still gets only the account's limit. While Redis cannot be reached the
 //! same counting runs in this process ([`crate::local_limits`]), without
 //! that exception.
 
@@ -23,8 +25,11 @@ use std::time::Instant;
 pub(super) struct FailKeys {
     pub account: String,
     pub address: Option<String>,
-    /// The address is known to the account (the account lock spares it).
+    /// The address is known to the account: instead of the account's
+    /// counter, its own counter for this account (`pair`) locks it.
     pub known: bool,
+    /// Failures of this account from this address (`None` without one).
+    pub pair: Option<String>,
 }
 
 impl Worker {
@@ -34,6 +39,11 @@ impl Worker {
             address: (!c.ip.is_empty())
                 .then(|| self.cache.key("fail:ip", &crate::address::bucket(&c.ip))),
             known: c.known,
+            pair: (!c.ip.is_empty()).then(|| {
+                let name = c.username.to_ascii_lowercase();
+                self.cache
+                    .key("fail:ap", &format!("{name}:{}", crate::address::bucket(&c.ip)))
+            }),
         }
     }
 
@@ -57,7 +67,8 @@ impl Worker {
         let counted: Option<Vec<i64>> = self.cache.run(|conn| {
             let mut p = redis::pipe();
             for k in &keys {
-                for key in std::iter::once(&k.account).chain(&k.address) {
+                let pair = k.pair.iter().filter(|_| k.known);
+                for key in std::iter::once(&k.account).chain(&k.address).chain(pair) {
                     p.incr(key, 1);
                     p.cmd("EXPIRE").arg(key).arg(window).arg("NX").ignore();
                 }
@@ -81,8 +92,12 @@ impl Worker {
             .map(|k| {
                 let account = next(&k.account);
                 let address = k.address.as_deref().map(&mut next);
-                (account > limits.account_failures && !k.known)
-                    || address.is_some_and(|n| n > limits.ip_failures)
+                let pair = k.pair.as_deref().filter(|_| k.known).map(&mut next);
+                let locked = match pair {
+                    Some(pair) => pair > limits.account_failures,
+                    None => account > limits.account_failures,
+                };
+                locked || address.is_some_and(|n| n > limits.ip_failures)
             })
             .collect();
         attempts
@@ -104,6 +119,9 @@ impl Worker {
         self.cache.run(|conn| {
             let mut p = redis::pipe();
             p.del(&k.account).ignore();
+            if let Some(pair) = &k.pair {
+                p.del(pair).ignore();
+            }
             if let Some(address) = &k.address {
                 p.cmd("DECR").arg(address).ignore();
             }

@@ -9,9 +9,10 @@
 //! a login record.
 //!
 //! An address that signed in to an account is *known* to it for 30 days,
-//! and the account's failure lock does not apply to it (only the
-//! address's own limit does): guesses from elsewhere can lock an account
-//! against the rest of the world, never against where its owner signs in.
+//! and is locked by its own failures on that account instead of the
+//! account's ([`super::limits`]): guesses from elsewhere can lock an
+//! account against the rest of the world, never against where its owner
+//! signs in.
 
 use super::sessions::profile;
 use super::Worker;
@@ -87,7 +88,7 @@ fn count(v: &Option<String>) -> u32 {
 impl Worker {
     pub(super) fn sign_in_batch(&mut self, jobs: Vec<Job>) {
         let mut all: Vec<Creds> = jobs.iter().map(creds).collect();
-        let mut keys = Vec::with_capacity(all.len() * 5);
+        let mut keys = Vec::with_capacity(all.len() * 6);
         for c in &all {
             let name = c.username.to_ascii_lowercase();
             let fail = self.fail_keys(c);
@@ -96,6 +97,7 @@ impl Worker {
             // Without an address, its slots read the account again.
             keys.push(fail.address.clone().unwrap_or_else(|| fail.account.clone()));
             keys.push(self.known_key(c).unwrap_or_else(|| fail.account.clone()));
+            keys.push(fail.pair.clone().unwrap_or_else(|| fail.account.clone()));
             keys.push(fail.account);
         }
         let got: Vec<Option<String>> = self
@@ -113,12 +115,16 @@ impl Worker {
         let mut wins = Vec::new();
         let mut loaded = Vec::new();
         let mut cold = Vec::new();
-        for (c, row) in all.iter_mut().zip(got.chunks(5)) {
+        for (c, row) in all.iter_mut().zip(got.chunks(6)) {
             c.known = !c.ip.is_empty() && row[3].as_deref() == Some("1");
         }
-        for ((job, c), row) in jobs.into_iter().zip(all).zip(got.chunks(5)) {
+        for ((job, c), row) in jobs.into_iter().zip(all).zip(got.chunks(6)) {
             let address_count = if c.ip.is_empty() { 0 } else { count(&row[2]) };
-            let account_locked = count(&row[4]) >= limits.account_failures && !c.known;
+            let account_locked = if c.known {
+                count(&row[4]) >= limits.account_failures
+            } else {
+                count(&row[5]) >= limits.account_failures
+            };
             if account_locked || address_count >= limits.ip_failures {
                 let retry = self.retry_after(&c);
                 self.record_attempt(&c, None, "too_many_attempts");
@@ -155,7 +161,7 @@ impl Worker {
                     )
                 });
             if warm {
-                let clear_failures = count(&row[4]) > 0;
+                let clear_failures = count(&row[5]) > 0 || count(&row[4]) > 0;
                 wins.push(Win {
                     job,
                     creds: c,
@@ -253,7 +259,11 @@ impl Worker {
         for win in &wins {
             let name = win.creds.username.to_ascii_lowercase();
             if win.clear_failures && !win.counted {
-                p.del(self.cache.key("fail:a", &name)).ignore();
+                let k = self.fail_keys(&win.creds);
+                p.del(k.account).ignore();
+                if let Some(pair) = k.pair {
+                    p.del(pair).ignore();
+                }
             }
             if let Some(known) = self.known_key(&win.creds).filter(|_| !win.creds.known) {
                 p.set_ex(known, 1, KNOWN_FOR).ignore();
