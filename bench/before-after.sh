@@ -44,9 +44,10 @@ declare -A DIR=([this]=$BIN [other]=$OTHER) CONFIG=([this]=$ROOT/deploy/config [
 declare -A AUTHD_PID WEBD_PID
 NEW_SECRETS=(THRONG_AUTHD_CALLER_KEY THRONG_AUTHD_MASSD__TOKEN_SECRET THRONG_WEBD_AUTHD__KEY THRONG_WEBD_CSRF_KEY THRONG_BENCH_AUTHD_KEY)
 # The environment of one side: the other build gets none of the new secrets.
-side_env() { # side
-    local args=(THRONG_AUTHD_REDIS__PREFIX="throng:ba-$1:")
+side_env() { # side (env's options first, then the assignment)
+    local args=()
     if [ "$1" = other ]; then for v in "${NEW_SECRETS[@]}"; do args+=(-u "$v"); done; fi
+    args+=(THRONG_AUTHD_REDIS__PREFIX="throng:ba-$1:")
     printf '%s\n' "${args[@]}"
 }
 on_side() { # side command...

@@ -318,3 +318,54 @@ fn a_session_made_with_a_replaced_password_ends() {
         "a session of the old password"
     );
 }
+
+/// A burst of right passwords from one address (a NAT, a front without
+/// proxy support) may meet the address limit while they are being
+/// verified, but the ones refused are not left counted: once the burst is
+/// verified the address signs in again at once, instead of staying locked
+/// for the whole window as if every refused attempt had been a failure.
+#[test]
+fn a_burst_of_right_passwords_does_not_lock_its_address() {
+    let stores = stores();
+    let authd = Authd::start(
+        &stores,
+        None,
+        &[
+            "--set",
+            "limits.ip_failures=5",
+            "--set",
+            "argon2.verifier_ttl=\"0s\"",
+        ],
+    );
+    let mut c = authd.client();
+    for i in 0..30 {
+        c.sign_up(&format!("burst{i}"), "B", PW).unwrap();
+    }
+    let addr = authd.addr;
+    let burst: Vec<_> = (0..30)
+        .map(|i| {
+            std::thread::spawn(move || {
+                sign_in_from(
+                    &mut common::Client::connect(addr),
+                    &format!("burst{i}"),
+                    PW,
+                    "192.0.2.80",
+                )
+            })
+        })
+        .collect();
+    let statuses: Vec<Status> = burst.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(
+        statuses
+            .iter()
+            .all(|s| matches!(s, Status::Ok | Status::TooManyAttempts)),
+        "{statuses:?}"
+    );
+    for i in 0..3 {
+        assert_eq!(
+            sign_in_from(&mut c, &format!("burst{i}"), PW, "192.0.2.80"),
+            Status::Ok,
+            "after the burst: {statuses:?}"
+        );
+    }
+}

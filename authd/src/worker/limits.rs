@@ -41,8 +41,10 @@ impl Worker {
             known: c.known,
             pair: (!c.ip.is_empty()).then(|| {
                 let name = c.username.to_ascii_lowercase();
-                self.cache
-                    .key("fail:ap", &format!("{name}:{}", crate::address::bucket(&c.ip)))
+                self.cache.key(
+                    "fail:ap",
+                    &format!("{name}:{}", crate::address::bucket(&c.ip)),
+                )
             }),
         }
     }
@@ -100,11 +102,49 @@ impl Worker {
                 locked || address.is_some_and(|n| n > limits.ip_failures)
             })
             .collect();
+        let refused: Vec<&Creds> = attempts
+            .iter()
+            .zip(&over)
+            .filter(|(_, over)| **over)
+            .map(|(c, _)| *c)
+            .collect();
+        self.give_back(&refused);
         attempts
             .iter()
             .zip(over)
             .map(|(c, over)| over.then(|| self.retry_after(c)))
             .collect()
+    }
+
+    /// Attempts refused over a limit never reach argon2: their counts come
+    /// back, so the counters hold what was verified (or is being) and
+    /// nothing else. Without this a burst of legitimate sign-ins from one
+    /// address (a NAT, a front without proxy support) kept every refused
+    /// one counted and locked the address for the whole window.
+    fn give_back(&mut self, refused: &[&Creds]) {
+        if refused.is_empty() {
+            return;
+        }
+        let keys: Vec<FailKeys> = refused.iter().map(|c| self.fail_keys(c)).collect();
+        let shared = self.shared.clone();
+        let ok = self.cache.run(|conn| {
+            let mut p = redis::pipe();
+            for k in &keys {
+                let pair = k.pair.iter().filter(|_| k.known);
+                for key in std::iter::once(&k.account).chain(&k.address).chain(pair) {
+                    p.cmd("DECR").arg(key).ignore();
+                }
+            }
+            p.query::<()>(conn)
+        });
+        if ok.is_none() {
+            for k in &keys {
+                let pair = k.pair.iter().filter(|_| k.known);
+                for key in std::iter::once(&k.account).chain(&k.address).chain(pair) {
+                    shared.local_limits.give_back(key);
+                }
+            }
+        }
     }
 
     /// A counted attempt succeeded: its address slot comes back and the
