@@ -55,17 +55,26 @@ on_side() { # side command...
     local envs; mapfile -t envs < <(side_env "$side")
     env "${envs[@]}" "$@"
 }
+# A daemon of one side in the background; $! is the daemon itself (the
+# subshell execs env, which execs the daemon), so /proc/$!/stat is its CPU.
+start_side() { # side log command...
+    local side=$1 log=$2; shift 2
+    (
+        mapfile -t envs < <(side_env "$side")
+        exec env "${envs[@]}" "$@" >"$log" 2>&1
+    ) &
+}
 
 "$BIN/bench" seed --users 10000 >&2
 for side in this other; do
-    on_side "$side" "${DIR[$side]}/authd" --config "${CONFIG[$side]}/authd.toml" \
-        --listen "127.0.0.1:${AUTHD_PORT[$side]}" >"$OUT/$side-authd.log" 2>&1 &
+    start_side "$side" "$OUT/$side-authd.log" "${DIR[$side]}/authd" --config "${CONFIG[$side]}/authd.toml" \
+        --listen "127.0.0.1:${AUTHD_PORT[$side]}"
     AUTHD_PID[$side]=$!
     extra_webd=()
     grep -q '^metrics_listen' "${CONFIG[$side]}/webd.toml" && extra_webd=(--set 'metrics_listen="127.0.0.1:0"')
-    on_side "$side" "${DIR[$side]}/webd" --config "${CONFIG[$side]}/webd.toml" \
+    start_side "$side" "$OUT/$side-webd.log" "${DIR[$side]}/webd" --config "${CONFIG[$side]}/webd.toml" \
         --listen "127.0.0.1:${WEBD_PORT[$side]}" "${extra_webd[@]}" \
-        --set "authd.backends=[\"127.0.0.1:${AUTHD_PORT[$side]}\"]" >"$OUT/$side-webd.log" 2>&1 &
+        --set "authd.backends=[\"127.0.0.1:${AUTHD_PORT[$side]}\"]"
     WEBD_PID[$side]=$!
 done
 trap 'kill ${AUTHD_PID[*]} ${WEBD_PID[*]} 2>/dev/null || true' EXIT
