@@ -38,7 +38,7 @@ impl Worker {
             account: self.cache.key("fail:a", &c.username.to_ascii_lowercase()),
             address: (!c.ip.is_empty())
                 .then(|| self.cache.key("fail:ip", &crate::address::bucket(&c.ip))),
-            known: c.known,
+            known: c.known == Some(true),
             pair: (!c.ip.is_empty()).then(|| {
                 let name = c.username.to_ascii_lowercase();
                 self.cache.key(

@@ -34,8 +34,10 @@ pub(super) struct Creds {
     pub ip: String,
     pub agent: String,
     /// This address signed in to this account before (within
-    /// [`KNOWN_FOR`]): the account's failure lock does not apply to it.
-    pub known: bool,
+    /// [`KNOWN_FOR`]): its own failures on the account lock it, not the
+    /// account's. `None` until read: only attempts the account lock could
+    /// refuse, and cold ones, need to know.
+    pub known: Option<bool>,
 }
 
 /// How long an address that signed in to an account stays known to it.
@@ -53,7 +55,7 @@ fn creds(job: &Job) -> Creds {
             password: password.clone(),
             ip: ip.clone(),
             agent: agent.clone(),
-            known: false,
+            known: None,
         },
         Request::TryLogin(TryLogin {
             username,
@@ -64,7 +66,7 @@ fn creds(job: &Job) -> Creds {
             password: password.clone(),
             ip: ip.clone(),
             agent: String::new(),
-            known: false,
+            known: None,
         },
         _ => unreachable!("only sign-in jobs reach the sign-in batch"),
     }
@@ -88,42 +90,40 @@ fn count(v: &Option<String>) -> u32 {
 impl Worker {
     pub(super) fn sign_in_batch(&mut self, jobs: Vec<Job>) {
         let mut all: Vec<Creds> = jobs.iter().map(creds).collect();
-        let mut keys = Vec::with_capacity(all.len() * 6);
+        let mut keys = Vec::with_capacity(all.len() * 4);
         for c in &all {
             let name = c.username.to_ascii_lowercase();
             let fail = self.fail_keys(c);
             keys.push(self.cache.key("u:n", &name));
             keys.push(self.cache.key("fv", &name));
-            // Without an address, its slots read the account again.
+            // Without an address, its slot reads the account again.
             keys.push(fail.address.clone().unwrap_or_else(|| fail.account.clone()));
-            keys.push(self.known_key(c).unwrap_or_else(|| fail.account.clone()));
-            keys.push(fail.pair.clone().unwrap_or_else(|| fail.account.clone()));
             keys.push(fail.account);
         }
         let got: Vec<Option<String>> = self
             .cache
-            .run(|conn| {
-                let mut p = redis::pipe();
-                for k in &keys {
-                    p.get(k);
-                }
-                p.query(conn)
-            })
+            // One MGET for the whole batch: one command for Redis to run
+            // instead of four per attempt.
+            .run(|conn| redis::cmd("MGET").arg(&keys).query(conn))
+            .filter(|got: &Vec<Option<String>>| got.len() == keys.len())
             .unwrap_or_else(|| vec![None; keys.len()]);
+        // Only where the account has failures can the account lock refuse,
+        // and only there does it matter whether the address is known: a
+        // second read for those attempts alone (none, normally).
+        let suspect: Vec<usize> = (0..all.len())
+            .filter(|&i| !all[i].ip.is_empty() && count(&got[i * 4 + 3]) > 0)
+            .collect();
+        let pair_failures = self.read_known(&mut all, &suspect);
         let limits = self.shared.cfg.limits.clone();
         let verifiers_on = !self.shared.cfg.argon2.verifier_ttl.is_zero();
         let mut wins = Vec::new();
         let mut loaded = Vec::new();
         let mut cold = Vec::new();
-        for (c, row) in all.iter_mut().zip(got.chunks(6)) {
-            c.known = !c.ip.is_empty() && row[3].as_deref() == Some("1");
-        }
-        for ((job, c), row) in jobs.into_iter().zip(all).zip(got.chunks(6)) {
+        for (i, ((job, c), row)) in jobs.into_iter().zip(all).zip(got.chunks(4)).enumerate() {
             let address_count = if c.ip.is_empty() { 0 } else { count(&row[2]) };
-            let account_locked = if c.known {
-                count(&row[4]) >= limits.account_failures
-            } else {
-                count(&row[5]) >= limits.account_failures
+            let account_locked = match c.known {
+                Some(true) => pair_failures[i] >= limits.account_failures,
+                _ => count(&row[3]) >= limits.account_failures,
             };
             if account_locked || address_count >= limits.ip_failures {
                 let retry = self.retry_after(&c);
@@ -161,7 +161,7 @@ impl Worker {
                     )
                 });
             if warm {
-                let clear_failures = count(&row[5]) > 0 || count(&row[4]) > 0;
+                let clear_failures = count(&row[3]) > 0;
                 wins.push(Win {
                     job,
                     creds: c,
@@ -186,6 +186,28 @@ impl Worker {
     fn verify_counted(&mut self, cold: Vec<(Job, Creds, User)>) {
         if cold.is_empty() {
             return;
+        }
+        // Cold attempts are counted on the account or, from a known
+        // address, on that pair: read which, where not read yet.
+        let mut cold = cold;
+        let unread: Vec<usize> = (0..cold.len())
+            .filter(|&i| cold[i].1.known.is_none())
+            .collect();
+        let mut creds_only: Vec<Creds> = Vec::new();
+        for &i in &unread {
+            let c = &cold[i].1;
+            creds_only.push(Creds {
+                username: c.username.clone(),
+                password: c.password.clone(),
+                ip: c.ip.clone(),
+                agent: String::new(),
+                known: None,
+            });
+        }
+        let every: Vec<usize> = (0..creds_only.len()).collect();
+        self.read_known(&mut creds_only, &every);
+        for (&i, c) in unread.iter().zip(creds_only) {
+            cold[i].1.known = c.known;
         }
         let creds: Vec<&Creds> = cold.iter().map(|(_, c, _)| c).collect();
         let verdicts = self.count_attempts(&creds);
@@ -265,7 +287,10 @@ impl Worker {
                     p.del(pair).ignore();
                 }
             }
-            if let Some(known) = self.known_key(&win.creds).filter(|_| !win.creds.known) {
+            // An argon2-verified sign-in makes its address known, or keeps
+            // it known 30 more days (a warm one needs no write: a verified
+            // one came before it).
+            if let Some(known) = self.known_key(&win.creds).filter(|_| win.counted) {
                 p.set_ex(known, 1, KNOWN_FOR).ignore();
             }
             if win.store_verifier && fv_ttl > 0 {
@@ -318,6 +343,38 @@ impl Worker {
                 Err(status) => job.refuse(status),
             }
         }
+    }
+
+    /// Reads, for the attempts at `which`, whether their address is known
+    /// to their account, into `known`; returns each attempt's failures on
+    /// that pair (0 where not read). Without an address: not known.
+    fn read_known(&mut self, all: &mut [Creds], which: &[usize]) -> Vec<u32> {
+        let mut pair_failures = vec![0u32; all.len()];
+        let mut keys = Vec::with_capacity(which.len() * 2);
+        let mut asked = Vec::with_capacity(which.len());
+        for &i in which {
+            match (self.known_key(&all[i]), self.fail_keys(&all[i]).pair) {
+                (Some(known), Some(pair)) => {
+                    keys.push(known);
+                    keys.push(pair);
+                    asked.push(i);
+                }
+                _ => all[i].known = Some(false),
+            }
+        }
+        if keys.is_empty() {
+            return pair_failures;
+        }
+        let got: Vec<Option<String>> = self
+            .cache
+            .run(|conn| redis::cmd("MGET").arg(&keys).query(conn))
+            .filter(|got: &Vec<Option<String>>| got.len() == keys.len())
+            .unwrap_or_else(|| vec![None; keys.len()]);
+        for (j, &i) in asked.iter().enumerate() {
+            all[i].known = Some(got[j * 2].as_deref() == Some("1"));
+            pair_failures[i] = count(&got[j * 2 + 1]);
+        }
+        pair_failures
     }
 
     /// A refused attempt: already counted against the limits before argon2.

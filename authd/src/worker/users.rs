@@ -1,4 +1,4 @@
-//! Users, cache-aside: Redis first (one pipeline for the whole batch), MySQL
+//! Users, cache-aside: Redis first (one MGET for the whole batch), MySQL
 //! for the misses, and the misses written back to Redis (one more
 //! pipeline). Every write to a user deletes its cache entries, before and
 //! after the MySQL write, so a concurrent reader cannot put back stale data
@@ -29,13 +29,8 @@ impl Worker {
         let keys: Vec<String> = wanted.iter().map(|b| self.user_key(*b)).collect();
         let cached: Vec<Option<String>> = self
             .cache
-            .run(|c| {
-                let mut p = redis::pipe();
-                for k in &keys {
-                    p.get(k);
-                }
-                p.query(c)
-            })
+            .run(|c| redis::cmd("MGET").arg(&keys).query(c))
+            .filter(|got: &Vec<Option<String>>| got.len() == keys.len())
             .unwrap_or_else(|| vec![None; keys.len()]);
         let mut out = Vec::with_capacity(wanted.len());
         let mut fill = Vec::new();
