@@ -53,6 +53,13 @@ impl Flood {
     }
 }
 
+/// One counting window: its key, length and limit.
+struct Window {
+    key: String,
+    secs: u64,
+    limit: u32,
+}
+
 const HOUR: u64 = 3600;
 const MINUTE: u64 = 60;
 
@@ -61,63 +68,36 @@ impl Worker {
     /// refusal with the seconds to wait when it is over a limit.
     pub(super) fn admit(&mut self, what: Flood, ip: &str) -> Result<(), Refusal> {
         let limits = &self.shared.cfg.limits;
-        let (per_ip, global) = match what {
-            Flood::Codes => (limits.ip_codes_per_hour, limits.codes_per_minute),
-            Flood::SignUps => (limits.ip_sign_ups_per_hour, limits.sign_ups_per_minute),
-            Flood::Resets => (limits.ip_resets_per_hour, u32::MAX),
-            Flood::Avatars => (limits.account_avatars_per_hour, u32::MAX),
+        let (per_address, global) = match what {
+            Flood::Codes => (limits.ip_codes_per_hour, Some(limits.codes_per_minute)),
+            Flood::SignUps => (
+                limits.ip_sign_ups_per_hour,
+                Some(limits.sign_ups_per_minute),
+            ),
+            Flood::Resets => (limits.ip_resets_per_hour, None),
+            Flood::Avatars => (limits.account_avatars_per_hour, None),
         };
-        let address = (!ip.is_empty()).then(|| {
+        let mut windows = Vec::with_capacity(2);
+        if !ip.is_empty() {
             let bucket = crate::address::bucket(ip);
-            self.cache
-                .key("flood:ip", &format!("{}:{bucket}", what.tag()))
-        });
-        let all = self.cache.key("flood:all", what.tag());
-        // (count, ttl) of the global window, then of the address's.
-        let counted: Option<Vec<i64>> = self.cache.run(|conn| {
-            let mut p = redis::pipe();
-            for (key, window) in
-                std::iter::once((&all, MINUTE)).chain(address.iter().map(|k| (k, HOUR)))
-            {
-                p.incr(key, 1)
-                    .cmd("EXPIRE")
-                    .arg(key)
-                    .arg(window)
-                    .arg("NX")
-                    .ignore()
-                    .ttl(key);
-            }
-            p.query(conn)
-        });
-        let over = |n: i64, limit: u32| n > i64::from(limit);
-        let retry = match counted {
-            Some(v) => {
-                let at = |i: usize| v.get(i).copied().unwrap_or(i64::MAX);
-                let (n_all, ttl_all) = (at(0), at(1));
-                let (n_ip, ttl_ip) = (at(2), at(3));
-                let ip_over = address.is_some() && over(n_ip, per_ip);
-                let all_over = over(n_all, global);
-                match (ip_over, all_over) {
-                    (false, false) => None,
-                    (true, false) => Some(ttl_ip.clamp(1, HOUR as i64) as u32),
-                    (false, true) => Some(ttl_all.clamp(1, MINUTE as i64) as u32),
-                    (true, true) => Some(ttl_ip.max(ttl_all).clamp(1, HOUR as i64) as u32),
-                }
-            }
-            None => {
-                let now = Instant::now();
-                let shared = self.shared.clone();
-                let (hourly, minutely) = (&shared.flood_hourly, &shared.flood_minutely);
-                let ip_over = address
-                    .as_deref()
-                    .is_some_and(|k| hourly.count_one(k, now) > per_ip);
-                let all_over = minutely.count_one(&all, now) > global;
-                match (ip_over, all_over) {
-                    (false, false) => None,
-                    (true, _) => Some(hourly.retry_after(address.as_deref().unwrap_or(&all), now)),
-                    (false, true) => Some(minutely.retry_after(&all, now)),
-                }
-            }
+            windows.push(Window {
+                key: self
+                    .cache
+                    .key("flood:ip", &format!("{}:{bucket}", what.tag())),
+                secs: HOUR,
+                limit: per_address,
+            });
+        }
+        if let Some(limit) = global {
+            windows.push(Window {
+                key: self.cache.key("flood:all", what.tag()),
+                secs: MINUTE,
+                limit,
+            });
+        }
+        let retry = match self.count_windows(&windows) {
+            Some(retry) => retry,
+            None => self.count_windows_here(&windows),
         };
         match retry {
             None => Ok(()),
@@ -129,29 +109,65 @@ impl Worker {
     /// `limits.code_guesses_per_minute` (all callers), before the code is
     /// compared; the refusal when over it.
     pub(super) fn admit_guess(&mut self) -> Result<(), Refusal> {
-        let key = self.cache.key("flood:all", "guesses");
-        let limit = self.shared.cfg.limits.code_guesses_per_minute;
-        let counted: Option<(i64, i64)> = self.cache.run(|c| {
-            redis::pipe()
-                .incr(&key, 1)
-                .cmd("EXPIRE")
-                .arg(&key)
-                .arg(MINUTE)
-                .arg("NX")
-                .ignore()
-                .ttl(&key)
-                .query(c)
-        });
-        match counted {
-            Some((n, ttl)) if n > i64::from(limit) => Err(Refusal::retry_after(
-                Status::TooManyAttempts,
-                ttl.clamp(1, MINUTE as i64) as u32,
-            )),
+        let window = Window {
+            key: self.cache.key("flood:all", "guesses"),
+            secs: MINUTE,
+            limit: self.shared.cfg.limits.code_guesses_per_minute,
+        };
+        match self.count_windows(&[window]) {
+            Some(None) => Ok(()),
+            Some(Some(seconds)) => Err(Refusal::retry_after(Status::TooManyAttempts, seconds)),
             // Redis answered the code a moment ago; if it cannot count now,
             // the code cannot be used up either: refuse.
             None => Err(Refusal::new(Status::Unavailable)),
-            _ => Ok(()),
         }
+    }
+
+    /// Counts one more in each window (`INCR`, `EXPIRE NX`) in one
+    /// pipeline: `None` when Redis cannot be reached, else the seconds to
+    /// wait when any window is over its limit (the longest of those).
+    fn count_windows(&mut self, windows: &[Window]) -> Option<Option<u32>> {
+        if windows.is_empty() {
+            return Some(None);
+        }
+        let counted: Vec<i64> = self.cache.run(|conn| {
+            let mut p = redis::pipe();
+            for w in windows {
+                p.incr(&w.key, 1)
+                    .cmd("EXPIRE")
+                    .arg(&w.key)
+                    .arg(w.secs)
+                    .arg("NX")
+                    .ignore()
+                    .ttl(&w.key);
+            }
+            p.query(conn)
+        })?;
+        let retry = windows
+            .iter()
+            .enumerate()
+            .filter_map(|(i, w)| {
+                let n = counted.get(2 * i).copied().unwrap_or(i64::MAX);
+                let ttl = counted.get(2 * i + 1).copied().unwrap_or(w.secs as i64);
+                (n > i64::from(w.limit)).then(|| ttl.clamp(1, w.secs as i64) as u32)
+            })
+            .max();
+        Some(retry)
+    }
+
+    /// [`Self::count_windows`] in this process, for while Redis is down.
+    fn count_windows_here(&self, windows: &[Window]) -> Option<u32> {
+        let now = Instant::now();
+        windows
+            .iter()
+            .filter_map(|w| {
+                let local = match w.secs {
+                    HOUR => &self.shared.flood_hourly,
+                    _ => &self.shared.flood_minutely,
+                };
+                (local.count_one(&w.key, now) > w.limit).then(|| local.retry_after(&w.key, now))
+            })
+            .max()
     }
 
     /// A counted guess was right: its slot comes back.

@@ -110,10 +110,22 @@ impl Worker {
         // Only where the account has failures can the account lock refuse,
         // and only there does it matter whether the address is known: a
         // second read for those attempts alone (none, normally).
+        let mut pair_failures = vec![0u32; all.len()];
         let suspect: Vec<usize> = (0..all.len())
             .filter(|&i| !all[i].ip.is_empty() && count(&got[i * 4 + 3]) > 0)
             .collect();
-        let pair_failures = self.read_known(&mut all, &suspect);
+        if !suspect.is_empty() {
+            let mut refs: Vec<&mut Creds> = all
+                .iter_mut()
+                .enumerate()
+                .filter(|(i, _)| suspect.contains(i))
+                .map(|(_, c)| c)
+                .collect();
+            let counts = self.read_known(&mut refs);
+            for (&i, n) in suspect.iter().zip(counts) {
+                pair_failures[i] = n;
+            }
+        }
         let limits = self.shared.cfg.limits.clone();
         let verifiers_on = !self.shared.cfg.argon2.verifier_ttl.is_zero();
         let mut wins = Vec::new();
@@ -190,25 +202,12 @@ impl Worker {
         // Cold attempts are counted on the account or, from a known
         // address, on that pair: read which, where not read yet.
         let mut cold = cold;
-        let unread: Vec<usize> = (0..cold.len())
-            .filter(|&i| cold[i].1.known.is_none())
+        let mut unread: Vec<&mut Creds> = cold
+            .iter_mut()
+            .map(|(_, c, _)| c)
+            .filter(|c| c.known.is_none())
             .collect();
-        let mut creds_only: Vec<Creds> = Vec::new();
-        for &i in &unread {
-            let c = &cold[i].1;
-            creds_only.push(Creds {
-                username: c.username.clone(),
-                password: c.password.clone(),
-                ip: c.ip.clone(),
-                agent: String::new(),
-                known: None,
-            });
-        }
-        let every: Vec<usize> = (0..creds_only.len()).collect();
-        self.read_known(&mut creds_only, &every);
-        for (&i, c) in unread.iter().zip(creds_only) {
-            cold[i].1.known = c.known;
-        }
+        self.read_known(&mut unread);
         let creds: Vec<&Creds> = cold.iter().map(|(_, c, _)| c).collect();
         let verdicts = self.count_attempts(&creds);
         for ((job, c, user), refused) in cold.into_iter().zip(verdicts) {
@@ -345,23 +344,23 @@ impl Worker {
         }
     }
 
-    /// Reads, for the attempts at `which`, whether their address is known
-    /// to their account, into `known`; returns each attempt's failures on
-    /// that pair (0 where not read). Without an address: not known.
-    fn read_known(&mut self, all: &mut [Creds], which: &[usize]) -> Vec<u32> {
-        let mut pair_failures = vec![0u32; all.len()];
-        let mut keys = Vec::with_capacity(which.len() * 2);
-        let mut asked = Vec::with_capacity(which.len());
-        for &i in which {
-            match (self.known_key(&all[i]), self.fail_keys(&all[i]).pair) {
+    /// Reads whether each attempt's address is known to its account, into
+    /// its `known`, and returns each one's failures on that pair. Without
+    /// an address: not known, 0.
+    fn read_known(&mut self, creds: &mut [&mut Creds]) -> Vec<u32> {
+        let mut keys = Vec::with_capacity(creds.len() * 2);
+        let mut asked = Vec::with_capacity(creds.len());
+        for (i, c) in creds.iter_mut().enumerate() {
+            match (self.known_key(c), self.fail_keys(c).pair) {
                 (Some(known), Some(pair)) => {
                     keys.push(known);
                     keys.push(pair);
                     asked.push(i);
                 }
-                _ => all[i].known = Some(false),
+                _ => c.known = Some(false),
             }
         }
+        let mut pair_failures = vec![0u32; creds.len()];
         if keys.is_empty() {
             return pair_failures;
         }
@@ -371,7 +370,7 @@ impl Worker {
             .filter(|got: &Vec<Option<String>>| got.len() == keys.len())
             .unwrap_or_else(|| vec![None; keys.len()]);
         for (j, &i) in asked.iter().enumerate() {
-            all[i].known = Some(got[j * 2].as_deref() == Some("1"));
+            creds[i].known = Some(got[j * 2].as_deref() == Some("1"));
             pair_failures[i] = count(&got[j * 2 + 1]);
         }
         pair_failures
