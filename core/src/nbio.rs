@@ -66,6 +66,10 @@ pub struct Outbox {
     pub buf: Vec<u8>,
     pos: usize,
     write_interest: bool,
+    /// Bytes the socket took since the outbox was made or reset: what a
+    /// caller compares with [`Outbox::queued_total`] to know whether a
+    /// request left at all.
+    sent: u64,
 }
 
 impl Outbox {
@@ -75,7 +79,19 @@ impl Outbox {
             buf: Vec::new(),
             pos: 0,
             write_interest,
+            sent: 0,
         }
+    }
+
+    /// Bytes the socket took since the outbox was made or reset.
+    pub fn sent_total(&self) -> u64 {
+        self.sent
+    }
+
+    /// Bytes ever queued (sent or waiting): the offset the next byte
+    /// appended to `buf` will have.
+    pub fn queued_total(&self) -> u64 {
+        self.sent + (self.buf.len() - self.pos) as u64
     }
 
     /// Writes what the socket takes and keeps the registration in step.
@@ -83,7 +99,10 @@ impl Outbox {
     where
         S: Source + Write,
     {
-        write_pending(stream, &self.buf, &mut self.pos)?;
+        let before = self.pos;
+        let written = write_pending(stream, &self.buf, &mut self.pos);
+        self.sent += (self.pos - before) as u64;
+        written?;
         if self.pos == self.buf.len() {
             self.buf.clear();
             self.pos = 0;
@@ -97,6 +116,7 @@ impl Outbox {
         self.buf.clear();
         self.pos = 0;
         self.write_interest = false;
+        self.sent = 0;
     }
 }
 

@@ -1,12 +1,13 @@
 //! The protocol client against real servers on loopback: many requests in
 //! flight matched by id (answered out of order), a dead backend skipped, a
-//! backend that comes back used again, and per-request deadlines.
+//! backend that comes back used again, per-request deadlines, and calls
+//! moved off a backend that died or hangs.
 
 use mio::{Events, Poll, Token};
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
-use throng_core::client::{CallError, ClientConfig, Completion, LinkState, ProtoClient};
+use throng_core::client::{CallError, ClientConfig, Completion, LinkState, ProtoClient, Replay};
 use throng_core::handoff::ReplySender;
 use throng_core::metrics::Metrics;
 use throng_core::proto::{self, FieldReader, Frame, Header, Opcode, Status};
@@ -145,10 +146,21 @@ impl Driver {
     }
 
     fn call(&mut self, opcode: u8, value: u32, tag: u32) -> Result<(), CallError> {
+        self.call_as(Replay::IfUnsent, opcode, value, tag)
+    }
+
+    fn call_as(
+        &mut self,
+        replay: Replay,
+        opcode: u8,
+        value: u32,
+        tag: u32,
+    ) -> Result<(), CallError> {
         self.client.call(
             self.poll.registry(),
             Instant::now(),
             opcode,
+            replay,
             |w| {
                 w.u32(value);
             },
@@ -323,4 +335,131 @@ fn token_range_is_reported() {
     assert_eq!(d.client.token_end(), 1004);
     assert!(d.client.owns(Token(1003)));
     assert!(!d.client.owns(Token(1004)));
+}
+
+/// Calls in flight on a backend that dies: the repeatable ones are
+/// answered by the other backend, the others (already sent) fail as
+/// disconnected and are not sent twice.
+#[test]
+fn calls_move_off_a_backend_that_died() {
+    let (a, addr_a) = backend();
+    let (b, addr_b) = backend();
+    let mut d = Driver::new(ClientConfig {
+        backends: vec![addr_a, addr_b],
+        ..ClientConfig::default()
+    });
+    d.wait_up(2);
+    for tag in 0..100 {
+        let replay = if tag % 4 < 2 {
+            // Calls alternate between the two: each gets both kinds.
+            Replay::Repeatable
+        } else {
+            Replay::IfUnsent
+        };
+        d.call_as(replay, ECHO_AFTER, 400, tag).unwrap();
+    }
+    // Let every request leave, then kill a while they wait for answers.
+    d.run(Duration::from_millis(100), |_, _| false);
+    a.shutdown();
+    a.join().unwrap();
+    let seen = d.run(Duration::from_secs(5), |_, seen| seen.len() == 100);
+    assert_eq!(seen.len(), 100);
+    let lost: Vec<u32> = seen
+        .iter()
+        .filter(|c| c.result.is_err())
+        .map(|c| c.tag)
+        .collect();
+    assert!(
+        !lost.is_empty(),
+        "half the calls were on the killed backend"
+    );
+    assert!(
+        lost.iter().all(|t| t % 4 >= 2),
+        "a repeatable call failed: {lost:?}"
+    );
+    for c in seen.iter().filter(|c| c.result.is_err()) {
+        assert_eq!(c.result.as_ref().unwrap_err(), &CallError::Disconnected);
+    }
+    assert!(
+        d.client.replayed() >= 20,
+        "replayed {}",
+        d.client.replayed()
+    );
+    // b answered its own share and the repeatable calls moved to it, and
+    // nothing else: no failed call was sent twice (plus 2 for the link's
+    // ping probe and this stats request).
+    let on_b = stats_requests(addr_b);
+    assert_eq!(on_b, 100 - lost.len() as u64 + 2);
+    b.shutdown();
+    b.join().unwrap();
+}
+
+/// A backend that answers its probes, then nothing: a process stopped or
+/// wedged with its socket open.
+fn hung_backend() -> SocketAddr {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            std::thread::spawn(move || {
+                let (mut buf, mut chunk, mut answered) = (Vec::new(), [0u8; 4096], false);
+                while let Ok(n) = s.read(&mut chunk) {
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    while let Ok(Some((frame, len))) = proto::decode(&buf, proto::DEFAULT_MAX_FRAME)
+                    {
+                        if !answered && frame.header.opcode == Opcode::Ping as u8 {
+                            let mut out = Vec::new();
+                            proto::encode_empty(&mut out, frame.header.response(Status::Ok as u8));
+                            let _ = s.write_all(&out);
+                            answered = true;
+                        }
+                        buf.drain(..len);
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn calls_move_off_a_backend_that_hangs_within_the_try_timeout() {
+    let hung = hung_backend();
+    let (b, addr_b) = backend();
+    let mut d = Driver::new(ClientConfig {
+        backends: vec![hung, addr_b],
+        request_timeout: Duration::from_secs(3),
+        try_timeout: Duration::from_millis(200),
+        ..ClientConfig::default()
+    });
+    d.wait_up(2);
+    let start = Instant::now();
+    for tag in 0..20 {
+        d.call_as(Replay::Repeatable, ECHO_AFTER, 10, tag).unwrap();
+    }
+    let seen = d.run(Duration::from_secs(5), |_, seen| seen.len() == 20);
+    let took = start.elapsed();
+    assert_eq!(seen.len(), 20);
+    assert!(
+        seen.iter().all(|c| c.result.is_ok()),
+        "every call answered by the live backend"
+    );
+    assert!(d.client.replayed() >= 5, "replayed {}", d.client.replayed());
+    assert!(
+        took < Duration::from_secs(1),
+        "moved after the try timeout, not the call's: {took:?}"
+    );
+    let states: HashMap<SocketAddr, LinkState> = d.client.links().collect();
+    assert_ne!(
+        states[&hung],
+        LinkState::Up,
+        "the hung backend is out of rotation"
+    );
+    b.shutdown();
+    b.join().unwrap();
 }

@@ -8,7 +8,7 @@ use mio::Token;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
-use throng_core::client::{ClientConfig, ProtoClient};
+use throng_core::client::{ClientConfig, ProtoClient, Replay};
 use throng_core::metrics::Metrics;
 use throng_core::proto::{self, Header, Opcode, Status};
 use throng_core::reactor::{
@@ -58,7 +58,14 @@ impl Service for Front {
             let tag = (s.id(), frame.header.request_id);
             if self
                 .client
-                .call(env.registry, env.now, Opcode::Ping as u8, |_| {}, tag)
+                .call(
+                    env.registry,
+                    env.now,
+                    Opcode::Ping as u8,
+                    Replay::Repeatable,
+                    |_| {},
+                    tag,
+                )
                 .is_err()
             {
                 proto::encode_empty(s.out(), frame.header.response(Status::Unavailable as u8));

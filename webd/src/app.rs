@@ -16,7 +16,9 @@ use mio::Token;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
-use throng_core::client::{CallError, ClientConfig, LinkState, ProtoClient, Response as Answer};
+use throng_core::client::{
+    CallError, ClientConfig, LinkState, ProtoClient, Replay, Response as Answer,
+};
 use throng_core::handoff::ReplySender;
 use throng_core::metrics::{LocalHistogram, Metrics};
 use throng_core::reactor::{ConnId, Env, FOREIGN_TOKEN_BASE};
@@ -147,6 +149,11 @@ impl App {
             env.registry,
             env.now,
             request.opcode().into(),
+            if request.repeatable() {
+                Replay::Repeatable
+            } else {
+                Replay::IfUnsent
+            },
             |w| request.encode(w),
             (conn, pending, env.now),
         );

@@ -18,6 +18,12 @@ pub trait Message: Sized {
 /// An authd request: its opcode and the type of its `ok` answer.
 pub trait Operation: Message {
     const OPCODE: Opcode;
+    /// Whether the caller may send the request again, to another authd,
+    /// when the one it went to died before answering: true when doing it
+    /// twice leaves the same state as once (reads, sets, log-outs). A
+    /// request that is not repeatable is sent again only if none of its
+    /// bytes left the caller.
+    const REPEATABLE: bool;
     type Answer: Message;
 }
 

@@ -45,6 +45,11 @@ macro_rules! requests {
                 match self { $(Request::$variant(_) => <$variant as Operation>::OPCODE,)* }
             }
 
+            /// [`Operation::REPEATABLE`] of this request's operation.
+            pub fn repeatable(&self) -> bool {
+                match self { $(Request::$variant(_) => <$variant as Operation>::REPEATABLE,)* }
+            }
+
             /// The request's fields, for a frame with [`Request::opcode`].
             pub fn encode(&self, w: &mut FieldWriter<'_>) {
                 match self { $(Request::$variant(op) => op.encode(w),)* }

@@ -21,9 +21,23 @@ pub enum LinkState {
     Up,
 }
 
+/// A call waiting for its answer on one connection, with what it takes to
+/// send it again to another backend if this one dies first.
 pub(crate) struct Pending<T> {
     pub tag: T,
+    /// The call's own deadline, over every backend it is tried on.
     pub deadline: Instant,
+    /// When this try gives up on its backend (at most `deadline`).
+    pub try_deadline: Instant,
+    pub opcode: u8,
+    /// The encoded fields, to build the frame again with another id.
+    pub body: Vec<u8>,
+    pub replay: super::Replay,
+    /// Offset of the request's first byte in the connection's outbox:
+    /// while the socket has taken fewer bytes, nothing of it left.
+    pub start: u64,
+    /// Backends tried so far, this one included.
+    pub tries: u8,
 }
 
 pub(crate) struct Link<T> {
@@ -42,6 +56,9 @@ pub(crate) struct Link<T> {
     pub backoff: Duration,
     /// Whether the last failure was already logged (log once per outage).
     pub outage_logged: bool,
+    /// When bytes last arrived: a try that times out on a connection that
+    /// has been silent since it was sent means the backend hangs.
+    pub last_read: Instant,
 }
 
 impl<T> Link<T> {
@@ -59,6 +76,7 @@ impl<T> Link<T> {
             input: Vec::new(),
             backoff,
             outage_logged: false,
+            last_read: Instant::now(),
         }
     }
 

@@ -12,9 +12,15 @@ pub struct ClientConfig {
     pub backends: Vec<SocketAddr>,
     /// Persistent connections per backend (per reactor).
     pub connections_per_backend: usize,
-    /// Deadline of one request, from the call to the answer.
+    /// Deadline of one request, from the call to the answer, over every
+    /// backend it is tried on.
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
+    /// How long one backend has to answer before the call moves to
+    /// another: a connection silent for that long after a request is
+    /// taken for a hung backend, dropped, and its calls sent elsewhere.
+    #[serde(with = "humantime_serde")]
+    pub try_timeout: Duration,
     /// Deadline of a connect and of the ping that proves a backend is alive.
     #[serde(with = "humantime_serde")]
     pub connect_timeout: Duration,
@@ -47,6 +53,7 @@ impl Default for ClientConfig {
             backends: Vec::new(),
             connections_per_backend: 1,
             request_timeout: Duration::from_secs(2),
+            try_timeout: Duration::from_millis(700),
             connect_timeout: Duration::from_secs(1),
             backoff_min: Duration::from_millis(50),
             backoff_max: Duration::from_secs(5),

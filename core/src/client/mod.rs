@@ -21,6 +21,7 @@ use mio::event::Event;
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 use std::io::{self, ErrorKind};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 /// Why a call did not get an answer.
@@ -73,6 +74,19 @@ pub struct ProtoClient<T> {
     fired: Vec<TimerEntry>,
     completions: Vec<Completion<T>>,
     rotate: usize,
+    /// Distinct backend addresses: how many tries a call can have.
+    backends: usize,
+    replayed: u64,
+}
+
+/// Whether a call may be sent again to another backend when the one it
+/// went to dies before answering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replay {
+    /// Doing it twice leaves the same state as once: always sent again.
+    Repeatable,
+    /// Sent again only if none of its bytes had left this process.
+    IfUnsent,
 }
 
 impl<T> ProtoClient<T> {
@@ -80,6 +94,10 @@ impl<T> ProtoClient<T> {
     /// connections_per_backend`. Nothing connects until [`ProtoClient::start`].
     pub fn new(config: ClientConfig, token_base: usize, now: Instant) -> Self {
         let per = config.connections_per_backend.max(1);
+        let mut distinct = config.backends.clone();
+        distinct.sort();
+        distinct.dedup();
+        let backends = distinct.len();
         let links = config
             .backends
             .iter()
@@ -93,6 +111,8 @@ impl<T> ProtoClient<T> {
             fired: Vec::new(),
             completions: Vec::new(),
             rotate: 0,
+            backends,
+            replayed: 0,
         }
     }
 
@@ -124,33 +144,61 @@ impl<T> ProtoClient<T> {
 
     /// Sends a request to the least-loaded live backend. `body` writes the
     /// fields. On `Ok` exactly one completion with `tag` will follow (an
-    /// answer, a timeout or a disconnect); on `Err` none will.
+    /// answer, a timeout or a disconnect); on `Err` none will. If the
+    /// backend dies first (reset, closed, or silent past `try_timeout`),
+    /// the call moves to another live backend at once when `replay`
+    /// allows, within its own deadline.
     pub fn call(
         &mut self,
         registry: &Registry,
         now: Instant,
         opcode: u8,
+        replay: Replay,
         body: impl FnOnce(&mut FieldWriter<'_>),
         tag: T,
     ) -> Result<(), CallError> {
-        let idx = self.pick()?;
+        let idx = self.pick(None)?;
+        let mut fields = Vec::new();
+        body(&mut FieldWriter::new(&mut fields));
+        if fields.len() + proto::HEADER_LEN > self.config.max_frame as usize {
+            return Err(CallError::TooLarge);
+        }
+        let pending = Pending {
+            tag,
+            deadline: now + self.config.request_timeout,
+            try_deadline: now,
+            opcode,
+            body: fields,
+            replay,
+            start: 0,
+            tries: 0,
+        };
+        self.send(idx, pending, registry, now);
+        Ok(())
+    }
+
+    /// Writes `p` on connection `idx` under a fresh id and arms its timer.
+    fn send(&mut self, idx: usize, mut p: Pending<T>, registry: &Registry, now: Instant) {
         let link = &mut self.links[idx];
         let id = link.take_id();
+        p.start = link.out.queued_total();
+        p.tries = p.tries.saturating_add(1);
+        p.try_deadline = (now + self.config.try_timeout).min(p.deadline);
         let mut writer = FrameWriter::new(
             &mut link.out.buf,
-            Header::request(opcode, id),
+            Header::request(p.opcode, id),
             self.config.max_frame,
         );
-        body(&mut writer.fields());
-        writer.finish().map_err(|_| CallError::TooLarge)?;
-        let deadline = now + self.config.request_timeout;
-        link.pending.insert(id, Pending { tag, deadline });
+        writer.extend(&p.body);
+        writer
+            .finish()
+            .expect("the size was checked when the call was made");
         self.timers
-            .insert(deadline, (idx, link.epoch, TimerKind::Request(id)));
+            .insert(p.try_deadline, (idx, link.epoch, TimerKind::Request(id)));
+        link.pending.insert(id, p);
         if let Err(e) = self.flush(idx, registry) {
             self.fail(idx, registry, now, &e.to_string());
         }
-        Ok(())
     }
 
     /// Handles an event for one of this client's tokens.
@@ -197,16 +245,7 @@ impl<T> ProtoClient<T> {
                 continue;
             }
             match kind {
-                TimerKind::Request(id) => {
-                    let link = &mut self.links[idx];
-                    if link.pending.get(&id).is_some_and(|p| p.deadline <= now) {
-                        let p = link.pending.remove(&id).expect("checked above");
-                        self.completions.push(Completion {
-                            tag: p.tag,
-                            result: Err(CallError::Timeout),
-                        });
-                    }
-                }
+                TimerKind::Request(id) => self.try_expired(idx, id, registry, now),
                 TimerKind::Connect => {
                     let state = self.links[idx].state;
                     if matches!(state, LinkState::Connecting | LinkState::Probing) {
@@ -239,19 +278,91 @@ impl<T> ProtoClient<T> {
     /// Closes every connection; calls in flight complete as disconnected.
     pub fn close_all(&mut self, registry: &Registry) {
         for idx in 0..self.links.len() {
-            self.drop_link(idx, registry);
+            for p in self.drop_link(idx, registry) {
+                self.completions.push(Completion {
+                    tag: p.tag,
+                    result: Err(CallError::Disconnected),
+                });
+            }
             self.links[idx].state = LinkState::Down;
         }
     }
 
-    fn pick(&mut self) -> Result<usize, CallError> {
+    /// A try's timer fired: past the call's deadline it completes as a
+    /// timeout; a connection silent since the request went out is a hung
+    /// backend, dropped so that its calls move; otherwise the backend is
+    /// alive but slow and the call waits for its own deadline.
+    fn try_expired(&mut self, idx: usize, id: u32, registry: &Registry, now: Instant) {
+        let link = &mut self.links[idx];
+        let Some(p) = link.pending.get_mut(&id) else {
+            return; // answered already
+        };
+        if p.deadline <= now {
+            let p = link.pending.remove(&id).expect("found above");
+            self.completions.push(Completion {
+                tag: p.tag,
+                result: Err(CallError::Timeout),
+            });
+        } else if link.last_read + self.config.try_timeout <= now {
+            self.fail(idx, registry, now, "no answer within try_timeout");
+        } else {
+            p.try_deadline = p.deadline;
+            let at = p.deadline;
+            self.timers
+                .insert(at, (idx, link.epoch, TimerKind::Request(id)));
+        }
+    }
+
+    /// Calls of a connection that died: each goes to another live backend
+    /// if its replay rule allows and time is left, else completes as
+    /// disconnected.
+    fn replay(
+        &mut self,
+        calls: Vec<Pending<T>>,
+        sent: u64,
+        from: SocketAddr,
+        registry: &Registry,
+        now: Instant,
+    ) {
+        for p in calls {
+            let unsent = p.start >= sent;
+            let may = match p.replay {
+                Replay::Repeatable => true,
+                Replay::IfUnsent => unsent,
+            };
+            let other = if may && p.deadline > now && usize::from(p.tries) < self.backends {
+                self.pick(Some(from)).ok()
+            } else {
+                None
+            };
+            match other {
+                Some(idx) => {
+                    log::debug!("a call moves from {from} to {}", self.links[idx].addr);
+                    self.replayed += 1;
+                    self.send(idx, p, registry, now);
+                }
+                None => self.completions.push(Completion {
+                    tag: p.tag,
+                    result: Err(CallError::Disconnected),
+                }),
+            }
+        }
+    }
+
+    /// Calls moved to another backend since the client was made.
+    pub fn replayed(&self) -> u64 {
+        self.replayed
+    }
+
+    /// The least-loaded live connection, skipping those to `avoid`.
+    fn pick(&mut self, avoid: Option<SocketAddr>) -> Result<usize, CallError> {
         let n = self.links.len();
         let mut best: Option<usize> = None;
         let mut any_up = false;
         for step in 0..n {
             let idx = (self.rotate + step) % n;
             let link = &self.links[idx];
-            if link.state != LinkState::Up {
+            if link.state != LinkState::Up || Some(link.addr) == avoid {
                 continue;
             }
             any_up = true;
@@ -341,10 +452,14 @@ impl<T> ProtoClient<T> {
             return;
         };
         // Answers that arrived with the close are still delivered.
+        let had = link.input.len();
         let eof = match crate::nbio::read_available(stream, &mut link.input) {
             Ok(eof) => eof,
             Err(e) => return self.fail(idx, registry, now, &e.to_string()),
         };
+        if link.input.len() > had {
+            link.last_read = now;
+        }
         if let Err(reason) = self.take_frames(idx) {
             self.fail(idx, registry, now, &reason);
         } else if eof {
@@ -387,7 +502,8 @@ impl<T> ProtoClient<T> {
         Ok(())
     }
 
-    fn drop_link(&mut self, idx: usize, registry: &Registry) {
+    /// Closes connection `idx` and hands back the calls it had in flight.
+    fn drop_link(&mut self, idx: usize, registry: &Registry) -> Vec<Pending<T>> {
         let link = &mut self.links[idx];
         if let Some(mut stream) = link.stream.take() {
             let _ = registry.deregister(&mut stream);
@@ -395,16 +511,19 @@ impl<T> ProtoClient<T> {
         link.out.reset();
         link.input.clear();
         link.epoch = link.epoch.wrapping_add(1);
-        for (_, p) in link.pending.drain() {
-            self.completions.push(Completion {
-                tag: p.tag,
-                result: Err(CallError::Disconnected),
-            });
-        }
+        let mut calls: Vec<Pending<T>> = link.pending.drain().map(|(_, p)| p).collect();
+        // In the order they were made, so the replays keep it.
+        calls.sort_by_key(|p| p.start);
+        calls
     }
 
     fn fail(&mut self, idx: usize, registry: &Registry, now: Instant, reason: &str) {
-        self.drop_link(idx, registry);
+        let sent = self.links[idx].out.sent_total();
+        let from = self.links[idx].addr;
+        let calls = self.drop_link(idx, registry);
+        // Down before the replays, so that none picks this connection.
+        self.links[idx].state = LinkState::Down;
+        self.replay(calls, sent, from, registry, now);
         let max = self.config.backoff_max;
         let link = &mut self.links[idx];
         if !link.outage_logged {

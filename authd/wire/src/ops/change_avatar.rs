@@ -13,6 +13,8 @@ pub struct ChangeAvatar {
 
 impl Operation for ChangeAvatar {
     const OPCODE: Opcode = Opcode::ChangeAvatar;
+    // Setting the same picture twice leaves it set.
+    const REPEATABLE: bool = true;
     type Answer = ();
 }
 

@@ -13,6 +13,8 @@ pub struct ChangeNickname {
 
 impl Operation for ChangeNickname {
     const OPCODE: Opcode = Opcode::ChangeNickname;
+    // Setting the same nickname twice leaves it set.
+    const REPEATABLE: bool = true;
     type Answer = ();
 }
 

@@ -16,6 +16,8 @@ pub struct CheckAccount {
 
 impl Operation for CheckAccount {
     const OPCODE: Opcode = Opcode::CheckAccount;
+    // A repeat would mail a second reset code.
+    const REPEATABLE: bool = false;
     type Answer = ();
 }
 

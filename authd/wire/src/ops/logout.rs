@@ -12,6 +12,8 @@ pub struct Logout {
 
 impl Operation for Logout {
     const OPCODE: Opcode = Opcode::Logout;
+    // Ending a session twice ends it once.
+    const REPEATABLE: bool = true;
     type Answer = ();
 }
 

@@ -13,6 +13,8 @@ pub struct LogoutEverywhere {
 
 impl Operation for LogoutEverywhere {
     const OPCODE: Opcode = Opcode::LogoutEverywhere;
+    // The mark it sets is a time: set twice, it still means now.
+    const REPEATABLE: bool = true;
     type Answer = ();
 }
 

@@ -20,6 +20,8 @@ pub struct LookedUp {
 
 impl Operation for Lookup {
     const OPCODE: Opcode = Opcode::Lookup;
+    // A read.
+    const REPEATABLE: bool = true;
     type Answer = LookedUp;
 }
 

@@ -23,6 +23,8 @@ pub struct Registered {
 
 impl Operation for Register {
     const OPCODE: Opcode = Opcode::Register;
+    // A second try of a registration that went through says the name is taken.
+    const REPEATABLE: bool = false;
     type Answer = Registered;
 }
 

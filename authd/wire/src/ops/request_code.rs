@@ -20,6 +20,8 @@ pub struct CodeSent {
 
 impl Operation for RequestCode {
     const OPCODE: Opcode = Opcode::RequestCode;
+    // A repeat would mail a second code and count twice against the allowance.
+    const REPEATABLE: bool = false;
     type Answer = CodeSent;
 }
 

@@ -16,6 +16,8 @@ pub struct ResetPassword {
 
 impl Operation for ResetPassword {
     const OPCODE: Opcode = Opcode::ResetPassword;
+    // The code is used up by the first try: a repeat would be refused.
+    const REPEATABLE: bool = false;
     type Answer = ();
 }
 

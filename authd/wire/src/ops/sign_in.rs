@@ -24,6 +24,8 @@ pub struct SignedIn {
 
 impl Operation for SignIn {
     const OPCODE: Opcode = Opcode::SignIn;
+    // A repeated sign-in makes one more session; the first expires unused.
+    const REPEATABLE: bool = true;
     type Answer = SignedIn;
 }
 

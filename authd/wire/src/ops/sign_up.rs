@@ -22,6 +22,8 @@ pub struct SignedUp {
 
 impl Operation for SignUp {
     const OPCODE: Opcode = Opcode::SignUp;
+    // A second try of a sign-up that went through says the name is taken.
+    const REPEATABLE: bool = false;
     type Answer = SignedUp;
 }
 

@@ -24,6 +24,8 @@ pub struct NodeTicket {
 
 impl Operation for TryLogin {
     const OPCODE: Opcode = Opcode::TryLogin;
+    // A repeated sign-in makes one more session; the first expires unused.
+    const REPEATABLE: bool = true;
     type Answer = NodeTicket;
 }
 

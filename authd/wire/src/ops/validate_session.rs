@@ -13,6 +13,8 @@ pub struct ValidateSession {
 
 impl Operation for ValidateSession {
     const OPCODE: Opcode = Opcode::ValidateSession;
+    // A read (it slides the expiry, which a repeat slides again).
+    const REPEATABLE: bool = true;
     type Answer = Profile;
 }
 

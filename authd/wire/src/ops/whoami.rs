@@ -22,6 +22,8 @@ pub struct Identity {
 
 impl Operation for Whoami {
     const OPCODE: Opcode = Opcode::Whoami;
+    // A read.
+    const REPEATABLE: bool = true;
     type Answer = Identity;
 }
 
