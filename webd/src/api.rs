@@ -17,7 +17,7 @@ use authd_wire::{decode_answer, Opcode, Operation, Request, Status};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use throng_core::client::{CallError, Response as Answer};
 
 /// One endpoint of the API.
@@ -31,9 +31,9 @@ pub trait JsonEndpoint {
     /// The success answer's JSON fields (for `API.md`).
     const ANSWER: &'static [&'static str];
 
-    /// The request for `body` from the client at `peer` (its address goes
+    /// The request for `body` from the client at `client` (its address goes
     /// to every operation that limits by address).
-    fn request(body: Self::Body, peer: SocketAddr) -> Self::Op;
+    fn request(body: Self::Body, client: IpAddr) -> Self::Op;
     /// Adds the fields of the `ok` answer.
     fn answer(answer: <Self::Op as Operation>::Answer, out: &mut Map<String, Value>);
 }
@@ -46,7 +46,7 @@ pub struct Endpoint {
     pub fields: &'static [&'static str],
     pub answer: &'static [&'static str],
     /// The request for a JSON body from a client, or the answer refusing it.
-    pub parse: fn(&[u8], SocketAddr) -> Result<Request, Response>,
+    pub parse: fn(&[u8], IpAddr) -> Result<Request, Response>,
     /// The JSON answer for authd's answer (or for a call that failed).
     pub finish: fn(Result<Answer, CallError>) -> Response,
 }
@@ -122,10 +122,10 @@ impl JsonEndpoint for GetVerification {
     const FIELDS: &'static [&'static str] = &["email"];
     const ANSWER: &'static [&'static str] = &["expires_in"];
 
-    fn request(b: EmailBody, peer: SocketAddr) -> RequestCode {
+    fn request(b: EmailBody, client: IpAddr) -> RequestCode {
         RequestCode {
             email: b.email,
-            ip: peer.ip().to_string(),
+            ip: client.to_string(),
         }
     }
 
@@ -141,13 +141,13 @@ impl JsonEndpoint for PostRegistration {
     const FIELDS: &'static [&'static str] = &["username", "password", "email", "code"];
     const ANSWER: &'static [&'static str] = &["uuid"];
 
-    fn request(b: RegistrationBody, peer: SocketAddr) -> Register {
+    fn request(b: RegistrationBody, client: IpAddr) -> Register {
         Register {
             username: b.username,
             password: b.password.into(),
             email: b.email,
             code: b.code.into(),
-            ip: peer.ip().to_string(),
+            ip: client.to_string(),
         }
     }
 
@@ -163,11 +163,11 @@ impl JsonEndpoint for CheckAccountExists {
     const FIELDS: &'static [&'static str] = &["username", "email"];
     const ANSWER: &'static [&'static str] = &[];
 
-    fn request(b: AccountBody, peer: SocketAddr) -> CheckAccount {
+    fn request(b: AccountBody, client: IpAddr) -> CheckAccount {
         CheckAccount {
             username: b.username,
             email: b.email,
-            ip: peer.ip().to_string(),
+            ip: client.to_string(),
         }
     }
 
@@ -186,12 +186,12 @@ impl JsonEndpoint for ResetPasswordJson {
     const FIELDS: &'static [&'static str] = &["email", "code", "password"];
     const ANSWER: &'static [&'static str] = &[];
 
-    fn request(b: ResetBody, peer: SocketAddr) -> ResetPassword {
+    fn request(b: ResetBody, client: IpAddr) -> ResetPassword {
         ResetPassword {
             email: b.email,
             code: b.code.into(),
             password: b.password.into(),
-            ip: peer.ip().to_string(),
+            ip: client.to_string(),
         }
     }
 
@@ -205,11 +205,11 @@ impl JsonEndpoint for TryLoginServer {
     const FIELDS: &'static [&'static str] = &["username", "password"];
     const ANSWER: &'static [&'static str] = &["host", "port", "token", "expires"];
 
-    fn request(b: CredentialsBody, peer: SocketAddr) -> TryLogin {
+    fn request(b: CredentialsBody, client: IpAddr) -> TryLogin {
         TryLogin {
             username: b.username,
             password: b.password.into(),
-            ip: peer.ip().to_string(),
+            ip: client.to_string(),
         }
     }
 
@@ -256,7 +256,7 @@ fn error(status: Status, message: &str) -> Value {
 }
 
 /// The request for `E`'s JSON body, or the answer refusing the body.
-fn parse<E: JsonEndpoint>(body: &[u8], peer: SocketAddr) -> Result<Request, Response> {
+fn parse<E: JsonEndpoint>(body: &[u8], client: IpAddr) -> Result<Request, Response> {
     let refuse = |msg: String| json_response(400, &error(Status::Malformed, &msg));
     let value: Value =
         serde_json::from_slice(body).map_err(|e| refuse(format!("the body is not JSON: {e}")))?;
@@ -265,7 +265,7 @@ fn parse<E: JsonEndpoint>(body: &[u8], peer: SocketAddr) -> Result<Request, Resp
     }
     let body: E::Body =
         serde_json::from_value(value).map_err(|e| refuse(format!("the body's fields: {e}")))?;
-    Ok(E::request(body, peer).into())
+    Ok(E::request(body, client).into())
 }
 
 /// The JSON answer for authd's answer to `E` (or for a failed call).
@@ -315,7 +315,7 @@ mod tests {
     #[test]
     fn bodies_are_checked_as_a_whole() {
         let e = endpoint_at("/trylogin_server").unwrap();
-        let peer: SocketAddr = ([192, 0, 2, 7], 5000).into();
+        let peer: IpAddr = [192, 0, 2, 7].into();
         let Ok(Request::TryLogin(op)) = (e.parse)(br#"{"username":"a","password":"b"}"#, peer)
         else {
             panic!("not a try_login");

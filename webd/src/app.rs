@@ -13,7 +13,7 @@ use authd_wire::ops::{ChangeAvatar, ValidateSession};
 use authd_wire::Request;
 use mio::event::Event;
 use mio::Token;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 use throng_core::client::{
@@ -276,7 +276,7 @@ impl Routes for App {
         &mut self,
         route: Route,
         conn: ConnId,
-        peer: SocketAddr,
+        client: IpAddr,
         head: &Head<'_>,
         body: &[u8],
         env: &mut Env<'_>,
@@ -300,13 +300,13 @@ impl Routes for App {
                         .body("no authd backend answers\n")
                 });
             }
-            Route::Api(endpoint) => match (endpoint.parse)(body, peer) {
+            Route::Api(endpoint) => match (endpoint.parse)(body, client) {
                 Ok(request) => (request, Pending::Api(endpoint)),
                 Err(refusal) => return Outcome::Now(refusal),
             },
             page => {
                 let cookies = RequestCookies::parse(head, self.pages.secure_cookies);
-                match self.pages.start(page, head, peer, body, &cookies) {
+                match self.pages.start(page, head, client, body, &cookies) {
                     Step::Now(response) => return Outcome::Now(response),
                     Step::Call { request, then } => (request, Pending::Page(then)),
                 }

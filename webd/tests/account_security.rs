@@ -16,26 +16,7 @@ const PW: &str = "hunter2-hunter2";
 
 /// POSTs JSON to `path` from source address `from`: the status and body.
 fn post_from(from: IpAddr, web: SocketAddr, path: &str, body: Value) -> (u16, Value) {
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    socket.bind(&SocketAddr::new(from, 0).into()).unwrap();
-    socket.connect(&web.into()).unwrap();
-    let mut s: TcpStream = socket.into();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let body = body.to_string();
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    s.write_all(head.as_bytes()).unwrap();
-    s.write_all(body.as_bytes()).unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).unwrap();
-    let text = String::from_utf8_lossy(&out).to_string();
-    let (headers, body) = text.split_once("\r\n\r\n").unwrap();
-    (
-        headers[9..12].parse().unwrap(),
-        serde_json::from_str(body).unwrap_or(Value::Null),
-    )
+    common::post_json_from(from, web, path, "", body)
 }
 
 /// One address failing TryLogin again and again, with invented usernames,

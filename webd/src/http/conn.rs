@@ -366,7 +366,14 @@ impl<R: Routes> HttpService<R> {
     ) -> Option<usize> {
         let head_only = head.method == "HEAD";
         s.state().started = Some(env.now);
-        match self.routes.handle(route, s.id(), s.peer(), head, body, env) {
+        // The address the request came from: the peer, or what a trusted
+        // proxy in front says it saw.
+        let client = super::forwarded::client_ip(
+            s.peer().ip(),
+            head.forwarded_for,
+            &self.limits.trusted_proxies,
+        );
+        match self.routes.handle(route, s.id(), client, head, body, env) {
             Outcome::Now(answer) => {
                 let close = answer.close || !head.keep_alive;
                 self.send(s, &answer, head_only, close);

@@ -70,6 +70,9 @@ pub struct Head<'a> {
     pub content_type: Option<&'a [u8]>,
     pub user_agent: Option<&'a [u8]>,
     pub if_none_match: Option<&'a [u8]>,
+    /// The last `X-Forwarded-For` line: the one the nearest proxy added
+    /// (read only when that proxy is trusted).
+    pub forwarded_for: Option<&'a [u8]>,
 }
 
 fn eq(a: &[u8], b: &str) -> bool {
@@ -131,6 +134,7 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
         content_type: None,
         user_agent: None,
         if_none_match: None,
+        forwarded_for: None,
     };
     let mut length: Option<u64> = None;
     let mut chunked = false;
@@ -184,6 +188,8 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
             head.user_agent = Some(h.value);
         } else if eq(name, "if-none-match") {
             head.if_none_match = Some(h.value);
+        } else if eq(name, "x-forwarded-for") {
+            head.forwarded_for = Some(h.value);
         }
     }
     if minor >= 1 && hosts == 0 && target_host.is_none() {

@@ -23,6 +23,12 @@ pub struct HttpLimits {
     /// 408. Absolute, so a body that drips a byte at a time ends too.
     #[serde(with = "humantime_serde")]
     pub body_timeout: Duration,
+    /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` is
+    /// believed: a request from one of them is taken to come from the
+    /// address the header names (walking right to left past further
+    /// trusted proxies). From anyone else the header is ignored, so it
+    /// cannot forge an address for the per-address limits. Empty: none.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for HttpLimits {
@@ -34,6 +40,7 @@ impl Default for HttpLimits {
             max_upload: 5 * 1024 * 1024,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(60),
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod body;
 pub mod conn;
+pub mod forwarded;
 pub mod head;
 pub mod limits;
 pub mod response;

@@ -10,7 +10,7 @@ use super::head::Head;
 use super::response::Response;
 use mio::event::Event;
 use mio::Token;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::time::Instant;
 use throng_core::reactor::{ConnId, Env};
 
@@ -54,7 +54,7 @@ pub trait Routes: 'static {
         &mut self,
         route: Self::Route,
         conn: ConnId,
-        peer: SocketAddr,
+        client: IpAddr,
         head: &Head<'_>,
         body: &[u8],
         env: &mut Env<'_>,

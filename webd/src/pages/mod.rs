@@ -24,7 +24,7 @@ use forms::{
     page, parse_form, pre_session_cookie, session_cookie, EditForm, LoginForm, LogoutForm,
     SignUpForm,
 };
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use throng_core::client::{CallError, Response as Answer};
 use views::render;
 
@@ -107,7 +107,7 @@ impl Pages {
         &self,
         route: Route,
         head: &Head<'_>,
-        peer: SocketAddr,
+        client: IpAddr,
         body: &[u8],
         cookies: &RequestCookies,
     ) -> Step {
@@ -157,7 +157,7 @@ impl Pages {
                         username: form.username.clone(),
                         nickname: form.nickname.clone(),
                         password: form.password.into(),
-                        ip: peer.ip().to_string(),
+                        ip: client.to_string(),
                     }),
                     then: PageCall::SignUp {
                         username: form.username,
@@ -192,7 +192,7 @@ impl Pages {
                     request: Request::SignIn(SignIn {
                         username: form.username.clone(),
                         password: form.password.into(),
-                        ip: peer.ip().to_string(),
+                        ip: client.to_string(),
                         agent,
                     }),
                     then: PageCall::Login {

@@ -38,6 +38,15 @@ impl Stack {
 
     /// The stack with authd's Redis at `redis_url` instead (a dead one).
     pub fn start_with_redis(name: &str, redis_url: Option<&str>) -> Stack {
+        Stack::start_full(name, redis_url, HttpLimits::default())
+    }
+
+    /// The stack with webd's HTTP layer set by `limits` (trusted proxies).
+    pub fn start_with_http(name: &str, limits: HttpLimits) -> Stack {
+        Stack::start_full(name, None, limits)
+    }
+
+    fn start_full(name: &str, redis_url: Option<&str>, limits: HttpLimits) -> Stack {
         let stores = TestStores::new(&format!("webd_{name}"));
         let mut cfg = authd::config::Config::default();
         cfg.reactor.listen = vec!["127.0.0.1:0".parse().unwrap()];
@@ -96,7 +105,7 @@ impl Stack {
                     avatars,
                     metrics.clone(),
                 ),
-                HttpLimits::default(),
+                limits.clone(),
             )
             .with_metrics(metrics.clone())
         })
@@ -134,6 +143,39 @@ impl Drop for Stack {
             let _ = a.wait();
         }
     }
+}
+
+/// POSTs JSON to `path` from source address `from`, with `headers` (each
+/// line ending in CRLF) added: the status and the body.
+pub fn post_json_from(
+    from: std::net::IpAddr,
+    web: SocketAddr,
+    path: &str,
+    headers: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    use socket2::{Domain, Socket, Type};
+    use std::io::{Read, Write};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket.bind(&SocketAddr::new(from, 0).into()).unwrap();
+    socket.connect(&web.into()).unwrap();
+    let mut s: std::net::TcpStream = socket.into();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let body = body.to_string();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}Connection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (headers, body) = text.split_once("\r\n\r\n").unwrap();
+    (
+        headers[9..12].parse().unwrap(),
+        serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
+    )
 }
 
 /// Each reactor has its own client to authd, connecting in the background:
