@@ -18,8 +18,10 @@ fn redacted<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
 }
 
 /// A URL with its password replaced by `***`.
+/// Each URL of a comma-separated list redacted on its own.
 fn url_redacted<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&redact_url(v))
+    let each: Vec<String> = v.split(',').map(redact_url).collect();
+    s.serialize_str(&each.join(","))
 }
 
 /// `url` with every secret it can carry masked: the password of the
@@ -88,6 +90,10 @@ pub struct Config {
     pub mail: MailConfig,
     pub massd: MassdConfig,
     pub records: RecordConfig,
+    /// Where `GET /metrics` is served for Prometheus: a loopback address
+    /// of its own (`throng_core::metrics_http`); unset: nowhere (the
+    /// `stats` opcode still answers callers with the key).
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 impl Default for Config {
@@ -112,6 +118,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             massd: MassdConfig::default(),
             records: RecordConfig::default(),
+            metrics_listen: None,
         }
     }
 }
@@ -149,9 +156,12 @@ impl Default for MysqlConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedisConfig {
-    /// `redis://:password@host:port/db`
+    /// `redis://:password@host:port/db`; for a Redis Cluster, its seed
+    /// nodes' URLs separated by commas (the same user and password).
     #[serde(serialize_with = "url_redacted")]
     pub url: String,
+    /// A cluster even when `url` names one seed node.
+    pub cluster: bool,
     /// Every key starts with this.
     pub prefix: String,
     /// How long a cached user lives (cache-aside; every write deletes it).
@@ -164,6 +174,7 @@ impl Default for RedisConfig {
         RedisConfig {
             url: "redis://127.0.0.1:16379/".into(),
             prefix: "throng:".into(),
+            cluster: false,
             user_ttl: Duration::from_secs(3600),
         }
     }

@@ -1,12 +1,15 @@
 //! authd on the reactor: decode and validate a request (cheap), queue it
 //! for the workers, and write the worker's answer back. A full queue is
-//! answered `busy` at once; nothing here waits on a store.
+//! answered `busy` at once; nothing here waits on a store. Each answer's
+//! latency, from the request's arrival to the answer leaving for its
+//! connection, goes to `authd_request_seconds{op=…}`.
 
 use crate::ops::{self, Job, Reply};
 use authd_wire::{encode_body, Status};
 use crossbeam_channel::{Sender, TrySendError};
+use std::sync::Arc;
 use throng_core::handoff::ReplySender;
-use throng_core::metrics::Counter;
+use throng_core::metrics::{Counter, LocalHistogram, Metrics};
 use throng_core::proto::Frame;
 use throng_core::reactor::{Conns, Driven, Env, Session};
 use throng_core::rpc::{self, Handled, Handler, RpcConn};
@@ -15,15 +18,41 @@ pub struct AuthHandler {
     jobs: Sender<Job>,
     replies: ReplySender<Reply>,
     busy: Counter,
+    metrics: Arc<Metrics>,
+    /// This reactor's latency recorders, by opcode (made on first use).
+    latency: Vec<Option<LocalHistogram>>,
 }
 
 impl AuthHandler {
-    pub fn new(jobs: Sender<Job>, replies: ReplySender<Reply>, busy: Counter) -> Self {
+    pub fn new(
+        jobs: Sender<Job>,
+        replies: ReplySender<Reply>,
+        busy: Counter,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         AuthHandler {
             jobs,
             replies,
             busy,
+            metrics,
+            latency: (0..=u8::MAX).map(|_| None).collect(),
         }
+    }
+
+    fn record(&mut self, opcode: u8, reply: &Reply, now: std::time::Instant) {
+        let slot = &mut self.latency[usize::from(opcode)];
+        let recorder = slot.get_or_insert_with(|| {
+            let op = authd_wire::Opcode::from_u8(opcode)
+                .map_or_else(|| format!("0x{opcode:02x}"), |o| o.to_string());
+            self.metrics
+                .histogram(
+                    &format!("authd_request_seconds{{op=\"{op}\"}}"),
+                    "Time from a request's arrival to its answer, by operation.",
+                )
+                .local()
+        });
+        recorder.record(now.saturating_duration_since(reply.received));
+        recorder.maybe_flush(now);
     }
 }
 
@@ -59,7 +88,8 @@ impl Handler for AuthHandler {
 impl Driven<RpcConn> for AuthHandler {
     type Reply = Reply;
 
-    fn reply(&mut self, reply: Reply, conns: &mut Conns<'_, RpcConn>, _: &mut Env<'_>) {
+    fn reply(&mut self, reply: Reply, conns: &mut Conns<'_, RpcConn>, env: &mut Env<'_>) {
+        self.record(reply.header.opcode, &reply, env.now);
         if let Some(mut s) = conns.get(reply.conn) {
             rpc::respond_later_encoded(&mut s, reply.header, reply.status, &reply.body);
         }

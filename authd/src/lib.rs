@@ -93,6 +93,10 @@ pub fn run(cli: Cli) -> Result<(), DaemonError> {
     let Some(d) = daemon::init::<Config>("authd", &cli.daemon)? else {
         return Ok(());
     };
+    if let Some(listen) = d.config.metrics_listen {
+        let at = throng_core::metrics_http::serve(listen, d.metrics.clone())?;
+        log::info!("metrics on http://{at}/metrics");
+    }
     let extra_fds = (d.config.mysql.pool_max + d.config.workers.threads + 8) as u64;
     daemon::self_check(&d.config.reactor, extra_fds, "auth");
     let running = start(&d)?;
@@ -194,7 +198,12 @@ pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
         "Requests answered busy because the job queue was full.",
     );
     let server = daemon::start(d, move |setup| {
-        let handler = handler::AuthHandler::new(jobs_tx.clone(), setup.replies, busy.clone());
+        let handler = handler::AuthHandler::new(
+            jobs_tx.clone(),
+            setup.replies,
+            busy.clone(),
+            metrics.clone(),
+        );
         RpcService::new(handler, max_frame, metrics.clone()).with_caller_key(caller_key.clone())
     })?;
     Ok(Running {

@@ -104,6 +104,8 @@ pub struct Reply {
     pub header: Header,
     pub status: Status,
     pub body: Vec<u8>,
+    /// When the reactor took the request: its latency ends at the answer.
+    pub received: std::time::Instant,
 }
 
 /// One request on its way through the workers.
@@ -117,6 +119,7 @@ pub struct Job {
     pub header: Header,
     pub op: Request,
     pub reply: ReplySender<Reply>,
+    received: std::time::Instant,
     answered: bool,
 }
 
@@ -127,6 +130,7 @@ impl Job {
             header,
             op,
             reply,
+            received: std::time::Instant::now(),
             answered: false,
         }
     }
@@ -171,6 +175,7 @@ impl Job {
             header: self.header,
             status,
             body,
+            received: self.received,
         });
     }
 }

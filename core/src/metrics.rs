@@ -134,11 +134,28 @@ impl Drop for LocalHistogram {
     }
 }
 
-#[derive(Debug, Clone)]
+/// A value read when the metrics are rendered (figures a daemon already
+/// keeps elsewhere, summed over its threads).
+pub type Reading = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+#[derive(Clone)]
 enum Kind {
     Counter(Counter),
     Gauge(Gauge),
     Histogram(Histogram),
+    CounterFn(Reading),
+    GaugeFn(Reading),
+}
+
+impl std::fmt::Debug for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Kind::Counter(c) => c.fmt(f),
+            Kind::Gauge(g) => g.fmt(f),
+            Kind::Histogram(h) => h.fmt(f),
+            Kind::CounterFn(_) | Kind::GaugeFn(_) => f.write_str("reading"),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -189,6 +206,16 @@ impl Metrics {
         }
     }
 
+    /// A counter whose value `read` gives when rendered.
+    pub fn counter_fn(&self, name: &str, help: &str, read: Reading) {
+        self.register(name, help, || Kind::CounterFn(read));
+    }
+
+    /// A gauge whose value `read` gives when rendered.
+    pub fn gauge_fn(&self, name: &str, help: &str, read: Reading) {
+        self.register(name, help, || Kind::GaugeFn(read));
+    }
+
     /// The latency histogram (microseconds) of this name.
     pub fn histogram(&self, name: &str, help: &str) -> Histogram {
         match self.register(name, help, || {
@@ -201,8 +228,11 @@ impl Metrics {
 
     /// Every metric in the Prometheus text exposition format. A name may
     /// carry labels (`family{route="/login",status="200"}`): the samples of
-    /// one family are grouped under one `HELP`/`TYPE`. Histograms appear as
-    /// summaries with p50/p90/p99/p999 in seconds.
+    /// one family are grouped under one `HELP`/`TYPE`. Latencies appear as
+    /// Prometheus histograms in seconds (cumulative `_bucket`s at
+    /// [`BUCKETS`], `_sum`, `_count`), so the histograms of several daemons
+    /// add up in a query (`histogram_quantile` over `sum by (le)`), which
+    /// per-process quantiles never could.
     pub fn render(&self) -> String {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let mut order: Vec<&Entry> = entries.iter().collect();
@@ -213,9 +243,9 @@ impl Metrics {
             let (fam, labels) = family(&e.name);
             if fam != last_family {
                 let kind = match e.kind {
-                    Kind::Counter(_) => "counter",
-                    Kind::Gauge(_) => "gauge",
-                    Kind::Histogram(_) => "summary",
+                    Kind::Counter(_) | Kind::CounterFn(_) => "counter",
+                    Kind::Gauge(_) | Kind::GaugeFn(_) => "gauge",
+                    Kind::Histogram(_) => "histogram",
                 };
                 let _ = writeln!(out, "# HELP {fam} {}\n# TYPE {fam} {kind}", e.help);
                 last_family = fam;
@@ -227,22 +257,40 @@ impl Metrics {
                 Kind::Gauge(g) => {
                     let _ = writeln!(out, "{} {}", e.name, g.get());
                 }
+                Kind::CounterFn(read) | Kind::GaugeFn(read) => {
+                    let _ = writeln!(out, "{} {}", e.name, read());
+                }
                 Kind::Histogram(h) => {
                     let h = h.snapshot();
                     let prefix = labels.map_or(String::new(), |l| format!("{l},"));
-                    for q in [0.5, 0.9, 0.99, 0.999] {
-                        let v = h.value_at_quantile(q) as f64 / 1e6;
-                        let _ = writeln!(out, "{fam}{{{prefix}quantile=\"{q}\"}} {v}");
+                    for bound in BUCKETS {
+                        let micros = (bound * 1e6) as u64;
+                        let _ = writeln!(
+                            out,
+                            "{fam}_bucket{{{prefix}le=\"{bound}\"}} {}",
+                            h.count_between(0, micros)
+                        );
                     }
+                    let _ = writeln!(out, "{fam}_bucket{{{prefix}le=\"+Inf\"}} {}", h.len());
                     let braced = labels.map_or(String::new(), |l| format!("{{{l}}}"));
+                    // hdrhistogram keeps values to 3 significant digits,
+                    // not their exact sum: mean × count is as exact.
+                    let sum = h.mean() * h.len() as f64 / 1e6;
+                    let _ = writeln!(out, "{fam}_sum{braced} {sum}");
                     let _ = writeln!(out, "{fam}_count{braced} {}", h.len());
-                    let _ = writeln!(out, "{fam}_max{braced} {}", h.max() as f64 / 1e6);
                 }
             }
         }
         out
     }
 }
+
+/// Upper bounds (seconds) of the histogram buckets: 100 µs to 10 s, the
+/// span from a cached lookup to a request that timed out.
+pub const BUCKETS: [f64; 16] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0,
+];
 
 /// `family{labels}` → (family, Some(labels)); a bare name → (name, None).
 fn family(name: &str) -> (&str, Option<&str>) {
@@ -302,8 +350,24 @@ mod tests {
         let text = m.render();
         assert!(text.contains("a_total 3"), "{text}");
         assert!(text.contains("b -2"), "{text}");
+        m.gauge_fn("read_now", "R.", Arc::new(|| 41 + 1));
+        assert!(m.render().contains("# TYPE read_now gauge\nread_now 42"));
+        assert!(text.contains("# TYPE c_seconds histogram"), "{text}");
         assert!(text.contains("c_seconds_count 1"), "{text}");
-        assert!(text.contains("c_seconds{quantile=\"0.5\"} 0.002"), "{text}");
+        assert!(text.contains("c_seconds_bucket{le=\"0.001\"} 0"), "{text}");
+        assert!(text.contains("c_seconds_bucket{le=\"0.0025\"} 1"), "{text}");
+        assert!(text.contains("c_seconds_bucket{le=\"+Inf\"} 1"), "{text}");
+        assert!(text.contains("c_seconds_sum 0.002"), "{text}");
+        let labelled = m.histogram("d_seconds{op=\"x\"}", "D.");
+        let mut local = labelled.local();
+        local.record(Duration::from_micros(300));
+        local.flush();
+        let text = m.render();
+        assert!(
+            text.contains("d_seconds_bucket{op=\"x\",le=\"0.0005\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("d_seconds_count{op=\"x\"} 1"), "{text}");
         m.counter("req_total{route=\"/a\"}", "R.").inc();
         m.gauge("zz", "Z.").set(1);
         m.counter("req_total{route=\"/b\"}", "R.").add(2);

@@ -100,6 +100,10 @@ pub struct ServerConfig {
     pub advertise_host: String,
     /// This node's id in heartbeats and tokens; empty: `<host>-<port>`.
     pub node_id: String,
+    /// Where this server process serves `GET /metrics` (a loopback
+    /// address); unset: nowhere. One address per process, so it is given
+    /// to each `massd serve` rather than in a config a fleet shares.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 impl Default for ServerConfig {
@@ -113,6 +117,7 @@ impl Default for ServerConfig {
             secret: String::new(),
             advertise_host: String::new(),
             node_id: String::new(),
+            metrics_listen: None,
         }
     }
 }
@@ -204,9 +209,12 @@ impl Default for AdminConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HeartbeatConfig {
-    /// Redis URL; empty turns heartbeats off.
+    /// Redis URL, or a Redis Cluster's seed nodes' URLs separated by
+    /// commas; empty turns heartbeats off.
     #[serde(serialize_with = "redacted")]
     pub redis_url: String,
+    /// A cluster even when `redis_url` names one seed node.
+    pub redis_cluster: bool,
     /// Key prefix shared with authd.
     pub prefix: String,
     #[serde(with = "humantime_serde")]
@@ -220,6 +228,7 @@ impl Default for HeartbeatConfig {
     fn default() -> Self {
         HeartbeatConfig {
             redis_url: String::new(),
+            redis_cluster: false,
             prefix: "throng:".into(),
             interval: Duration::from_secs(1),
             ttl: Duration::from_secs(3),

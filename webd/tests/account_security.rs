@@ -7,7 +7,6 @@ mod common;
 
 use common::Stack;
 use serde_json::{json, Value};
-use socket2::{Domain, Socket, Type};
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::Duration;

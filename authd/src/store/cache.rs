@@ -1,5 +1,5 @@
-//! Redis access for one worker: one connection, every key under the
-//! configured prefix, and the outage rule — when Redis fails, callers get
+//! Redis access for one worker: one connection (to a server or a Redis
+//! Cluster, `throng-redis`), every key under the configured prefix, and the outage rule — when Redis fails, callers get
 //! `None` and fall back (reads to MySQL) or answer `unavailable`; the
 //! outage is logged once, not per request, and the connection is retried
 //! at most once a second.
@@ -7,6 +7,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use throng_redis::{RedisLink, RedisTarget};
 
 /// Whether Redis is known to be down, shared by all workers so that an
 /// outage is logged once.
@@ -45,8 +46,8 @@ impl KindName for redis::RedisError {
 }
 
 pub struct Cache {
-    client: redis::Client,
-    conn: Option<redis::Connection>,
+    target: RedisTarget,
+    conn: Option<RedisLink>,
     prefix: String,
     health: Arc<Health>,
     retry_at: Option<Instant>,
@@ -56,9 +57,18 @@ const RETRY: Duration = Duration::from_secs(1);
 const TIMEOUT: Duration = Duration::from_millis(1000);
 
 impl Cache {
-    pub fn new(url: &str, prefix: &str, health: Arc<Health>) -> Result<Cache, redis::RedisError> {
+    /// Where Redis is, from `redis.url` and `redis.cluster`.
+    pub fn target(url: &str, cluster: bool) -> redis::RedisResult<RedisTarget> {
+        RedisTarget::open(url, cluster, TIMEOUT)
+    }
+
+    pub fn new(
+        target: RedisTarget,
+        prefix: &str,
+        health: Arc<Health>,
+    ) -> Result<Cache, redis::RedisError> {
         Ok(Cache {
-            client: redis::Client::open(url)?,
+            target,
             conn: None,
             prefix: prefix.to_owned(),
             health,
@@ -72,20 +82,13 @@ impl Cache {
     }
 
     /// Runs `f` on the connection; `None` when Redis is unavailable.
-    pub fn run<T>(
-        &mut self,
-        f: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>,
-    ) -> Option<T> {
+    pub fn run<T>(&mut self, f: impl FnOnce(&mut RedisLink) -> redis::RedisResult<T>) -> Option<T> {
         if self.conn.is_none() {
             if self.retry_at.is_some_and(|at| Instant::now() < at) {
                 return None;
             }
-            match self.client.get_connection_with_timeout(TIMEOUT) {
-                Ok(conn) => {
-                    let _ = conn.set_read_timeout(Some(TIMEOUT));
-                    let _ = conn.set_write_timeout(Some(TIMEOUT));
-                    self.conn = Some(conn);
-                }
+            match self.target.connect(TIMEOUT) {
+                Ok(conn) => self.conn = Some(conn),
                 Err(e) => {
                     self.health.failed(&e);
                     self.retry_at = Some(Instant::now() + RETRY);
@@ -101,11 +104,7 @@ impl Cache {
                 Some(v)
             }
             Err(e) => {
-                if e.is_io_error()
-                    || e.is_connection_dropped()
-                    || e.is_timeout()
-                    || e.is_connection_refusal()
-                {
+                if throng_redis::is_outage(&e) {
                     self.conn = None;
                     self.retry_at = Some(Instant::now() + RETRY);
                     self.health.failed(&e);

@@ -2,9 +2,11 @@
 //! shared by the workers. Users and profiles, fallback sessions and the
 //! batched login records.
 
+use super::replicas::{node_unusable, Replicas};
 use super::User;
 use mysql::prelude::Queryable;
-use mysql::{Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, TxOpts};
+use mysql::TxOpts;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Why a write did not happen, when it is the caller's business.
@@ -57,36 +59,47 @@ pub struct LoginRecord {
     pub result: &'static str,
 }
 
+/// The database: its nodes ([`Replicas`]) and the statements authd runs.
 #[derive(Clone)]
 pub struct Db {
-    pool: Pool,
+    replicas: Arc<Replicas>,
 }
 
 impl Db {
+    /// `url`: one `mysql://` URL, or a Galera cluster's nodes' URLs
+    /// separated by commas, in the order authd prefers them.
     pub fn connect(url: &str, min: usize, max: usize) -> Result<Db, mysql::Error> {
-        // The URL holds the password: report that it is invalid, never the URL.
-        let opts = Opts::from_url(url).map_err(|_| {
-            mysql::Error::IoError(std::io::Error::other(
-                "mysql.url is not a valid mysql:// URL",
-            ))
-        })?;
-        let constraints = PoolConstraints::new(min.min(max), max.max(1)).ok_or_else(|| {
-            mysql::Error::IoError(std::io::Error::other(
-                "mysql.pool_min must not exceed pool_max",
-            ))
-        })?;
-        let opts = OptsBuilder::from_opts(opts)
-            .pool_opts(PoolOpts::default().with_constraints(constraints))
-            .tcp_connect_timeout(Some(Duration::from_secs(5)))
-            .stmt_cache_size(Some(64))
-            .init(vec!["SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci"]);
         Ok(Db {
-            pool: Pool::new(opts)?,
+            replicas: Arc::new(Replicas::new(url, min, max)?),
         })
     }
 
+    /// A connection for work of the caller's own (migrations, the seeder).
     pub fn conn(&self) -> Result<mysql::PooledConn, mysql::Error> {
-        self.pool.get_conn()
+        self.replicas.conn().map(|(_, c)| c)
+    }
+
+    /// Runs `f` on a connection. An error that says the node is unusable
+    /// moves later calls to the next node; a read (`again`) is then tried
+    /// once more there, since running it twice changes nothing.
+    fn with<T>(
+        &self,
+        again: bool,
+        mut f: impl FnMut(&mut mysql::PooledConn) -> Result<T, mysql::Error>,
+    ) -> Result<T, mysql::Error> {
+        let (idx, mut conn) = self.replicas.conn()?;
+        match f(&mut conn) {
+            Err(e) if node_unusable(&e) => {
+                drop(conn);
+                self.replicas.failed(idx, &e);
+                if again && self.replicas.count() > 1 {
+                    let (_, mut conn) = self.replicas.conn()?;
+                    return f(&mut conn);
+                }
+                Err(e)
+            }
+            other => other,
+        }
     }
 
     pub fn migrate(&self) -> Result<Vec<String>, mysql::Error> {
@@ -94,9 +107,9 @@ impl Db {
     }
 
     fn user_where(&self, clause: &str, param: mysql::Value) -> Result<Option<User>, mysql::Error> {
-        let row: Option<UserRow> = self
-            .conn()?
-            .exec_first(format!("{USER_COLUMNS} WHERE {clause}"), (param,))?;
+        let sql = format!("{USER_COLUMNS} WHERE {clause}");
+        let row: Option<UserRow> =
+            self.with(true, |c| c.exec_first(sql.as_str(), (param.clone(),)))?;
         Ok(row.and_then(to_user))
     }
 
@@ -125,43 +138,50 @@ impl Db {
         pwhash: &str,
         nickname: &str,
     ) -> Result<u64, DbError> {
-        let mut conn = self.conn()?;
-        let mut tx = conn.start_transaction(TxOpts::default())?;
-        let inserted = tx.exec_drop(
-            "INSERT INTO users (uuid, username, email, pwhash) VALUES (?, ?, ?, ?)",
-            (uuid.to_vec(), username, email, pwhash),
-        );
-        if let Err(e) = inserted {
-            return Err(duplicate(e));
-        }
-        let id = tx
-            .last_insert_id()
-            .ok_or_else(|| mysql::Error::IoError(std::io::Error::other("no insert id")))?;
-        tx.exec_drop(
-            "INSERT INTO profiles (user_id, nickname) VALUES (?, ?)",
-            (id, nickname),
-        )?;
-        tx.commit()?;
-        Ok(id)
+        // Not tried again elsewhere: a commit whose answer was lost may
+        // have happened, and a second try would say the name is taken.
+        self.with(false, |conn| {
+            let mut tx = conn.start_transaction(TxOpts::default())?;
+            tx.exec_drop(
+                "INSERT INTO users (uuid, username, email, pwhash) VALUES (?, ?, ?, ?)",
+                (uuid.to_vec(), username, email, pwhash),
+            )?;
+            let id = tx
+                .last_insert_id()
+                .ok_or_else(|| mysql::Error::IoError(std::io::Error::other("no insert id")))?;
+            tx.exec_drop(
+                "INSERT INTO profiles (user_id, nickname) VALUES (?, ?)",
+                (id, nickname),
+            )?;
+            tx.commit()?;
+            Ok(id)
+        })
+        .map_err(duplicate)
     }
 
+    // Setting a value twice leaves it set: tried again on another node.
     pub fn set_nickname(&self, id: u64, nickname: &str) -> Result<(), mysql::Error> {
-        self.conn()?.exec_drop(
-            "UPDATE profiles SET nickname = ? WHERE user_id = ?",
-            (nickname, id),
-        )
+        self.with(true, |c| {
+            c.exec_drop(
+                "UPDATE profiles SET nickname = ? WHERE user_id = ?",
+                (nickname, id),
+            )
+        })
     }
 
     pub fn set_avatar(&self, id: u64, photo: &str) -> Result<(), mysql::Error> {
-        self.conn()?.exec_drop(
-            "UPDATE profiles SET avatar = ? WHERE user_id = ?",
-            (photo, id),
-        )
+        self.with(true, |c| {
+            c.exec_drop(
+                "UPDATE profiles SET avatar = ? WHERE user_id = ?",
+                (photo, id),
+            )
+        })
     }
 
     pub fn set_password(&self, id: u64, pwhash: &str) -> Result<(), mysql::Error> {
-        self.conn()?
-            .exec_drop("UPDATE users SET pwhash = ? WHERE id = ?", (pwhash, id))
+        self.with(true, |c| {
+            c.exec_drop("UPDATE users SET pwhash = ? WHERE id = ?", (pwhash, id))
+        })
     }
 
     /// A fallback session (made while Redis was down).
@@ -172,11 +192,13 @@ impl Db {
         pw_fingerprint: &str,
         ttl: Duration,
     ) -> Result<(), mysql::Error> {
-        self.conn()?.exec_drop(
-            "INSERT INTO sessions (token_hash, user_id, pw_fingerprint, expires_at) \
-             VALUES (?, ?, ?, NOW(3) + INTERVAL ? SECOND)",
-            (token_hash.to_vec(), user_id, pw_fingerprint, ttl.as_secs()),
-        )
+        self.with(false, |c| {
+            c.exec_drop(
+                "INSERT INTO sessions (token_hash, user_id, pw_fingerprint, expires_at) \
+                 VALUES (?, ?, ?, NOW(3) + INTERVAL ? SECOND)",
+                (token_hash.to_vec(), user_id, pw_fingerprint, ttl.as_secs()),
+            )
+        })
     }
 
     /// The user of a live fallback session (within its idle and its
@@ -188,32 +210,37 @@ impl Db {
         ttl: Duration,
         max_age: Duration,
     ) -> Result<Option<(u64, String)>, mysql::Error> {
-        let mut conn = self.conn()?;
-        let id: Option<(u64, String)> = conn.exec_first(
-            "SELECT user_id, pw_fingerprint FROM sessions WHERE token_hash = ? \
-             AND expires_at > NOW(3) AND created_at > NOW(3) - INTERVAL ? SECOND",
-            (token_hash.to_vec(), max_age.as_secs()),
-        )?;
-        if id.is_some() {
-            conn.exec_drop(
-                "UPDATE sessions SET expires_at = NOW(3) + INTERVAL ? SECOND WHERE token_hash = ?",
-                (ttl.as_secs(), token_hash.to_vec()),
+        // A read and a slide of the expiry: both fine to do twice.
+        self.with(true, |conn| {
+            let id: Option<(u64, String)> = conn.exec_first(
+                "SELECT user_id, pw_fingerprint FROM sessions WHERE token_hash = ? \
+                 AND expires_at > NOW(3) AND created_at > NOW(3) - INTERVAL ? SECOND",
+                (token_hash.to_vec(), max_age.as_secs()),
             )?;
-        }
-        Ok(id)
+            if id.is_some() {
+                conn.exec_drop(
+                    "UPDATE sessions SET expires_at = NOW(3) + INTERVAL ? SECOND WHERE token_hash = ?",
+                    (ttl.as_secs(), token_hash.to_vec()),
+                )?;
+            }
+            Ok(id)
+        })
     }
 
     /// Ends every fallback session of a user.
     pub fn delete_user_sessions(&self, user_id: u64) -> Result<(), mysql::Error> {
-        self.conn()?
-            .exec_drop("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+        self.with(true, |c| {
+            c.exec_drop("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+        })
     }
 
     pub fn delete_session(&self, token_hash: &[u8; 32]) -> Result<(), mysql::Error> {
-        self.conn()?.exec_drop(
-            "DELETE FROM sessions WHERE token_hash = ?",
-            (token_hash.to_vec(),),
-        )
+        self.with(true, |c| {
+            c.exec_drop(
+                "DELETE FROM sessions WHERE token_hash = ?",
+                (token_hash.to_vec(),),
+            )
+        })
     }
 
     /// Writes records in multi-row INSERTs of 1,000, 100, 10 or 1 rows:
@@ -247,7 +274,12 @@ impl Db {
             params.push(r.agent.as_str().into());
             params.push(r.result.into());
         }
-        self.conn()?.exec_drop(sql, params)
+        // Not again: a batch whose commit answer was lost may be in (so
+        // the closure runs once and can take the parameters).
+        let mut params = Some(params);
+        self.with(false, |c| {
+            c.exec_drop(sql.as_str(), params.take().unwrap_or_default())
+        })
     }
 }
 

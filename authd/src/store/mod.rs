@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod db;
 pub mod migrate;
+pub mod replicas;
 pub mod user;
 
 pub use user::User;

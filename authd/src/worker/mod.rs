@@ -63,9 +63,11 @@ pub fn start(
 ) -> Result<Vec<JoinHandle<()>>, String> {
     let cfg = shared.cfg.clone();
     let threads = throng_core::cores::or_per_core(cfg.workers.threads);
+    let target = Cache::target(&cfg.redis.url, cfg.redis.cluster)
+        .map_err(|e| format!("redis.url: {}", e.kind_name_for_config()))?;
     (0..threads)
         .map(|i| {
-            let cache = Cache::new(&cfg.redis.url, &cfg.redis.prefix, shared.health.clone())
+            let cache = Cache::new(target.clone(), &cfg.redis.prefix, shared.health.clone())
                 .map_err(|e| format!("redis.url: {}", e.kind_name_for_config()))?;
             let worker = Worker {
                 shared: shared.clone(),

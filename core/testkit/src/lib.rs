@@ -6,17 +6,20 @@
 //! - [`BlockingClient`]: a blocking client of the binary protocol, typed with
 //!   `authd-wire`'s operations or raw for malformed requests.
 //! - [`spawn`]: start a daemon and wait until it listens.
+//! - [`Relay`]: a TCP relay standing for a store node that a test kills.
 //! - [`doc_table`]: the rows of a markdown table, for tests that keep a
 //!   page and the code equal.
 
 mod client;
 pub mod doc_table;
 mod outbox;
+mod relay;
 pub mod spawn;
 mod stores;
 
 pub use client::{BlockingClient, RawAnswer};
 pub use outbox::Outbox;
+pub use relay::Relay;
 pub use stores::{env, TestStores};
 
 use std::time::{Duration, Instant};

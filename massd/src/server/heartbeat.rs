@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use throng_core::server::ShutdownTrigger;
+use throng_redis::{RedisLink, RedisTarget};
 
 /// The key of a node's heartbeat.
 pub fn node_key(prefix: &str, node_id: &str) -> String {
@@ -28,6 +29,9 @@ pub struct Heartbeat {
     thread: Option<JoinHandle<()>>,
 }
 
+/// Connect, read and write deadline of the heartbeat's Redis calls.
+const TIMEOUT: Duration = Duration::from_secs(2);
+
 impl Heartbeat {
     /// Starts beating for `node_id` at `host:port`, counting the
     /// connections `trigger` sees.
@@ -38,7 +42,7 @@ impl Heartbeat {
         port: u16,
         trigger: ShutdownTrigger,
     ) -> Result<Heartbeat, redis::RedisError> {
-        let client = redis::Client::open(config.redis_url.as_str())?;
+        let client = RedisTarget::open(&config.redis_url, config.redis_cluster, TIMEOUT)?;
         let stop = Arc::new(AtomicBool::new(false));
         let beat = Beat {
             client,
@@ -82,7 +86,7 @@ impl Drop for Heartbeat {
 }
 
 struct Beat {
-    client: redis::Client,
+    client: RedisTarget,
     key: String,
     nodes: String,
     node_id: String,
@@ -96,7 +100,7 @@ struct Beat {
 
 impl Beat {
     fn run(self) {
-        let mut conn: Option<redis::Connection> = None;
+        let mut conn: Option<RedisLink> = None;
         let mut last_warning: Option<Instant> = None;
         while !self.stop.load(Ordering::Acquire) {
             if let Err(e) = self.beat(&mut conn) {
@@ -119,14 +123,9 @@ impl Beat {
         }
     }
 
-    fn beat(&self, conn: &mut Option<redis::Connection>) -> redis::RedisResult<()> {
+    fn beat(&self, conn: &mut Option<RedisLink>) -> redis::RedisResult<()> {
         if conn.is_none() {
-            let c = self
-                .client
-                .get_connection_with_timeout(Duration::from_secs(2))?;
-            c.set_read_timeout(Some(Duration::from_secs(2)))?;
-            c.set_write_timeout(Some(Duration::from_secs(2)))?;
-            *conn = Some(c);
+            *conn = Some(self.client.connect(TIMEOUT)?);
         }
         let c = conn.as_mut().expect("connected above");
         let value = format!(

@@ -120,6 +120,11 @@ pub fn start(mut config: Config, place: Placement) -> Result<RunningServer, Serv
     let all_stats = stats::all(threads);
     let reactors = Arc::new(Mutex::new(Vec::new()));
     let metrics = Metrics::new();
+    stats::register(&metrics, &all_stats);
+    if let Some(listen) = config.server.metrics_listen {
+        let at = throng_core::metrics_http::serve(listen, metrics.clone())?;
+        log::info!("metrics on http://{at}/metrics");
+    }
     let handle = {
         let all_stats = all_stats.clone();
         let reactors = reactors.clone();

@@ -1,11 +1,13 @@
 //! Figures each reactor thread publishes for the ops console: written by
 //! their own thread only (relaxed atomics on a cache line of their own),
-//! read by the admin endpoint whenever asked.
+//! read by the admin endpoint whenever asked, and by `/metrics` (summed
+//! over the threads) when Prometheus scrapes.
 
 use crate::admin_wire::ThreadReport;
 use crossbeam_utils::CachePadded;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use throng_core::metrics::Metrics;
 
 #[derive(Debug, Default)]
 pub struct ThreadStats {
@@ -39,4 +41,43 @@ pub fn report(stats: &AllStats) -> Vec<ThreadReport> {
             dropped: s.dropped.load(Ordering::Relaxed),
         })
         .collect()
+}
+
+/// Makes the threads' figures part of `metrics`, read at each scrape.
+pub fn register(metrics: &Metrics, stats: &AllStats) {
+    type Field = fn(&ThreadStats) -> &AtomicU64;
+    let sum = |field: Field| {
+        let stats = stats.clone();
+        Arc::new(move || stats.iter().map(|s| field(s).load(Ordering::Relaxed)).sum())
+    };
+    metrics.gauge_fn(
+        "massd_connections",
+        "Counter connections open now.",
+        sum(|s| &s.connections),
+    );
+    metrics.counter_fn(
+        "massd_updates_total",
+        "UPDATEs applied.",
+        sum(|s| &s.updates),
+    );
+    metrics.gauge_fn(
+        "massd_updates_per_second",
+        "UPDATEs in the last whole second.",
+        sum(|s| &s.updates_per_sec),
+    );
+    metrics.gauge_fn(
+        "massd_closed_keys",
+        "Counters of closed connections kept.",
+        sum(|s| &s.closed_keys),
+    );
+    metrics.counter_fn(
+        "massd_closed_keys_evicted_total",
+        "Closed counters dropped for the cap or their age.",
+        sum(|s| &s.evicted),
+    );
+    metrics.counter_fn(
+        "massd_dropped_total",
+        "Connections dropped for sending a malformed frame.",
+        sum(|s| &s.dropped),
+    );
 }

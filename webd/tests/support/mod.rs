@@ -5,7 +5,6 @@
 
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
 use std::time::Duration;
 use throng_core::metrics::Metrics;
 use throng_core::reactor::{ConnId, Env, ReactorConfig};
@@ -54,7 +53,7 @@ impl Routes for Table {
         &mut self,
         route: TestRoute,
         _: ConnId,
-        _: SocketAddr,
+        _: std::net::IpAddr,
         _: &Head<'_>,
         body: &[u8],
         _: &mut Env<'_>,
