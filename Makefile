@@ -18,6 +18,22 @@ down:
 status:
 	@deploy/stack.sh status
 
+# The cluster stack (deploy/cluster.sh, DEPLOY.md): HAProxy, 3 webd, 3 authd,
+# Galera, Redis Cluster, 3 massd nodes, Prometheus; never with `make up`.
+.PHONY: cluster-up cluster-down cluster-status
+
+## cluster-up: what three hosts run, on this one (HAProxy on 127.0.0.1:9090)
+cluster-up:
+	@deploy/cluster.sh up
+
+## cluster-down: stop every process of the cluster stack
+cluster-down:
+	@deploy/cluster.sh down
+
+## cluster-status: one line per process, Redis roles, Galera state
+cluster-status:
+	@deploy/cluster.sh status
+
 ## test: formatting, lints, then every test (stores started if needed)
 test: lint
 	@deploy/stack.sh with-stores $(CARGO) test --workspace --quiet

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the Debian packages Throng needs are installed: installs the
 # missing ones with apt-get when running as root, otherwise prints the exact
-# command and fails. Usage: deps.sh [stores] [bench] [browser]
+# command and fails. Usage: deps.sh [stores] [bench] [browser] [cluster]
 . "$(dirname "$0")/lib.sh"
 
 want=()
@@ -10,6 +10,9 @@ for group in "${@:-stores}"; do
         stores) want+=(mariadb-server:mariadbd redis-server:redis-server mariadb-client:mariadb redis-tools:redis-cli) ;;
         bench) want+=(wrk:wrk nginx:nginx hyperfine:hyperfine fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf) ;;
         browser) want+=(chromium:chromium) ;;
+        cluster) want+=(galera-4:/usr/lib/galera/libgalera_smm.so mariadb-backup:mariabackup socat:socat
+                        haproxy:haproxy prometheus:prometheus prometheus-mysqld-exporter:prometheus-mysqld-exporter
+                        prometheus-redis-exporter:prometheus-redis-exporter curl:curl) ;;
         *) die "unknown package group $group" ;;
     esac
 done

@@ -37,6 +37,11 @@ need_cargo() {
 }
 
 up() {
+    local name
+    for name in haproxy webd-1 authd-1 galera-1 redis-1; do
+        live_pid "$name" >/dev/null \
+            && die "the cluster stack is up ($name); stop it first with 'make cluster-down'"
+    done
     "$D/deps.sh" stores
     need_cargo
     say "building release binaries"
