@@ -15,7 +15,7 @@
 #                  (mysqld 9104-9106, redis 9121)
 #
 # Usage: cluster.sh up|down|status | start NAME | kill NAME | stop NAME
-#        | url mysql|redis|web | wait-healthy
+#        | url mysql|redis|web | wait-healthy | wait-stores
 # Everything lives under ./var (var/cluster/NAME data, var/log/NAME.log,
 # var/run/NAME.pid, passwords in var/secrets). THRONG_BIN picks the
 # binaries (default target/release, built by `up`).
@@ -155,6 +155,20 @@ galera_start() { # NAME [new]
         sleep 0.1
     done
     die "$name is not Synced after 180 s (log: $LOGS/$name.log)"
+}
+
+# Until every Galera node answers Synced (60 s at most).
+galera_wait_synced() {
+    local i name ok
+    for ((i = 0; i < 600; i++)); do
+        ok=1
+        for name in "${GALERA[@]}"; do
+            [ "$(galera_state "$name")" = Synced ] || { ok=; break; }
+        done
+        [ -n "$ok" ] && return 0
+        sleep 0.1
+    done
+    die "a Galera node is not Synced after 60 s"
 }
 
 # The node to found the cluster from after all stopped: the one Galera
@@ -605,9 +619,17 @@ case ${1:-} in
     status) status ;;
     start) start_one "${2:?NAME}" ;;
     stop) stop_pid "${2:?NAME}" 30 ;;
-    kill) pid=$(live_pid "${2:?NAME}") && kill -KILL "$pid" && say "killed ${2} (pid $pid)" ;;
+    kill)
+        pid=$(live_pid "${2:?NAME}") || die "${2} is not running"
+        kill -KILL "$pid"
+        # Gone (or a zombie) before this returns, so a start right after
+        # does not mistake it for alive.
+        for ((i = 0; i < 50; i++)); do live_pid "$2" >/dev/null || break; sleep 0.1; done
+        say "killed ${2} (pid $pid)"
+        ;;
     url) url "${2:-}" ;;
     wait-healthy) wait_healthy "${2:-30}" ;;
+    wait-stores) galera_wait_synced && redis_wait_ok ;;
     names) all_names ;;
     *) die "usage: $0 up|down|status|start NAME|stop NAME|kill NAME|url mysql|redis|web|wait-healthy|names" ;;
 esac

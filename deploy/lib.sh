@@ -35,6 +35,9 @@ live_pid() {
     [ -s "$file" ] || return 1
     pid=$(cat "$file")
     kill -0 "$pid" 2>/dev/null || return 1
+    # A process killed a moment ago lingers as a zombie until it is
+    # reaped: it is dead for every purpose here.
+    case $(ps -o stat= -p "$pid" 2>/dev/null) in Z*) return 1 ;; esac
     printf '%s' "$pid"
 }
 

@@ -4,6 +4,7 @@
 //! [`load`] and prints a [`report`]; `bench serve-ping` (hidden) is the core
 //! ping server that the `ping` scenario measures.
 
+pub mod chaos;
 pub mod compare;
 pub mod load;
 pub mod mass;
@@ -90,6 +91,9 @@ pub enum Command {
         #[arg(long, default_value_t = 20.0)]
         warmup: f64,
     },
+    /// Kill each kind of process of the cluster stack under a mixed load
+    /// and report what it cost (needs `make cluster-up`).
+    Chaos(chaos::ChaosArgs),
     /// Median table (markdown) of repeated `run --json` reports in FILE.
     Summarize {
         /// A file with one JSON report per line ("-" for stdin).
@@ -214,6 +218,15 @@ pub fn run(cli: Cli) -> Result<(), String> {
             } else {
                 Err("the requirement is not met (see the FAIL lines)".into())
             }
+        }
+        Command::Chaos(args) => {
+            let report = chaos::run(&args)?;
+            if args.json {
+                println!("{}", serde_json::to_string(&report).map_err(|e| e.to_string())?);
+            } else {
+                chaos::print(&report);
+            }
+            Ok(())
         }
         Command::Summarize { file } => {
             let text = if file.as_os_str() == "-" {

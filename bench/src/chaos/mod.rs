@@ -1,0 +1,382 @@
+//! `bench chaos`: a steady mixed load through HAProxy while, one at a time,
+//! each kind of process of the cluster stack is killed with `kill -9`,
+//! left dead a while and started again; then the books are checked.
+//!
+//! The load is `--workers` simulated users (threads, [`user::User`]), each
+//! looping over `/home` views, log-ins, nickname changes, TryLogin and now
+//! and then a sign-up of a new account. Every request is a sample (when,
+//! what, worked or not). Per event the report gives the failed requests
+//! after the kill, the error window (first to last failure), how long the
+//! successful rate took to come back to 90 % of the rate just before the
+//! kill, and what the stores did (Galera's cluster size per node, Redis
+//! roles) as a timeline. At the end every acknowledged sign-up and nickname
+//! change is looked up on every Galera node, and the sessions acknowledged
+//! in the seconds before a Redis primary died are tried again: a session
+//! the failover lost is one the asynchronous replication had not carried.
+
+mod analysis;
+mod cluster;
+mod user;
+
+use analysis::{EventReport, Timeline};
+use cluster::Cluster;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use user::{Sample, User};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ChaosArgs {
+    /// HAProxy's address.
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    pub target: std::net::SocketAddr,
+    /// Simulated users, one thread each.
+    #[arg(long, default_value_t = 12)]
+    pub workers: usize,
+    /// What to kill, in order (webd, authd, massd, galera, redis, haproxy).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "webd,authd,massd,galera,redis,haproxy"
+    )]
+    pub kill: Vec<String>,
+    /// Seconds a killed process stays dead.
+    #[arg(long, default_value_t = 3.0)]
+    pub down: f64,
+    /// Seconds before a killed HAProxy is started again: what a supervisor
+    /// takes (systemd's `RestartSec` defaults to 100 ms). The VRRP pair of
+    /// DEPLOY.md would instead move the address to the other HAProxy.
+    #[arg(long, default_value_t = 0.1)]
+    pub haproxy_restart: f64,
+    /// Seconds of steady load before the first kill and after each restart.
+    #[arg(long, default_value_t = 4.0)]
+    pub settle: f64,
+    /// The checkout whose cluster runs (deploy/cluster.sh, var/cluster).
+    #[arg(long, default_value = ".")]
+    pub root: std::path::PathBuf,
+    /// Print one JSON object at the end instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What one simulated user was acknowledged for.
+#[derive(Default)]
+struct Books {
+    /// Accounts webd acknowledged.
+    signed_up: Vec<String>,
+    /// Per user: the last acknowledged nickname, and those tried after it
+    /// without an answer (a failed request may still have been applied).
+    nicknames: HashMap<String, (String, Vec<String>)>,
+    /// Sessions webd handed out, with when (ms since the start).
+    sessions: Vec<(u32, String)>,
+}
+
+struct Shared {
+    stop: AtomicBool,
+    /// Sign-ups so far: each new account comes from an address of its own,
+    /// as new users do (one address is allowed 100 sign-ups an hour).
+    sign_ups: std::sync::atomic::AtomicU32,
+    /// massd nodes (`host:port`) dead now: TryLogin must not name them.
+    dead_nodes: Mutex<HashSet<String>>,
+    started: Instant,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub duration_s: f64,
+    pub requests: usize,
+    pub failed: usize,
+    pub by_op: HashMap<String, (usize, usize)>,
+    pub events: Vec<EventReport>,
+    pub store_timeline: Vec<(u32, String)>,
+    pub signups_acknowledged: usize,
+    pub signups_missing: HashMap<String, usize>,
+    pub nicknames_acknowledged: usize,
+    pub nicknames_wrong: HashMap<String, usize>,
+    pub sessions_checked: usize,
+    pub sessions_lost: usize,
+}
+
+/// Runs the chaos and returns the report (an error: the cluster could not
+/// be driven at all).
+pub fn run(args: &ChaosArgs) -> Result<Report, String> {
+    let cluster = Arc::new(Cluster::open(&args.root)?);
+    let run_id = format!("{:x}", std::process::id() % 0xfff);
+    let shared = Arc::new(Shared {
+        stop: AtomicBool::new(false),
+        sign_ups: std::sync::atomic::AtomicU32::new(0),
+        dead_nodes: Mutex::new(HashSet::new()),
+        started: Instant::now(),
+    });
+    let timeline = Timeline::watch(cluster.clone(), shared.started);
+    let workers: Vec<_> = (0..args.workers)
+        .map(|w| {
+            let (shared, target) = (shared.clone(), args.target);
+            let name = format!("chaos{run_id}w{w}");
+            // An address of its own per user, new for every run (the
+            // per-address sign-up allowance lasts an hour).
+            let source = IpAddr::from([127, 20 + (std::process::id() % 200) as u8, (w / 250) as u8, (w % 250 + 1) as u8]);
+            std::thread::spawn(move || work(target, source, name, &shared))
+        })
+        .collect();
+    let settle = Duration::from_secs_f64(args.settle);
+    std::thread::sleep(settle + Duration::from_secs(2));
+    let mut kills = Vec::new();
+    let mut session_checks = Vec::new();
+    for kind in &args.kill {
+        let target = pick(kind, &cluster)?;
+        let at = ms(shared.started);
+        log::info!("killing {target}");
+        cluster.kill(&target)?;
+        if let Some(node) = massd_node(&target) {
+            lock(&shared.dead_nodes).insert(node);
+        }
+        let down = if kind == "haproxy" {
+            args.haproxy_restart
+        } else {
+            args.down
+        };
+        std::thread::sleep(Duration::from_secs_f64(down));
+        if kind == "redis" {
+            // The replica took over by now (or the report shows it did not).
+            session_checks.push(at);
+        }
+        cluster.start(&target)?;
+        if let Some(node) = massd_node(&target) {
+            lock(&shared.dead_nodes).remove(&node);
+        }
+        cluster.wait_stores()?;
+        let restarted = ms(shared.started);
+        kills.push((kind.clone(), target, at, restarted));
+        std::thread::sleep(settle);
+    }
+    shared.stop.store(true, Ordering::Release);
+    let mut samples: Vec<Sample> = Vec::new();
+    let mut books = Books::default();
+    let mut checker = None;
+    for w in workers {
+        let (user, b) = w.join().map_err(|_| "a worker panicked".to_owned())?;
+        samples.extend_from_slice(&user.samples);
+        books.signed_up.extend(b.signed_up);
+        books.nicknames.extend(b.nicknames);
+        books.sessions.extend(b.sessions);
+        checker.get_or_insert(user);
+    }
+    let store_timeline = timeline.stop();
+    samples.sort_by_key(|s| s.at);
+    let end = ms(shared.started);
+    let events = kills
+        .iter()
+        .enumerate()
+        .map(|(i, (kind, target, at, restarted))| {
+            let until = kills.get(i + 1).map_or(end, |k| k.2);
+            analysis::event(kind, target, *at, *restarted, until, &samples, &store_timeline)
+        })
+        .collect();
+    // Sessions acknowledged in the 2 s before a Redis primary died.
+    let mut sessions_checked = 0;
+    let mut sessions_lost = 0;
+    if let Some(user) = &checker {
+        for at in &session_checks {
+            for (_, session) in books
+                .sessions
+                .iter()
+                .filter(|(t, _)| *t <= *at && *t + 2000 > *at)
+            {
+                sessions_checked += 1;
+                if user.session_alive(session) == Some(false) {
+                    sessions_lost += 1;
+                }
+            }
+        }
+    }
+    let (signups_missing, nicknames_wrong) = verify(&cluster, &books)?;
+    let mut by_op: HashMap<String, (usize, usize)> = HashMap::new();
+    for s in &samples {
+        let e = by_op
+            .entry(serde_json::to_value(s.op).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+            .or_default();
+        e.0 += 1;
+        e.1 += usize::from(!s.ok);
+    }
+    Ok(Report {
+        duration_s: f64::from(end) / 1000.0,
+        requests: samples.len(),
+        failed: samples.iter().filter(|s| !s.ok).count(),
+        by_op,
+        events,
+        store_timeline,
+        signups_acknowledged: books.signed_up.len(),
+        signups_missing,
+        nicknames_acknowledged: books.nicknames.len(),
+        nicknames_wrong,
+        sessions_checked,
+        sessions_lost,
+    })
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn ms(started: Instant) -> u32 {
+    started.elapsed().as_millis().min(u128::from(u32::MAX)) as u32
+}
+
+/// The process of `kind` to kill: the second of the stateless tiers, the
+/// Galera node every authd writes to (the first), a Redis node that is a
+/// primary now.
+fn pick(kind: &str, cluster: &Cluster) -> Result<String, String> {
+    Ok(match kind {
+        "webd" | "authd" | "massd" => format!("{kind}-2"),
+        "galera" => "galera-1".into(),
+        "redis" => {
+            let roles = cluster.redis_roles();
+            let i = roles
+                .iter()
+                .position(|r| *r == "primary")
+                .ok_or("no Redis primary is up")?;
+            cluster::REDIS[i].into()
+        }
+        "haproxy" => "haproxy".into(),
+        other => return Err(format!("--kill: no process kind {other}")),
+    })
+}
+
+/// The `host:port` TryLogin names for massd node `name`.
+fn massd_node(name: &str) -> Option<String> {
+    let n: u16 = name.strip_prefix("massd-")?.parse().ok()?;
+    Some(format!("127.0.0.1:{}", 38690 + n))
+}
+
+/// One simulated user's loop until the run stops.
+fn work(target: SocketAddr, source: IpAddr, name: String, shared: &Shared) -> (User, Books) {
+    let mut books = Books::default();
+    let mut user = User::new(target, source, name.clone(), shared.started);
+    // An account and a session to start with (tried until they work: the
+    // run starts on a healthy cluster).
+    while !shared.stop.load(Ordering::Acquire) && !user.sign_up() {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    books.signed_up.push(name.clone());
+    let mut i: u64 = 0;
+    while !shared.stop.load(Ordering::Acquire) {
+        i += 1;
+        if user.session.is_none() || i % 8 == 0 {
+            if user.log_in() {
+                if let Some(s) = &user.session {
+                    books.sessions.push((ms(shared.started), s.clone()));
+                }
+            } else {
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+        }
+        if user.home() == Some(false) {
+            user.session = None; // logged out under us: log in again
+        }
+        if i % 5 == 0 {
+            let nickname = format!("n{i}");
+            let entry = books
+                .nicknames
+                .entry(name.clone())
+                .or_insert_with(|| (name.clone(), Vec::new()));
+            if user.set_nickname(&nickname) {
+                *entry = (nickname, Vec::new());
+            } else {
+                entry.1.push(nickname);
+            }
+        }
+        if i % 4 == 0 {
+            let node = user.try_login();
+            let ok = node.is_some_and(|n| !lock(&shared.dead_nodes).contains(&n));
+            user.record_try_login(ok);
+        }
+        if i % 100 == 0 {
+            let n = shared.sign_ups.fetch_add(1, Ordering::Relaxed);
+            let from = IpAddr::from([127, 250, (n / 250 % 250) as u8, (n % 250 + 1) as u8]);
+            let mut other = User::new(target, from, format!("{name}s{i}"), shared.started);
+            if other.sign_up() {
+                books.signed_up.push(other.name.clone());
+            }
+            user.samples.append(&mut other.samples);
+        }
+    }
+    (user, books)
+}
+
+/// Every acknowledged account and nickname on every Galera node: per
+/// node, how many accounts are missing and how many nicknames are not the
+/// last acknowledged one (nor one tried after it).
+#[allow(clippy::type_complexity)]
+fn verify(
+    cluster: &Cluster,
+    books: &Books,
+) -> Result<(HashMap<String, usize>, HashMap<String, usize>), String> {
+    use mysql::prelude::Queryable;
+    let mut missing = HashMap::new();
+    let mut wrong = HashMap::new();
+    for (i, node) in cluster::GALERA.iter().enumerate() {
+        let mut conn = cluster.galera(i)?;
+        let rows: Vec<(String, String)> = conn
+            .query(
+                "SELECT u.username, p.nickname FROM users u JOIN profiles p ON p.user_id = u.id \
+                 WHERE u.username LIKE 'chaos%'",
+            )
+            .map_err(|e| format!("{node}: {e}"))?;
+        let found: HashMap<String, String> = rows.into_iter().collect();
+        let absent = books
+            .signed_up
+            .iter()
+            .filter(|u| !found.contains_key(*u))
+            .count();
+        let stale = books
+            .nicknames
+            .iter()
+            .filter(|(user, (last, tried))| {
+                found
+                    .get(*user)
+                    .is_none_or(|n| n != last && !tried.contains(n))
+            })
+            .count();
+        missing.insert((*node).to_owned(), absent);
+        wrong.insert((*node).to_owned(), stale);
+    }
+    Ok((missing, wrong))
+}
+
+/// The report as a table for people.
+pub fn print(report: &Report) {
+    println!(
+        "chaos: {:.0} s, {} requests, {} failed",
+        report.duration_s, report.requests, report.failed
+    );
+    println!(
+        "{:<8} {:<10} {:>7} {:>16} {:>14}  stores",
+        "event", "killed", "failed", "error window ms", "back to 90% ms"
+    );
+    for e in &report.events {
+        println!(
+            "{:<8} {:<10} {:>7} {:>16} {:>14}  {}",
+            e.kind,
+            e.target,
+            e.failed,
+            e.error_window_ms.map_or("-".into(), |v| v.to_string()),
+            e.recovered_ms.map_or("never".into(), |v| v.to_string()),
+            e.stores.join("; ")
+        );
+    }
+    println!(
+        "sign-ups acknowledged {}, missing per node {:?}; nicknames {}, wrong per node {:?}; \
+         sessions checked after the Redis failover {}, lost {}",
+        report.signups_acknowledged,
+        report.signups_missing,
+        report.nicknames_acknowledged,
+        report.nicknames_wrong,
+        report.sessions_checked,
+        report.sessions_lost
+    );
+}
