@@ -9,8 +9,12 @@
 #   galera-1..3    MariaDB Galera, 127.0.0.1:23301-23303 (group 24561-3,
 #                  IST 24571-3, SST by mariabackup 24581-3)
 #   redis-1..6     Redis Cluster, 127.0.0.1:17001-17006, 3 primaries + 3 replicas
-#   massd-1..3     counter nodes 127.0.0.1:38691-38693 with heartbeats (admin
-#                  38680-38682, metrics 38701-38703)
+#   massd-1..3     counter nodes 127.0.0.1:28691-28693 with heartbeats (admin
+#                  28680-28682, metrics 28701-28703)
+#
+# Every port is below the ephemeral range (32768-60999 here): a port in it
+# can be taken as the source port of any outgoing connection, and a node
+# restarted after a kill then fails to bind its own port.
 #   prometheus     127.0.0.1:9300, scraping all of the above and the exporters
 #                  (mysqld 9104-9106, redis 9121)
 #
@@ -42,7 +46,7 @@ galera_port() { echo $((23300 + $(n_of "$1"))); }
 redis_port() { echo $((17000 + $(n_of "$1"))); }
 authd_port() { echo $((9980 + $(n_of "$1"))); }
 webd_port() { echo $((9090 + $(n_of "$1"))); }
-massd_port() { echo $((38690 + $(n_of "$1"))); }
+massd_port() { echo $((28690 + $(n_of "$1"))); }
 
 port_of() {
     case $1 in
@@ -346,7 +350,7 @@ daemon_start() { # NAME
         webd) args=(--config "$D/config/cluster/webd.toml" --listen "127.0.0.1:$port"
                     --set "metrics_listen=\"127.0.0.1:$((9190 + $(n_of "$name")))\"") ;;
         massd) args=(serve --config "$D/config/cluster/mass.toml" --port "$port" --index "$(( $(n_of "$name") - 1 ))"
-                     --set "server.metrics_listen=\"127.0.0.1:$((38700 + $(n_of "$name")))\"") ;;
+                     --set "server.metrics_listen=\"127.0.0.1:$((28700 + $(n_of "$name")))\"") ;;
     esac
     (
         set -a
@@ -462,7 +466,7 @@ prometheus_conf() {
     local targets_webd= targets_authd= targets_massd= targets_mysql= targets_redis= name
     for name in "${WEBD[@]}"; do targets_webd+="'127.0.0.1:$((9190 + $(n_of "$name")))', "; done
     for name in "${AUTHD[@]}"; do targets_authd+="'127.0.0.1:$((9280 + $(n_of "$name")))', "; done
-    for name in "${MASSD[@]}"; do targets_massd+="'127.0.0.1:$((38700 + $(n_of "$name")))', "; done
+    for name in "${MASSD[@]}"; do targets_massd+="'127.0.0.1:$((28700 + $(n_of "$name")))', "; done
     for name in 1 2 3; do targets_mysql+="'127.0.0.1:$((9103 + name))', "; done
     for name in "${REDIS[@]}"; do targets_redis+="'redis://127.0.0.1:$(redis_port "$name")', "; done
     cat >"$C/prometheus/prometheus.yml" <<YML
@@ -548,7 +552,7 @@ up() {
     cat >&2 <<MSG
 
 The Throng cluster is up:  http://127.0.0.1:$HTTP_PORT/  (HAProxy → 3 webd → 3 authd)
-  Galera 127.0.0.1:23301-23303   Redis Cluster 127.0.0.1:17001-17006   massd 38691-38693
+  Galera 127.0.0.1:23301-23303   Redis Cluster 127.0.0.1:17001-17006   massd 28691-28693
   Prometheus http://127.0.0.1:9300/   HAProxy stats http://127.0.0.1:9101/stats
   logs var/log/   Status: make cluster-status   Stop: make cluster-down
 MSG

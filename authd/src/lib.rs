@@ -18,6 +18,7 @@ pub mod mailer;
 pub mod nodes;
 pub mod ops;
 pub mod password;
+pub mod reachable;
 pub mod records;
 pub mod store;
 pub mod validate;
@@ -176,6 +177,7 @@ pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
     let (jobs_tx, jobs_rx) = crossbeam_channel::bounded(cfg.workers.queue.max(1));
     let shared = Arc::new(worker::Shared {
         cfg: cfg.clone(),
+        reachable: reachable::Reachable::default(),
         db,
         hasher,
         records: records_tx,

@@ -345,16 +345,31 @@ fn try_login_picks_the_least_loaded_live_node() {
     let mut r = stores.redis();
     let key = |id: &str| format!("{}massd:node:{id}", stores.prefix);
     let set = format!("{}massd:nodes", stores.prefix);
+    // Nodes that accept connections (authd checks before handing one
+    // out), and one whose heartbeat is fresh but whose process is dead.
+    let listen = || std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let (busy, idle) = (listen(), listen());
+    let port = |l: &std::net::TcpListener| u32::from(l.local_addr().unwrap().port());
+    let dead = {
+        let l = listen();
+        port(&l)
+    };
     let _: () = redis::pipe()
         .sadd(&set, "busy")
-        .set_ex(key("busy"), "127.0.0.1 38677 900", 3)
+        .set_ex(key("busy"), format!("127.0.0.1 {} 900", port(&busy)), 3)
         .sadd(&set, "idle")
-        .set_ex(key("idle"), "127.0.0.1 38678 12", 3)
+        .set_ex(key("idle"), format!("127.0.0.1 {} 12", port(&idle)), 3)
+        .sadd(&set, "killed")
+        .set_ex(key("killed"), format!("127.0.0.1 {dead} 0"), 3)
         .sadd(&set, "gone")
         .query(&mut r)
         .unwrap();
     let a = try_login(&mut c).unwrap();
-    assert_eq!((a.host.as_str(), a.port), ("127.0.0.1", 38678));
+    assert_eq!(
+        (a.host.as_str(), a.port),
+        ("127.0.0.1", port(&idle)),
+        "the least-loaded node that answers, not the dead one with none"
+    );
     let checked =
         authd::nodes::check_token(MASSD_KEY.as_bytes(), a.token.as_str(), "idle", a.expires);
     assert_eq!(checked, Some(hex::encode(uuid)));
@@ -371,7 +386,7 @@ fn try_login_picks_the_least_loaded_live_node() {
     assert_eq!(try_login(&mut c).unwrap().host, "127.0.0.1");
     assert_eq!(
         try_login(&mut c).unwrap().port,
-        38677,
+        port(&busy),
         "the expired node is never chosen"
     );
     let wrong = c.call(&TryLogin {

@@ -222,7 +222,10 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Chaos(args) => {
             let report = chaos::run(&args)?;
             if args.json {
-                println!("{}", serde_json::to_string(&report).map_err(|e| e.to_string())?);
+                println!(
+                    "{}",
+                    serde_json::to_string(&report).map_err(|e| e.to_string())?
+                );
             } else {
                 chaos::print(&report);
             }

@@ -463,3 +463,36 @@ fn calls_move_off_a_backend_that_hangs_within_the_try_timeout() {
     b.shutdown();
     b.join().unwrap();
 }
+
+/// A backend whose answers are slow but whose reactor still answers pings
+/// (its workers wait on a store every backend shares) keeps its calls:
+/// they are not moved to other backends, just as slow, nor failed.
+#[test]
+fn a_slow_backend_that_answers_pings_keeps_its_calls() {
+    let (a, addr_a) = backend();
+    let (b, addr_b) = backend();
+    let mut d = Driver::new(ClientConfig {
+        backends: vec![addr_a, addr_b],
+        request_timeout: Duration::from_secs(5),
+        try_timeout: Duration::from_millis(200),
+        ..ClientConfig::default()
+    });
+    d.wait_up(2);
+    for tag in 0..10 {
+        d.call_as(Replay::Repeatable, ECHO_AFTER, 1200, tag)
+            .unwrap();
+    }
+    let seen = d.run(Duration::from_secs(5), |_, seen| seen.len() == 10);
+    assert_eq!(seen.len(), 10);
+    assert!(
+        seen.iter().all(|c| c.result.is_ok()),
+        "every slow call answered"
+    );
+    assert_eq!(d.client.replayed(), 0, "no call moved off a live backend");
+    let states: HashMap<SocketAddr, LinkState> = d.client.links().collect();
+    assert!(states.values().all(|s| *s == LinkState::Up));
+    for s in [a, b] {
+        s.shutdown();
+        s.join().unwrap();
+    }
+}

@@ -35,11 +35,13 @@ fn one_address_cannot_lock_everyone_out_of_trylogin() {
     })
     .unwrap();
     let mut r = stack.stores.redis();
+    // A node that accepts connections: authd checks before handing it out.
+    let node = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let _: () = redis::pipe()
         .sadd(format!("{}massd:nodes", stack.stores.prefix), "n1")
         .set_ex(
             format!("{}massd:node:n1", stack.stores.prefix),
-            "127.0.0.1 38677 5",
+            format!("127.0.0.1 {} 5", node.local_addr().unwrap().port()),
             60,
         )
         .query(&mut r)

@@ -96,11 +96,14 @@ fn every_endpoint_through_the_real_stack() {
         .unwrap()
         .get_connection()
         .unwrap();
+    // A node that accepts connections: authd checks before handing it out.
+    let node = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = node.local_addr().unwrap().port();
     let _: () = redis::pipe()
         .sadd(format!("{}massd:nodes", stack.stores.prefix), "n1")
         .set_ex(
             format!("{}massd:node:n1", stack.stores.prefix),
-            "127.0.0.1 38677 5",
+            format!("127.0.0.1 {port} 5"),
             5,
         )
         .query(&mut r)
@@ -113,7 +116,7 @@ fn every_endpoint_through_the_real_stack() {
     assert_eq!(status, 200, "{v}");
     assert_eq!(
         (v["host"].clone(), v["port"].clone()),
-        (json!("127.0.0.1"), json!(38677))
+        (json!("127.0.0.1"), json!(port))
     );
     assert!(v["token"].as_str().unwrap().starts_with("v1."));
     let (status, v) = post(

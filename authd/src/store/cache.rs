@@ -54,6 +54,10 @@ pub struct Cache {
 }
 
 const RETRY: Duration = Duration::from_secs(1);
+/// The same for a Redis Cluster: one node failing (a primary until its
+/// replica takes over) leaves the other shards working, so the connection
+/// is tried again almost at once instead of every key waiting a second.
+const CLUSTER_RETRY: Duration = Duration::from_millis(50);
 const TIMEOUT: Duration = Duration::from_millis(1000);
 
 impl Cache {
@@ -81,6 +85,14 @@ impl Cache {
         format!("{}{family}:{id}", self.prefix)
     }
 
+    fn retry(&self) -> Duration {
+        if self.target.is_cluster() {
+            CLUSTER_RETRY
+        } else {
+            RETRY
+        }
+    }
+
     /// Runs `f` on the connection; `None` when Redis is unavailable.
     pub fn run<T>(&mut self, f: impl FnOnce(&mut RedisLink) -> redis::RedisResult<T>) -> Option<T> {
         if self.conn.is_none() {
@@ -91,7 +103,7 @@ impl Cache {
                 Ok(conn) => self.conn = Some(conn),
                 Err(e) => {
                     self.health.failed(&e);
-                    self.retry_at = Some(Instant::now() + RETRY);
+                    self.retry_at = Some(Instant::now() + self.retry());
                     return None;
                 }
             }
@@ -106,7 +118,7 @@ impl Cache {
             Err(e) => {
                 if throng_redis::is_outage(&e) {
                     self.conn = None;
-                    self.retry_at = Some(Instant::now() + RETRY);
+                    self.retry_at = Some(Instant::now() + self.retry());
                     self.health.failed(&e);
                 } else {
                     log::warn!("redis command failed: {}", e.kind_name());

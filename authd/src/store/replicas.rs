@@ -67,6 +67,10 @@ impl Replicas {
             let opts: Opts = OptsBuilder::from_opts(opts)
                 .pool_opts(PoolOpts::default().with_constraints(constraints))
                 .tcp_connect_timeout(Some(Duration::from_secs(2)))
+                // A node is named by host and port on purpose: never swap
+                // its TCP connection for the local socket of whatever
+                // server runs here (another node, as another user).
+                .prefer_socket(false)
                 .stmt_cache_size(Some(64))
                 .init(vec!["SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci"])
                 .into();

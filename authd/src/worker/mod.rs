@@ -32,6 +32,8 @@ use std::time::Duration;
 /// What every worker shares.
 pub struct Shared {
     pub cfg: Arc<Config>,
+    /// Which massd nodes accept connections (TryLogin's last check).
+    pub reachable: crate::reachable::Reachable,
     pub db: Db,
     pub hasher: Hasher,
     pub records: Sender<LoginRecord>,

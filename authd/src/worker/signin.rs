@@ -426,6 +426,12 @@ impl Worker {
             self.cache
                 .run(|c| redis::cmd("SREM").arg(&set).arg(&dead).query::<()>(c));
         }
+        // A heartbeat outlives a killed node by up to its TTL: hand out
+        // only nodes that accept connections now.
+        let reachable = &self.shared.reachable;
+        let live = live
+            .into_iter()
+            .filter(|n| reachable.check(&n.host, n.port));
         let Some(node) = nodes::least_loaded(live) else {
             return Err(Status::NoNode);
         };

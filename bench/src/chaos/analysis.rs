@@ -183,6 +183,9 @@ mod tests {
         // 90 % of 100 successes a second: from 2400 on (10 % lost).
         assert_eq!(e.recovered_ms, Some(400));
         let calm = event("webd", "webd-2", 4000, 4100, 5000, &samples, &[]);
-        assert_eq!((calm.failed, calm.error_window_ms, calm.recovered_ms), (0, None, Some(0)));
+        assert_eq!(
+            (calm.failed, calm.error_window_ms, calm.recovered_ms),
+            (0, None, Some(0))
+        );
     }
 }

@@ -11,7 +11,9 @@ use std::process::Command;
 use std::time::Duration;
 
 pub const GALERA: [&str; 3] = ["galera-1", "galera-2", "galera-3"];
-pub const REDIS: [&str; 6] = ["redis-1", "redis-2", "redis-3", "redis-4", "redis-5", "redis-6"];
+pub const REDIS: [&str; 6] = [
+    "redis-1", "redis-2", "redis-3", "redis-4", "redis-5", "redis-6",
+];
 
 /// `deploy/cluster.sh` and what it wrote under `var/cluster`.
 pub struct Cluster {
@@ -26,8 +28,12 @@ impl Cluster {
     /// must exist: `make cluster-up` writes it).
     pub fn open(root: &Path) -> Result<Cluster, String> {
         let env_file = root.join("var/cluster/cluster.env");
-        let text = std::fs::read_to_string(&env_file)
-            .map_err(|e| format!("{}: {e} (is the cluster up? make cluster-up)", env_file.display()))?;
+        let text = std::fs::read_to_string(&env_file).map_err(|e| {
+            format!(
+                "{}: {e} (is the cluster up? make cluster-up)",
+                env_file.display()
+            )
+        })?;
         let env: HashMap<&str, &str> = text
             .lines()
             .filter(|l| !l.starts_with('#'))
@@ -88,6 +94,7 @@ impl Cluster {
             .iter()
             .map(|url| {
                 let opts = mysql::OptsBuilder::from_opts(mysql::Opts::from_url(url).ok()?)
+                    .prefer_socket(false)
                     .tcp_connect_timeout(Some(Duration::from_millis(300)))
                     .read_timeout(Some(Duration::from_millis(500)));
                 let mut conn = mysql::Conn::new(opts).ok()?;
@@ -105,8 +112,11 @@ impl Cluster {
             .map(|n| {
                 let url = format!("redis://:{}@127.0.0.1:{}/", self.redis_password, 17000 + n);
                 let role = redis::Client::open(url).ok().and_then(|c| {
-                    let mut conn = c.get_connection_with_timeout(Duration::from_millis(300)).ok()?;
-                    conn.set_read_timeout(Some(Duration::from_millis(500))).ok()?;
+                    let mut conn = c
+                        .get_connection_with_timeout(Duration::from_millis(300))
+                        .ok()?;
+                    conn.set_read_timeout(Some(Duration::from_millis(500)))
+                        .ok()?;
                     let v: redis::Value = redis::cmd("ROLE").query(&mut conn).ok()?;
                     match v {
                         redis::Value::Array(items) => match items.first() {
@@ -126,6 +136,6 @@ impl Cluster {
     pub fn galera(&self, i: usize) -> Result<mysql::Conn, String> {
         let url = self.mysql_urls.get(i).ok_or("no such Galera node")?;
         let opts = mysql::Opts::from_url(url).map_err(|e| e.to_string())?;
-        mysql::Conn::new(opts).map_err(|e| format!("galera-{}: {e}", i + 1))
+        mysql::Conn::new(mysql::OptsBuilder::from_opts(opts).prefer_socket(false)).map_err(|e| format!("galera-{}: {e}", i + 1))
     }
 }

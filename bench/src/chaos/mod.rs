@@ -21,10 +21,10 @@ mod user;
 use analysis::{EventReport, Timeline};
 use cluster::Cluster;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use user::{Sample, User};
 
@@ -79,8 +79,6 @@ struct Shared {
     /// Sign-ups so far: each new account comes from an address of its own,
     /// as new users do (one address is allowed 100 sign-ups an hour).
     sign_ups: std::sync::atomic::AtomicU32,
-    /// massd nodes (`host:port`) dead now: TryLogin must not name them.
-    dead_nodes: Mutex<HashSet<String>>,
     started: Instant,
 }
 
@@ -108,7 +106,6 @@ pub fn run(args: &ChaosArgs) -> Result<Report, String> {
     let shared = Arc::new(Shared {
         stop: AtomicBool::new(false),
         sign_ups: std::sync::atomic::AtomicU32::new(0),
-        dead_nodes: Mutex::new(HashSet::new()),
         started: Instant::now(),
     });
     let timeline = Timeline::watch(cluster.clone(), shared.started);
@@ -118,7 +115,12 @@ pub fn run(args: &ChaosArgs) -> Result<Report, String> {
             let name = format!("chaos{run_id}w{w}");
             // An address of its own per user, new for every run (the
             // per-address sign-up allowance lasts an hour).
-            let source = IpAddr::from([127, 20 + (std::process::id() % 200) as u8, (w / 250) as u8, (w % 250 + 1) as u8]);
+            let source = IpAddr::from([
+                127,
+                20 + (std::process::id() % 200) as u8,
+                (w / 250) as u8,
+                (w % 250 + 1) as u8,
+            ]);
             std::thread::spawn(move || work(target, source, name, &shared))
         })
         .collect();
@@ -131,9 +133,6 @@ pub fn run(args: &ChaosArgs) -> Result<Report, String> {
         let at = ms(shared.started);
         log::info!("killing {target}");
         cluster.kill(&target)?;
-        if let Some(node) = massd_node(&target) {
-            lock(&shared.dead_nodes).insert(node);
-        }
         let down = if kind == "haproxy" {
             args.haproxy_restart
         } else {
@@ -145,9 +144,6 @@ pub fn run(args: &ChaosArgs) -> Result<Report, String> {
             session_checks.push(at);
         }
         cluster.start(&target)?;
-        if let Some(node) = massd_node(&target) {
-            lock(&shared.dead_nodes).remove(&node);
-        }
         cluster.wait_stores()?;
         let restarted = ms(shared.started);
         kills.push((kind.clone(), target, at, restarted));
@@ -173,7 +169,15 @@ pub fn run(args: &ChaosArgs) -> Result<Report, String> {
         .enumerate()
         .map(|(i, (kind, target, at, restarted))| {
             let until = kills.get(i + 1).map_or(end, |k| k.2);
-            analysis::event(kind, target, *at, *restarted, until, &samples, &store_timeline)
+            analysis::event(
+                kind,
+                target,
+                *at,
+                *restarted,
+                until,
+                &samples,
+                &store_timeline,
+            )
         })
         .collect();
     // Sessions acknowledged in the 2 s before a Redis primary died.
@@ -197,7 +201,12 @@ pub fn run(args: &ChaosArgs) -> Result<Report, String> {
     let mut by_op: HashMap<String, (usize, usize)> = HashMap::new();
     for s in &samples {
         let e = by_op
-            .entry(serde_json::to_value(s.op).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+            .entry(
+                serde_json::to_value(s.op)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+            )
             .or_default();
         e.0 += 1;
         e.1 += usize::from(!s.ok);
@@ -218,20 +227,18 @@ pub fn run(args: &ChaosArgs) -> Result<Report, String> {
     })
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 fn ms(started: Instant) -> u32 {
     started.elapsed().as_millis().min(u128::from(u32::MAX)) as u32
 }
 
-/// The process of `kind` to kill: the second of the stateless tiers, the
-/// Galera node every authd writes to (the first), a Redis node that is a
-/// primary now.
+/// The process of `kind` to kill: the second webd and authd, the massd
+/// node TryLogin hands out (the first: equal loads go to the smallest id),
+/// the Galera node every authd writes to (the first), a Redis node that is
+/// a primary now.
 fn pick(kind: &str, cluster: &Cluster) -> Result<String, String> {
     Ok(match kind {
-        "webd" | "authd" | "massd" => format!("{kind}-2"),
+        "webd" | "authd" => format!("{kind}-2"),
+        "massd" => "massd-1".into(),
         "galera" => "galera-1".into(),
         "redis" => {
             let roles = cluster.redis_roles();
@@ -244,12 +251,6 @@ fn pick(kind: &str, cluster: &Cluster) -> Result<String, String> {
         "haproxy" => "haproxy".into(),
         other => return Err(format!("--kill: no process kind {other}")),
     })
-}
-
-/// The `host:port` TryLogin names for massd node `name`.
-fn massd_node(name: &str) -> Option<String> {
-    let n: u16 = name.strip_prefix("massd-")?.parse().ok()?;
-    Some(format!("127.0.0.1:{}", 38690 + n))
 }
 
 /// One simulated user's loop until the run stops.
@@ -291,8 +292,14 @@ fn work(target: SocketAddr, source: IpAddr, name: String, shared: &Shared) -> (U
             }
         }
         if i % 4 == 0 {
+            // A client given a node connects to it next: TryLogin worked
+            // if that connect does.
             let node = user.try_login();
-            let ok = node.is_some_and(|n| !lock(&shared.dead_nodes).contains(&n));
+            let ok = node
+                .and_then(|n| n.parse::<SocketAddr>().ok())
+                .is_some_and(|n| {
+                    std::net::TcpStream::connect_timeout(&n, Duration::from_secs(1)).is_ok()
+                });
             user.record_try_login(ok);
         }
         if i % 100 == 0 {

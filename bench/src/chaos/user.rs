@@ -103,7 +103,13 @@ impl User {
         answer
     }
 
-    fn try_exchange(&mut self, method: &str, path: &str, extra: &str, body: &[u8]) -> Option<Answer> {
+    fn try_exchange(
+        &mut self,
+        method: &str,
+        path: &str,
+        extra: &str,
+        body: &[u8],
+    ) -> Option<Answer> {
         if self.stream.is_none() {
             self.stream = Some(self.connect().ok()?);
         }
@@ -299,7 +305,8 @@ impl User {
     /// (`host:port`), or `None` on failure. Whether that node is alive is
     /// judged by the caller, who knows which one was killed.
     pub fn try_login(&mut self) -> Option<String> {
-        let body = serde_json::json!({"username": self.name, "password": self.password}).to_string();
+        let body =
+            serde_json::json!({"username": self.name, "password": self.password}).to_string();
         let a = self.exchange(
             "POST",
             "/trylogin_server",

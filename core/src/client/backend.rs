@@ -48,6 +48,9 @@ pub(crate) struct Link<T> {
     pub epoch: u32,
     pub next_id: u32,
     pub probe_id: u32,
+    /// The ping sent when the connection went silent with calls waiting
+    /// (0: none outstanding).
+    pub health_id: u32,
     /// The request id of this connection's `hello` (0: none sent).
     pub hello_id: u32,
     pub pending: HashMap<u32, Pending<T>>,
@@ -70,6 +73,7 @@ impl<T> Link<T> {
             epoch: 0,
             next_id: 1,
             probe_id: 0,
+            health_id: 0,
             hello_id: 0,
             pending: HashMap::new(),
             out: Outbox::new(false),

@@ -58,6 +58,8 @@ enum TimerKind {
     Request(u32),
     Connect,
     Retry,
+    /// The deadline of a ping sent to a connection that went silent.
+    Health(u32),
 }
 
 type TimerEntry = (usize, u32, TimerKind);
@@ -246,6 +248,11 @@ impl<T> ProtoClient<T> {
             }
             match kind {
                 TimerKind::Request(id) => self.try_expired(idx, id, registry, now),
+                TimerKind::Health(id) => {
+                    if self.links[idx].health_id == id {
+                        self.fail(idx, registry, now, "no answer to a ping within try_timeout");
+                    }
+                }
                 TimerKind::Connect => {
                     let state = self.links[idx].state;
                     if matches!(state, LinkState::Connecting | LinkState::Probing) {
@@ -289,10 +296,14 @@ impl<T> ProtoClient<T> {
     }
 
     /// A try's timer fired: past the call's deadline it completes as a
-    /// timeout; a connection silent since the request went out is a hung
-    /// backend, dropped so that its calls move; otherwise the backend is
-    /// alive but slow and the call waits for its own deadline.
+    /// timeout. A connection silent since the request went out gets a
+    /// ping: a backend whose reactor still answers pings is alive but
+    /// slow (its workers wait on a store that every backend shares, say),
+    /// and its calls wait for their own deadlines rather than fail over to
+    /// backends as slow; one that does not answer the ping within
+    /// `try_timeout` either is hung, and is dropped so its calls move.
     fn try_expired(&mut self, idx: usize, id: u32, registry: &Registry, now: Instant) {
+        let try_timeout = self.config.try_timeout;
         let link = &mut self.links[idx];
         let Some(p) = link.pending.get_mut(&id) else {
             return; // answered already
@@ -303,13 +314,26 @@ impl<T> ProtoClient<T> {
                 tag: p.tag,
                 result: Err(CallError::Timeout),
             });
-        } else if link.last_read + self.config.try_timeout <= now {
-            self.fail(idx, registry, now, "no answer within try_timeout");
-        } else {
-            p.try_deadline = p.deadline;
-            let at = p.deadline;
-            self.timers
-                .insert(at, (idx, link.epoch, TimerKind::Request(id)));
+            return;
+        }
+        p.try_deadline = p.deadline;
+        let at = p.deadline;
+        self.timers
+            .insert(at, (idx, link.epoch, TimerKind::Request(id)));
+        if link.last_read + try_timeout <= now && link.health_id == 0 {
+            link.health_id = link.take_id();
+            proto::encode_empty(
+                &mut link.out.buf,
+                Header::request(Opcode::Ping as u8, link.health_id),
+            );
+            let health = link.health_id;
+            self.timers.insert(
+                now + try_timeout,
+                (idx, link.epoch, TimerKind::Health(health)),
+            );
+            if let Err(e) = self.flush(idx, registry) {
+                self.fail(idx, registry, now, &e.to_string());
+            }
         }
     }
 
@@ -487,6 +511,8 @@ impl<T> ProtoClient<T> {
                 link.state = LinkState::Up;
                 link.backoff = self.config.backoff_min;
                 link.outage_logged = false;
+            } else if id == link.health_id {
+                link.health_id = 0; // alive: its calls wait for their answers
             } else if let Some(p) = link.pending.remove(&id) {
                 self.completions.push(Completion {
                     tag: p.tag,
@@ -510,6 +536,7 @@ impl<T> ProtoClient<T> {
         }
         link.out.reset();
         link.input.clear();
+        link.health_id = 0;
         link.epoch = link.epoch.wrapping_add(1);
         let mut calls: Vec<Pending<T>> = link.pending.drain().map(|(_, p)| p).collect();
         // In the order they were made, so the replays keep it.
