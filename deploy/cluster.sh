@@ -19,7 +19,7 @@
 #                  (mysqld 9104-9106, redis 9121)
 #
 # Usage: cluster.sh up|down|status | start NAME | kill NAME | stop NAME
-#        | url mysql|redis|web | wait-healthy | wait-stores
+#        | url mysql|redis|web | wait-healthy | wait-stores | smoke
 # Everything lives under ./var (var/cluster/NAME data, var/log/NAME.log,
 # var/run/NAME.pid, passwords in var/secrets). THRONG_BIN picks the
 # binaries (default target/release, built by `up`).
@@ -608,6 +608,37 @@ status() {
     printf 'redis:  %s\n' "$(redis_cli redis-1 cluster info 2>/dev/null | grep cluster_state | tr -d '\r' || echo 'cluster_state:?')"
 }
 
+# The short chaos run of `make test`: the cluster from the binaries in
+# THRONG_BIN (the debug build the tests just made), HAProxy on
+# THRONG_CLUSTER_HTTP_PORT (19090 unless set, so it runs beside `make up`),
+# each kind of process killed once with the goals checked, the Grafana
+# dashboard's queries checked against Prometheus, and everything stopped
+# again, however it ended.
+smoke() {
+    local name
+    for name in haproxy webd-1 authd-1 galera-1 redis-1; do
+        live_pid "$name" >/dev/null && die "the cluster stack is up ($name); the smoke test needs it down (make cluster-down)"
+    done
+    [ -x "$BIN/bench" ] || die "$BIN/bench is missing (cargo test builds it)"
+    "$D/deps.sh" stores cluster
+    mkdir -p "$C"
+    trap down EXIT
+    galera_up
+    redis_up
+    write_env
+    for name in "${AUTHD[@]}" "${WEBD[@]}" "${MASSD[@]}"; do daemon_start "$name"; done
+    haproxy_start
+    for name in "${EXPORTERS[@]}"; do exporter_start "$name"; done
+    prometheus_start
+    wait_healthy 60 || die "the cluster did not become healthy"
+    say "chaos: killing each kind of process once (bench chaos --check)"
+    "$BIN/bench" chaos --root "$ROOT" --target "127.0.0.1:$HTTP_PORT" --workers 8 --down 2 --settle 2 --check
+    # Prometheus has scraped every daemon by now (every 2 s).
+    python3 "$D/grafana/check.py" --prometheus http://127.0.0.1:9300 >"$LOGS/grafana-check.log" \
+        || { cat "$LOGS/grafana-check.log" >&2; die "a Grafana panel's query returns no data"; }
+    say "grafana: every panel's query returns data"
+}
+
 url() {
     case ${1:-} in
         mysql) grep '^THRONG_MYSQL_URL=' "$CLUSTER_ENV" | cut -d= -f2- ;;
@@ -635,5 +666,12 @@ case ${1:-} in
     wait-healthy) wait_healthy "${2:-30}" ;;
     wait-stores) galera_wait_synced && redis_wait_ok ;;
     names) all_names ;;
+    smoke)
+        # Exported: the chaos run restarts processes through this script.
+        export THRONG_CLUSTER_HTTP_PORT=${THRONG_CLUSTER_HTTP_PORT:-19090}
+        export THRONG_BIN=${THRONG_BIN:-$ROOT/target/debug}
+        HTTP_PORT=$THRONG_CLUSTER_HTTP_PORT BIN=$THRONG_BIN
+        smoke
+        ;;
     *) die "usage: $0 up|down|status|start NAME|stop NAME|kill NAME|url mysql|redis|web|wait-healthy|names" ;;
 esac

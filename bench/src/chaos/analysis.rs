@@ -78,6 +78,18 @@ pub struct EventReport {
     pub stores: Vec<String>,
 }
 
+/// In a timeline line (`+Nms galera … | redis redis-1=down redis-4=primary
+/// …`), the offset at which a replica stands as primary while `killed` is
+/// down: the failover.
+pub fn promotion_ms(line: &str, killed: &str) -> Option<u32> {
+    let (offset, state) = line.split_once(' ')?;
+    let ms: u32 = offset.strip_prefix('+')?.strip_suffix("ms")?.parse().ok()?;
+    let redis = state.split_once("| redis ")?.1;
+    let dead = redis.split(' ').any(|n| n == format!("{killed}=down"));
+    let primaries = redis.split(' ').filter(|n| n.ends_with("=primary")).count();
+    (dead && primaries == 3).then_some(ms)
+}
+
 /// Successful requests in `[from, to)` ms.
 fn ok_between(samples: &[Sample], from: u32, to: u32) -> usize {
     let start = samples.partition_point(|s| s.at < from);
@@ -167,6 +179,17 @@ mod tests {
             ok,
             code: if ok { 200 } else { 0 },
         }
+    }
+
+    #[test]
+    fn a_failover_is_read_from_the_timeline() {
+        let before =
+            "+166ms galera g | redis redis-1=down redis-2=primary redis-3=primary redis-4=replica";
+        let after =
+            "+2431ms galera g | redis redis-1=down redis-2=primary redis-3=primary redis-4=primary";
+        assert_eq!(promotion_ms(before, "redis-1"), None);
+        assert_eq!(promotion_ms(after, "redis-1"), Some(2431));
+        assert_eq!(promotion_ms(after, "redis-2"), None);
     }
 
     #[test]

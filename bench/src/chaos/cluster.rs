@@ -136,6 +136,7 @@ impl Cluster {
     pub fn galera(&self, i: usize) -> Result<mysql::Conn, String> {
         let url = self.mysql_urls.get(i).ok_or("no such Galera node")?;
         let opts = mysql::Opts::from_url(url).map_err(|e| e.to_string())?;
-        mysql::Conn::new(mysql::OptsBuilder::from_opts(opts).prefer_socket(false)).map_err(|e| format!("galera-{}: {e}", i + 1))
+        mysql::Conn::new(mysql::OptsBuilder::from_opts(opts).prefer_socket(false))
+            .map_err(|e| format!("galera-{}: {e}", i + 1))
     }
 }

@@ -60,6 +60,57 @@ pub struct ChaosArgs {
     /// Print one JSON object at the end instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Fail (exit 1) when a goal is missed: an error window of 1 s for a
+    /// webd, an authd or a massd node, 2 s for a Galera node, a Redis
+    /// failover within 5 s with log-ins working throughout, and no
+    /// acknowledged write missing from any Galera node.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// The goals `--check` holds a report to; each miss as a sentence.
+pub fn misses(report: &Report) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in &report.events {
+        let window = e.error_window_ms.unwrap_or(0);
+        let limit = match e.kind.as_str() {
+            "webd" | "authd" | "massd" => Some(1000),
+            "galera" => Some(2000),
+            _ => None,
+        };
+        if let Some(limit) = limit {
+            if window >= limit {
+                out.push(format!(
+                    "{} killed: error window {window} ms, goal < {limit} ms ({} failed)",
+                    e.target, e.failed
+                ));
+            }
+        }
+        if e.kind == "redis" {
+            let promoted = e
+                .stores
+                .iter()
+                .find_map(|s| analysis::promotion_ms(s, &e.target));
+            match promoted {
+                Some(ms) if ms < 5000 => {}
+                Some(ms) => out.push(format!(
+                    "{}: a replica took over after {ms} ms, goal < 5000",
+                    e.target
+                )),
+                None => out.push(format!("{}: no replica took over", e.target)),
+            }
+            if let Some(n) = e.failed_by_op.get("login").filter(|n| **n > 0) {
+                out.push(format!("{n} log-ins failed while {} was down", e.target));
+            }
+        }
+    }
+    for (node, n) in report.signups_missing.iter().chain(&report.nicknames_wrong) {
+        if *n > 0 {
+            out.push(format!("{node}: {n} acknowledged writes missing"));
+        }
+    }
+    out.sort();
+    out
 }
 
 /// What one simulated user was acknowledged for.

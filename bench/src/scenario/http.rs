@@ -55,6 +55,14 @@ impl Http {
     }
 }
 
+/// The value of a `Set-Cookie` header line, whatever the case of its name
+/// (HAProxy passes header names on in lower case).
+fn set_cookie(line: &str) -> Option<&str> {
+    let (name, value) = line.split_once(':')?;
+    name.eq_ignore_ascii_case("set-cookie")
+        .then(|| value.trim_start())
+}
+
 /// What a connection keeps from its `/login` page: the pre-session
 /// cookie and the form's CSRF token, as `pre\0<cookie>\0<token>`.
 struct PreSession;
@@ -71,7 +79,7 @@ impl PreSession {
     fn take(head: &str, body: &[u8], state: &mut Vec<u8>) -> Result<(), StreamError> {
         let cookie = head
             .lines()
-            .filter_map(|l| l.strip_prefix("Set-Cookie: "))
+            .filter_map(set_cookie)
             .find_map(|c| c.strip_prefix("throng_csrf="))
             .and_then(|c| c.split(';').next())
             .ok_or_else(|| StreamError("GET /login set no throng_csrf cookie".into()))?;
@@ -167,7 +175,7 @@ impl Workload for Http {
         }
         let cookie = head
             .lines()
-            .filter_map(|l| l.strip_prefix("Set-Cookie: "))
+            .filter_map(set_cookie)
             .find_map(|c| c.strip_prefix("throng_session="))
             .and_then(|c| c.split(';').next());
         match (status, cookie) {

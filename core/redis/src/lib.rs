@@ -12,8 +12,10 @@
 //! sign-in batch touches the keys of many accounts and addresses). So a
 //! pipeline on a cluster [`RedisLink`] is split per node with the crate's
 //! cluster pipeline (one round trip per node, the nodes in turn) and the
-//! answers put back in order; commands the cluster pipeline cannot route
-//! (multi-key `MGET`) run on their own, each split by slot by the client.
+//! answers put back in order. A multi-key `MGET` or `DEL`, alone or in a
+//! pipeline, becomes one command per key in such a pipeline (the client
+//! itself would send one command per slot, one after another: an `MGET`
+//! of a batch's keys was hundreds of round trips).
 //! Nothing Throng does needs several keys changed atomically, so no
 //! command needs its keys in one slot for correctness; keys of one entity
 //! share a hash tag where that saves round trips (see the callers).
@@ -94,7 +96,7 @@ impl ConnectionLike for RedisLink {
     fn req_packed_command(&mut self, cmd: &[u8]) -> RedisResult<Value> {
         match self {
             RedisLink::Single(c) => c.req_packed_command(cmd),
-            RedisLink::Cluster(c) => c.req_packed_command(cmd),
+            RedisLink::Cluster(c) => split::run_packed(c, cmd),
         }
     }
 
@@ -113,7 +115,7 @@ impl ConnectionLike for RedisLink {
     fn req_command(&mut self, cmd: &Cmd) -> RedisResult<Value> {
         match self {
             RedisLink::Single(c) => c.req_command(cmd),
-            RedisLink::Cluster(c) => c.req_command(cmd),
+            RedisLink::Cluster(c) => split::run_command(c, cmd),
         }
     }
 

@@ -6,13 +6,88 @@ use redis::{Cmd, ConnectionLike, ErrorKind, RedisError, RedisResult, Value};
 
 /// Commands the cluster pipeline refuses (keys in several slots, or no
 /// key): run on their own, where the cluster client splits them itself.
+/// (`MGET` and `DEL` never get here: [`spread`] turns them into one
+/// command per key first.)
 fn alone(name: &[u8]) -> bool {
-    const ALONE: &[&str] = &[
-        "MGET", "MSET", "DEL", "UNLINK", "EXISTS", "INFO", "PING", "TIME",
-    ];
+    const ALONE: &[&str] = &["MSET", "UNLINK", "EXISTS", "INFO", "PING", "TIME"];
     ALONE
         .iter()
         .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// A multi-key `MGET` or `DEL` as one command per key, and how to put the
+/// answers back together; `None` for any other command.
+///
+/// The cluster client runs a multi-key command as one command per slot,
+/// one round trip after another: an `MGET` of a batch's 400 keys was 400
+/// sequential round trips. Sent as single-key commands through the
+/// cluster pipeline they cost one round trip per node instead.
+fn spread(cmd: &Cmd) -> Option<(Vec<Cmd>, Join)> {
+    let mut args = cmd.args_iter().filter_map(|a| match a {
+        redis::Arg::Simple(bytes) => Some(bytes),
+        _ => None,
+    });
+    let name = args.next()?;
+    let how = if name.eq_ignore_ascii_case(b"MGET") {
+        Join::Array
+    } else if name.eq_ignore_ascii_case(b"DEL") {
+        Join::Sum
+    } else {
+        return None;
+    };
+    let single = if how == Join::Array { "GET" } else { "DEL" };
+    let cmds: Vec<Cmd> = args
+        .map(|key| {
+            let mut c = redis::cmd(single);
+            c.arg(key);
+            c
+        })
+        .collect();
+    (!cmds.is_empty()).then_some((cmds, how))
+}
+
+/// How the answers of a spread command make its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Join {
+    /// `MGET`: the values, in key order.
+    Array,
+    /// `DEL`: how many keys went.
+    Sum,
+}
+
+fn join(how: Join, values: Vec<Value>) -> Value {
+    match how {
+        Join::Array => Value::Array(values),
+        Join::Sum => Value::Int(
+            values
+                .iter()
+                .map(|v| if let Value::Int(n) = v { *n } else { 0 })
+                .sum(),
+        ),
+    }
+}
+
+/// Runs one command on a cluster, an `MGET`/`DEL` spread over the nodes.
+pub fn run_command(conn: &mut ClusterConnection, cmd: &Cmd) -> RedisResult<Value> {
+    match spread(cmd) {
+        Some((cmds, how)) => {
+            let mut batch = cluster_pipe();
+            for c in cmds {
+                batch.add_command(c);
+            }
+            let values: Vec<Value> = batch.query(conn)?;
+            Ok(join(how, values))
+        }
+        None => conn.req_command(cmd),
+    }
+}
+
+/// Runs one packed command (what `Cmd::query` sends).
+pub fn run_packed(conn: &mut ClusterConnection, packed: &[u8]) -> RedisResult<Value> {
+    let cmd = unpack(packed, 1)?
+        .pop()
+        .expect("unpack gave the one command asked for");
+    run_command(conn, &cmd)
 }
 
 /// The `n` commands of a packed pipeline (each an array of bulk strings).
@@ -71,25 +146,40 @@ pub fn run_pipeline(
     let cmds = unpack(packed, offset + count)?;
     let mut answers: Vec<Option<Value>> = vec![None; cmds.len()];
     let mut batch = cluster_pipe();
-    let mut in_batch = Vec::new();
+    // Per command: where its answers start in the batch, how many, and
+    // how they join (a spread MGET/DEL has one per key).
+    let mut in_batch: Vec<(usize, usize, usize, Option<Join>)> = Vec::new();
+    let mut queued = 0;
     for (i, cmd) in cmds.iter().enumerate() {
-        if alone(name_of(cmd)) {
+        if let Some((parts, how)) = spread(cmd) {
+            in_batch.push((i, queued, parts.len(), Some(how)));
+            queued += parts.len();
+            for part in parts {
+                batch.add_command(part);
+            }
+        } else if alone(name_of(cmd)) {
             answers[i] = Some(conn.req_command(cmd)?);
         } else {
+            in_batch.push((i, queued, 1, None));
+            queued += 1;
             batch.add_command(cmd.clone());
-            in_batch.push(i);
         }
     }
-    if !in_batch.is_empty() {
-        let values: Vec<Value> = batch.query(conn)?;
-        if values.len() != in_batch.len() {
+    if queued > 0 {
+        let mut values: Vec<Value> = batch.query(conn)?;
+        if values.len() != queued {
             return Err(RedisError::from((
                 ErrorKind::Client,
                 "the cluster answered a pipeline with the wrong number of replies",
             )));
         }
-        for (i, v) in in_batch.into_iter().zip(values) {
-            answers[i] = Some(v);
+        // Taken from the back, so each command's slice is still in place.
+        for (i, start, n, how) in in_batch.into_iter().rev() {
+            let mine: Vec<Value> = values.drain(start..start + n).collect();
+            answers[i] = Some(match how {
+                Some(how) => join(how, mine),
+                None => mine.into_iter().next().unwrap_or(Value::Nil),
+            });
         }
     }
     let answers: Vec<Value> = answers
@@ -119,7 +209,18 @@ mod tests {
             redis::cmd("SET").arg("a").arg("1").get_packed_command()
         );
         assert_eq!(name_of(&cmds[2]), b"MGET");
-        assert!(alone(name_of(&cmds[2])) && !alone(name_of(&cmds[1])));
+        assert!(!alone(name_of(&cmds[1])));
+        let (parts, how) = spread(&cmds[2]).unwrap();
+        assert_eq!((parts.len(), how), (2, Join::Array));
+        assert_eq!(
+            parts[1].get_packed_command(),
+            redis::cmd("GET").arg("b").get_packed_command()
+        );
+        assert!(spread(&cmds[0]).is_none());
+        assert_eq!(
+            join(Join::Sum, vec![Value::Int(1), Value::Int(0), Value::Int(1)]),
+            Value::Int(2)
+        );
         // Asked for more commands than there are: an error.
         assert!(unpack(&p.get_packed_pipeline(), 4).is_err());
     }
