@@ -34,9 +34,11 @@ cluster-down:
 cluster-status:
 	@deploy/cluster.sh status
 
-## test: formatting, lints, then every test (stores started if needed)
+## test: formatting, lints, every test (stores started if needed), then the
+## short chaos run on the cluster stack built from the tests' binaries
 test: lint
 	@deploy/stack.sh with-stores $(CARGO) test --workspace --quiet
+	@THRONG_BIN=$(CURDIR)/target/debug deploy/cluster.sh smoke
 
 lint:
 	@deploy/deps.sh stores browser

@@ -152,6 +152,7 @@ galera_start() { # NAME [new]
     # the process started here is the one to watch (and to kill).
     nohup "$mariadbd" --defaults-file="$dir/my.cnf" "${extra[@]}" >>"$LOGS/$name.log" 2>&1 &
     echo $! >"$RUN/$name.pid"
+    disown $! 2>/dev/null || true  # killed on purpose later: no job notices
     # A joiner copies the whole database from a donor first (SST).
     for ((i = 0; i < 1800; i++)); do
         [ "$(galera_state "$name")" = Synced ] && return 0
@@ -264,6 +265,7 @@ CONF
     say "starting $name on 127.0.0.1:$port"
     nohup redis-server "$dir/redis.conf" >>"$LOGS/$name.log" 2>&1 &
     echo $! >"$RUN/$name.pid"
+    disown $! 2>/dev/null || true  # killed on purpose later: no job notices
     wait_port "$port" 30 || die "$name did not start (log: $LOGS/$name.log)"
 }
 
@@ -364,6 +366,7 @@ daemon_start() { # NAME
         cd "$ROOT" && exec setsid "$BIN/$kind" "${args[@]}" >>"$LOGS/$name.log" 2>&1
     ) &
     echo $! >"$RUN/$name.pid"
+    disown $! 2>/dev/null || true  # killed on purpose later: no job notices
     wait_port "$port" 30 || { tail -20 "$LOGS/$name.log" >&2; die "$name did not start listening on $port"; }
 }
 
@@ -431,6 +434,7 @@ haproxy_start() {
     say "starting haproxy on 127.0.0.1:$HTTP_PORT"
     nohup haproxy -db -f "$C/haproxy/haproxy.cfg" >>"$LOGS/haproxy.log" 2>&1 &
     echo $! >"$RUN/haproxy.pid"
+    disown $! 2>/dev/null || true  # killed on purpose later: no job notices
     wait_port "$HTTP_PORT" 10 || die "haproxy did not start (log: $LOGS/haproxy.log)"
 }
 
@@ -458,6 +462,7 @@ exporter_start() {
             ;;
     esac
     echo $! >"$RUN/$name.pid"
+    disown $! 2>/dev/null || true  # killed on purpose later: no job notices
     wait_port "$port" 20 || die "$name did not start (log: $LOGS/$name.log)"
 }
 
@@ -503,6 +508,7 @@ prometheus_start() {
         --storage.tsdb.path="$C/prometheus/data" --storage.tsdb.retention.time=2d \
         --web.listen-address=127.0.0.1:9300 --web.enable-lifecycle >>"$LOGS/prometheus.log" 2>&1 &
     echo $! >"$RUN/prometheus.pid"
+    disown $! 2>/dev/null || true  # killed on purpose later: no job notices
     wait_port 9300 30 || die "prometheus did not start (log: $LOGS/prometheus.log)"
 }
 
