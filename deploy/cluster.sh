@@ -267,12 +267,26 @@ CONF
     echo $! >"$RUN/$name.pid"
     disown $! 2>/dev/null || true  # killed on purpose later: no job notices
     wait_port "$port" 30 || die "$name did not start (log: $LOGS/$name.log)"
+    # A node that was a replica reloads the copy it kept (dump.rdb) and
+    # answers LOADING until done: up means PONG.
+    local i
+    for ((i = 0; i < 600; i++)); do
+        [ "$(redis_cli "$name" ping 2>/dev/null)" = PONG ] && return 0
+        sleep 0.1
+    done
+    die "$name did not answer PING within 60 s (log: $LOGS/$name.log)"
 }
 
 redis_up() {
     local name
     for name in "${REDIS[@]}"; do redis_start "$name"; done
-    if ! redis_cli redis-1 cluster info 2>/dev/null | grep -q '^cluster_known_nodes:6'; then
+    local known
+    known=$(redis_cli redis-1 cluster info 2>/dev/null | tr -d '\r' | awk -F: '$1 == "cluster_known_nodes" {print $2}')
+    [ -n "$known" ] || die "redis-1 does not answer CLUSTER INFO (log: $LOGS/redis-1.log)"
+    if [ "$known" != 1 ] && [ "$known" != 6 ]; then
+        die "redis-1 knows $known cluster nodes, not 1 (new) or 6: see var/cluster/redis-*/nodes.conf"
+    fi
+    if [ "$known" = 1 ]; then
         say "creating the Redis Cluster (3 primaries, 3 replicas)"
         local addrs=()
         for name in "${REDIS[@]}"; do addrs+=("127.0.0.1:$(redis_port "$name")"); done
