@@ -407,16 +407,17 @@ defaults
     timeout http-keep-alive 60s
     timeout http-request 10s
     option http-keep-alive
-    # A request whose webd died is sent to another: a refused or reset
-    # connection always (nothing was processed), an empty answer or a
-    # timeout only for idempotent methods (HAProxy never resends a POST
-    # that may have been processed).
+    # A request whose webd died is sent to another: a refused connection
+    # always (nothing was processed), an empty answer or a timeout only if
+    # it is not a POST — retry-on has no method filter of its own, and a
+    # sign-up, a code or a reset webd already passed on must not run twice.
     retries 3
     option redispatch 1
     retry-on conn-failure empty-response response-timeout
 
 frontend web
     bind 127.0.0.1:$HTTP_PORT
+    http-request disable-l7-retry if METH_POST
     # The only X-Forwarded-For webd believes is the one HAProxy writes.
     http-request del-header X-Forwarded-For
     option forwardfor

@@ -496,3 +496,34 @@ fn a_slow_backend_that_answers_pings_keeps_its_calls() {
         s.join().unwrap();
     }
 }
+
+/// A backend that hangs right after its probe was answered: its calls are
+/// noticed on the silent connection and move, well before their own
+/// deadline.
+#[test]
+fn a_backend_that_hangs_after_answering_loses_its_calls_in_time() {
+    let (b, addr_b) = backend();
+    let hung = hung_backend();
+    let mut d = Driver::new(ClientConfig {
+        backends: vec![hung, addr_b],
+        request_timeout: Duration::from_secs(5),
+        try_timeout: Duration::from_millis(200),
+        ..ClientConfig::default()
+    });
+    d.wait_up(2);
+    // The hung backend answered its probe just now (a recent read): the
+    // calls' first try expires while the connection does not look silent.
+    let start = Instant::now();
+    for tag in 0..6 {
+        d.call_as(Replay::Repeatable, ECHO_AFTER, 10, tag).unwrap();
+    }
+    let seen = d.run(Duration::from_secs(5), |_, seen| seen.len() == 6);
+    assert!(seen.iter().all(|c| c.result.is_ok()));
+    assert!(
+        start.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        start.elapsed()
+    );
+    b.shutdown();
+    b.join().unwrap();
+}

@@ -67,6 +67,14 @@ impl Replicas {
             let opts: Opts = OptsBuilder::from_opts(opts)
                 .pool_opts(PoolOpts::default().with_constraints(constraints))
                 .tcp_connect_timeout(Some(Duration::from_secs(2)))
+                // A node that stops answering without closing its sockets
+                // (stopped, its host gone, a partition) must end in an
+                // error, or every worker waits on it for ever and there is
+                // no failover: 10 s bounds a hang and leaves room for the
+                // longest statement authd runs (a migration step).
+                .read_timeout(Some(Duration::from_secs(10)))
+                .write_timeout(Some(Duration::from_secs(10)))
+                .tcp_keepalive_time_ms(Some(1000))
                 // A node is named by host and port on purpose: never swap
                 // its TCP connection for the local socket of whatever
                 // server runs here (another node, as another user).

@@ -153,7 +153,11 @@ pub struct Report {
 /// be driven at all).
 pub fn run(args: &ChaosArgs) -> Result<Report, String> {
     let cluster = Arc::new(Cluster::open(&args.root)?);
-    let run_id = format!("{:x}", std::process::id() % 0xfff);
+    // Random: the accounts of an earlier run on the same cluster must not
+    // collide with this run's.
+    let mut seed = [0u8; 4];
+    getrandom::fill(&mut seed).map_err(|e| e.to_string())?;
+    let run_id = format!("{:08x}", u32::from_le_bytes(seed));
     let shared = Arc::new(Shared {
         stop: AtomicBool::new(false),
         sign_ups: std::sync::atomic::AtomicU32::new(0),

@@ -219,7 +219,14 @@ impl<T> ProtoClient<T> {
             }
         }
         if event.is_error() {
-            return self.fail(idx, registry, now, "socket error");
+            // Answers the backend sent before the reset are still in the
+            // socket: deliver them, then give the link up (a call that was
+            // answered must not be failed or sent again).
+            self.read(idx, registry, now);
+            if self.links[idx].state != LinkState::Down {
+                self.fail(idx, registry, now, "socket error");
+            }
+            return;
         }
         if event.is_writable() {
             if let Err(e) = self.flush(idx, registry) {
@@ -316,10 +323,19 @@ impl<T> ProtoClient<T> {
             });
             return;
         }
-        p.try_deadline = p.deadline;
-        let at = p.deadline;
+        // Looked at again once the connection could have gone silent for
+        // a whole try_timeout, so a backend that hangs later is still
+        // noticed before the call's own deadline.
+        let silent_at = link.last_read + try_timeout;
+        let again = if silent_at > now {
+            silent_at
+        } else {
+            now + try_timeout
+        }
+        .min(p.deadline);
+        p.try_deadline = again;
         self.timers
-            .insert(at, (idx, link.epoch, TimerKind::Request(id)));
+            .insert(again, (idx, link.epoch, TimerKind::Request(id)));
         if link.last_read + try_timeout <= now && link.health_id == 0 {
             link.health_id = link.take_id();
             proto::encode_empty(
@@ -477,17 +493,20 @@ impl<T> ProtoClient<T> {
         };
         // Answers that arrived with the close are still delivered.
         let had = link.input.len();
-        let eof = match crate::nbio::read_available(stream, &mut link.input) {
-            Ok(eof) => eof,
-            Err(e) => return self.fail(idx, registry, now, &e.to_string()),
-        };
+        let read = crate::nbio::read_available(stream, &mut link.input);
         if link.input.len() > had {
             link.last_read = now;
         }
+        // Whole answers read before an error or the close are delivered
+        // first.
         if let Err(reason) = self.take_frames(idx) {
             self.fail(idx, registry, now, &reason);
-        } else if eof {
-            self.fail(idx, registry, now, "backend closed the connection");
+        } else {
+            match read {
+                Err(e) => self.fail(idx, registry, now, &e.to_string()),
+                Ok(true) => self.fail(idx, registry, now, "backend closed the connection"),
+                Ok(false) => {}
+            }
         }
     }
 

@@ -13,8 +13,8 @@ pub struct ChangeAvatar {
 
 impl Operation for ChangeAvatar {
     const OPCODE: Opcode = Opcode::ChangeAvatar;
-    // Setting the same picture twice leaves it set.
-    const REPEATABLE: bool = true;
+    // A late copy of it, run after a newer change was acknowledged, would undo that change: sent again only if it never left.
+    const REPEATABLE: bool = false;
     type Answer = ();
 }
 

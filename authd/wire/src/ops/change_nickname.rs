@@ -13,8 +13,8 @@ pub struct ChangeNickname {
 
 impl Operation for ChangeNickname {
     const OPCODE: Opcode = Opcode::ChangeNickname;
-    // Setting the same nickname twice leaves it set.
-    const REPEATABLE: bool = true;
+    // A late copy of it, run after a newer change was acknowledged, would undo that change: sent again only if it never left.
+    const REPEATABLE: bool = false;
     type Answer = ();
 }
 

@@ -13,8 +13,8 @@ pub struct LogoutEverywhere {
 
 impl Operation for LogoutEverywhere {
     const OPCODE: Opcode = Opcode::LogoutEverywhere;
-    // The mark it sets is a time: set twice, it still means now.
-    const REPEATABLE: bool = true;
+    // A late copy of it would set a later mark and end sessions made in between: sent again only if it never left.
+    const REPEATABLE: bool = false;
     type Answer = ();
 }
 
