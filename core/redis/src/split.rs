@@ -5,11 +5,54 @@ use redis::cluster::{cluster_pipe, ClusterConnection};
 use redis::{Cmd, ConnectionLike, ErrorKind, RedisError, RedisResult, Value};
 
 /// Commands the cluster pipeline refuses (keys in several slots, or no
-/// key): run on their own, where the cluster client splits them itself.
-/// (`MGET` and `DEL` never get here: [`spread`] turns them into one
-/// command per key first.)
+/// key; the redis crate's own list, by first word, and `EXISTS`/`UNLINK`,
+/// which take several keys): run on their own, where the cluster client
+/// routes them itself. (`MGET` and `DEL` never get here: [`spread`] turns
+/// them into one command per key first.)
 fn alone(name: &[u8]) -> bool {
-    const ALONE: &[&str] = &["MSET", "UNLINK", "EXISTS", "INFO", "PING", "TIME"];
+    const ALONE: &[&str] = &[
+        "BGREWRITEAOF",
+        "BGSAVE",
+        "BITOP",
+        "BRPOPLPUSH",
+        "CLIENT",
+        "CONFIG",
+        "DBSIZE",
+        "ECHO",
+        "EXISTS",
+        "FLUSHALL",
+        "FLUSHDB",
+        "INFO",
+        "KEYS",
+        "LASTSAVE",
+        "MOVE",
+        "MSET",
+        "MSETEX",
+        "MSETNX",
+        "PING",
+        "PUBLISH",
+        "RANDOMKEY",
+        "RENAME",
+        "RENAMENX",
+        "RPOPLPUSH",
+        "SAVE",
+        "SCAN",
+        "SCRIPT",
+        "SDIFF",
+        "SDIFFSTORE",
+        "SENTINEL",
+        "SHUTDOWN",
+        "SINTER",
+        "SINTERSTORE",
+        "SLAVEOF",
+        "SLOWLOG",
+        "SMOVE",
+        "SORT",
+        "SUNION",
+        "SUNIONSTORE",
+        "TIME",
+        "UNLINK",
+    ];
     ALONE
         .iter()
         .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
@@ -134,6 +177,55 @@ fn name_of(cmd: &Cmd) -> &[u8] {
     }
 }
 
+/// Commands queued for one cluster pipeline, and for each command of the
+/// caller's pipeline where its answers will be.
+#[derive(Default)]
+struct Batch {
+    pipe: redis::cluster::ClusterPipeline,
+    /// (command index, first answer, answers, how they join).
+    slots: Vec<(usize, usize, usize, Option<Join>)>,
+    queued: usize,
+}
+
+impl Batch {
+    fn add(&mut self, index: usize, parts: Vec<Cmd>, how: Option<Join>) {
+        self.slots.push((index, self.queued, parts.len(), how));
+        self.queued += parts.len();
+        for part in parts {
+            self.pipe.add_command(part);
+        }
+    }
+
+    /// Sends what is queued (one round trip per node) and files the
+    /// answers; empty afterwards.
+    fn run(
+        &mut self,
+        conn: &mut ClusterConnection,
+        answers: &mut [Option<Value>],
+    ) -> RedisResult<()> {
+        if self.queued == 0 {
+            return Ok(());
+        }
+        let mut values: Vec<Value> = self.pipe.query(conn)?;
+        if values.len() != self.queued {
+            return Err(RedisError::from((
+                ErrorKind::Client,
+                "the cluster answered a pipeline with the wrong number of replies",
+            )));
+        }
+        // Taken from the back, so each command's slice is still in place.
+        for (i, start, n, how) in self.slots.drain(..).rev() {
+            let mine: Vec<Value> = values.drain(start..start + n).collect();
+            answers[i] = Some(match how {
+                Some(how) => join(how, mine),
+                None => mine.into_iter().next().unwrap_or(Value::Nil),
+            });
+        }
+        *self = Batch::default();
+        Ok(())
+    }
+}
+
 /// Runs the pipeline `packed` on `conn` and returns answers
 /// `offset..offset + count`, as a server's connection would.
 pub fn run_pipeline(
@@ -145,43 +237,20 @@ pub fn run_pipeline(
     // Outside a transaction a pipeline's answers are all its commands'.
     let cmds = unpack(packed, offset + count)?;
     let mut answers: Vec<Option<Value>> = vec![None; cmds.len()];
-    let mut batch = cluster_pipe();
-    // Per command: where its answers start in the batch, how many, and
-    // how they join (a spread MGET/DEL has one per key).
-    let mut in_batch: Vec<(usize, usize, usize, Option<Join>)> = Vec::new();
-    let mut queued = 0;
+    let mut batch = Batch::default();
     for (i, cmd) in cmds.iter().enumerate() {
         if let Some((parts, how)) = spread(cmd) {
-            in_batch.push((i, queued, parts.len(), Some(how)));
-            queued += parts.len();
-            for part in parts {
-                batch.add_command(part);
-            }
+            batch.add(i, parts, Some(how));
         } else if alone(name_of(cmd)) {
+            // What came before it runs first: a pipeline's commands run
+            // in order.
+            batch.run(conn, &mut answers)?;
             answers[i] = Some(conn.req_command(cmd)?);
         } else {
-            in_batch.push((i, queued, 1, None));
-            queued += 1;
-            batch.add_command(cmd.clone());
+            batch.add(i, vec![cmd.clone()], None);
         }
     }
-    if queued > 0 {
-        let mut values: Vec<Value> = batch.query(conn)?;
-        if values.len() != queued {
-            return Err(RedisError::from((
-                ErrorKind::Client,
-                "the cluster answered a pipeline with the wrong number of replies",
-            )));
-        }
-        // Taken from the back, so each command's slice is still in place.
-        for (i, start, n, how) in in_batch.into_iter().rev() {
-            let mine: Vec<Value> = values.drain(start..start + n).collect();
-            answers[i] = Some(match how {
-                Some(how) => join(how, mine),
-                None => mine.into_iter().next().unwrap_or(Value::Nil),
-            });
-        }
-    }
+    batch.run(conn, &mut answers)?;
     let answers: Vec<Value> = answers
         .into_iter()
         .map(|a| a.unwrap_or(Value::Nil))
