@@ -66,18 +66,14 @@ impl Cache {
         RedisTarget::open(url, cluster, TIMEOUT)
     }
 
-    pub fn new(
-        target: RedisTarget,
-        prefix: &str,
-        health: Arc<Health>,
-    ) -> Result<Cache, redis::RedisError> {
-        Ok(Cache {
+    pub fn new(target: RedisTarget, prefix: &str, health: Arc<Health>) -> Cache {
+        Cache {
             target,
             conn: None,
             prefix: prefix.to_owned(),
             health,
             retry_at: None,
-        })
+        }
     }
 
     /// `prefix + family + ":" + id`.

@@ -69,8 +69,7 @@ pub fn start(
         .map_err(|e| format!("redis.url: {}", e.kind_name_for_config()))?;
     (0..threads)
         .map(|i| {
-            let cache = Cache::new(target.clone(), &cfg.redis.prefix, shared.health.clone())
-                .map_err(|e| format!("redis.url: {}", e.kind_name_for_config()))?;
+            let cache = Cache::new(target.clone(), &cfg.redis.prefix, shared.health.clone());
             let worker = Worker {
                 shared: shared.clone(),
                 cache,

@@ -43,41 +43,56 @@ pub fn report(stats: &AllStats) -> Vec<ThreadReport> {
         .collect()
 }
 
-/// Makes the threads' figures part of `metrics`, read at each scrape.
-pub fn register(metrics: &Metrics, stats: &AllStats) {
-    type Field = fn(&ThreadStats) -> &AtomicU64;
-    let sum = |field: Field| {
-        let stats = stats.clone();
-        Arc::new(move || stats.iter().map(|s| field(s).load(Ordering::Relaxed)).sum())
-    };
-    metrics.gauge_fn(
+/// What `/metrics` shows of the threads' figures: name, help, whether it
+/// only grows (a counter) or goes up and down (a gauge), and the field.
+type Field = fn(&ThreadStats) -> &AtomicU64;
+const EXPORTED: [(&str, &str, bool, Field); 6] = [
+    (
         "massd_connections",
         "Counter connections open now.",
-        sum(|s| &s.connections),
-    );
-    metrics.counter_fn(
-        "massd_updates_total",
-        "UPDATEs applied.",
-        sum(|s| &s.updates),
-    );
-    metrics.gauge_fn(
+        false,
+        |s| &s.connections,
+    ),
+    ("massd_updates_total", "UPDATEs applied.", true, |s| {
+        &s.updates
+    }),
+    (
         "massd_updates_per_second",
         "UPDATEs in the last whole second.",
-        sum(|s| &s.updates_per_sec),
-    );
-    metrics.gauge_fn(
+        false,
+        |s| &s.updates_per_sec,
+    ),
+    (
         "massd_closed_keys",
         "Counters of closed connections kept.",
-        sum(|s| &s.closed_keys),
-    );
-    metrics.counter_fn(
+        false,
+        |s| &s.closed_keys,
+    ),
+    (
         "massd_closed_keys_evicted_total",
         "Closed counters dropped for the cap or their age.",
-        sum(|s| &s.evicted),
-    );
-    metrics.counter_fn(
+        true,
+        |s| &s.evicted,
+    ),
+    (
         "massd_dropped_total",
         "Connections dropped for sending a malformed frame.",
-        sum(|s| &s.dropped),
-    );
+        true,
+        |s| &s.dropped,
+    ),
+];
+
+/// Makes the threads' figures part of `metrics`, summed over the threads
+/// at each scrape.
+pub fn register(metrics: &Metrics, stats: &AllStats) {
+    for (name, help, counter, field) in EXPORTED {
+        let stats = stats.clone();
+        let read: throng_core::metrics::Reading =
+            Arc::new(move || stats.iter().map(|s| field(s).load(Ordering::Relaxed)).sum());
+        if counter {
+            metrics.counter_fn(name, help, read);
+        } else {
+            metrics.gauge_fn(name, help, read);
+        }
+    }
 }
