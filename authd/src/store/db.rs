@@ -81,14 +81,27 @@ impl Db {
 
     /// Runs `f` on a connection. An error that says the node is unusable
     /// moves later calls to the next node; a read (`again`) is then tried
-    /// once more there, since running it twice changes nothing.
+    /// once more there, since running it twice changes nothing. A
+    /// transaction the server rolled back whole (1213: a deadlock, or on
+    /// Galera a certification conflict or one aborted by a membership
+    /// change) is run again, write or not: nothing of it was applied.
     fn with<T>(
         &self,
         again: bool,
         mut f: impl FnMut(&mut mysql::PooledConn) -> Result<T, mysql::Error>,
     ) -> Result<T, mysql::Error> {
         let (idx, mut conn) = self.replicas.conn()?;
-        match f(&mut conn) {
+        let mut result = f(&mut conn);
+        for pause_ms in ROLLED_BACK_PAUSES_MS {
+            match &result {
+                Err(e) if rolled_back(e) => {
+                    std::thread::sleep(Duration::from_millis(pause_ms));
+                    result = f(&mut conn);
+                }
+                _ => break,
+            }
+        }
+        match result {
             Err(e) if node_unusable(&e) => {
                 drop(conn);
                 self.replicas.failed(idx, &e);
@@ -243,44 +256,57 @@ impl Db {
         })
     }
 
-    /// Writes records in multi-row INSERTs of 1,000, 100, 10 or 1 rows:
-    /// a handful of statement texts, so the prepared-statement cache holds
-    /// them all instead of preparing a new statement for every batch size.
+    /// Writes records in one transaction of multi-row INSERTs of 1,000,
+    /// 100, 10 or 1 rows: a handful of statement texts, so the
+    /// prepared-statement cache holds them all instead of preparing a new
+    /// statement for every batch size, and one commit per batch (on Galera
+    /// one write set to certify and replicate, not one per INSERT).
     pub fn insert_records(&self, records: &[LoginRecord]) -> Result<(), mysql::Error> {
-        let mut rest = records;
-        while !rest.is_empty() {
-            let n = [1000, 100, 10, 1]
-                .into_iter()
-                .find(|n| *n <= rest.len())
-                .unwrap_or(1);
-            self.insert_record_rows(&rest[..n])?;
-            rest = &rest[n..];
-        }
-        Ok(())
-    }
-
-    fn insert_record_rows(&self, records: &[LoginRecord]) -> Result<(), mysql::Error> {
-        let row = "(?, ?, FROM_UNIXTIME(? / 1000), ?, ?, ?)";
-        let sql = format!(
-            "INSERT INTO login_records (user_id, username, at, ip, user_agent, result) VALUES {}",
-            vec![row; records.len()].join(", ")
-        );
-        let mut params: Vec<mysql::Value> = Vec::with_capacity(records.len() * 6);
-        for r in records {
-            params.push(r.user_id.into());
-            params.push(r.username.as_str().into());
-            params.push(r.at_ms.into());
-            params.push(r.ip.as_str().into());
-            params.push(r.agent.as_str().into());
-            params.push(r.result.into());
-        }
-        // Not again: a batch whose commit answer was lost may be in (so
-        // the closure runs once and can take the parameters).
-        let mut params = Some(params);
+        // Not again: a batch whose commit answer was lost may be in.
         self.with(false, |c| {
-            c.exec_drop(sql.as_str(), params.take().unwrap_or_default())
+            let mut tx = c.start_transaction(TxOpts::default())?;
+            let mut rest = records;
+            while !rest.is_empty() {
+                let n = [1000, 100, 10, 1]
+                    .into_iter()
+                    .find(|n| *n <= rest.len())
+                    .unwrap_or(1);
+                insert_record_rows(&mut tx, &rest[..n])?;
+                rest = &rest[n..];
+            }
+            tx.commit()
         })
     }
+}
+
+fn insert_record_rows(
+    tx: &mut mysql::Transaction<'_>,
+    records: &[LoginRecord],
+) -> Result<(), mysql::Error> {
+    let row = "(?, ?, FROM_UNIXTIME(? / 1000), ?, ?, ?)";
+    let sql = format!(
+        "INSERT INTO login_records (user_id, username, at, ip, user_agent, result) VALUES {}",
+        vec![row; records.len()].join(", ")
+    );
+    let mut params: Vec<mysql::Value> = Vec::with_capacity(records.len() * 6);
+    for r in records {
+        params.push(r.user_id.into());
+        params.push(r.username.as_str().into());
+        params.push(r.at_ms.into());
+        params.push(r.ip.as_str().into());
+        params.push(r.agent.as_str().into());
+        params.push(r.result.into());
+    }
+    tx.exec_drop(sql.as_str(), params)
+}
+
+/// Pauses before each new try of a rolled-back transaction: three more
+/// tries within ~0.2 s, the time a Galera membership change takes here.
+const ROLLED_BACK_PAUSES_MS: [u64; 3] = [5, 40, 150];
+
+/// The server rolled the whole transaction back (ER_LOCK_DEADLOCK).
+fn rolled_back(e: &mysql::Error) -> bool {
+    matches!(e, mysql::Error::MySqlError(m) if m.code == 1213)
 }
 
 /// Maps a duplicate-key error to which key it was.

@@ -127,6 +127,10 @@ pub fn migrate(conn: &mut mysql::PooledConn) -> Result<Vec<String>, mysql::Error
         }
         Ok(applied)
     })();
+    // Pooled connections are not reset on their return: this one is, so
+    // that nothing a migration step set is left for the requests that use
+    // it next.
+    conn.reset_connection(true);
     let _: Option<i64> = conn.query_first("SELECT RELEASE_LOCK('throng_authd_migrations')")?;
     result
 }
