@@ -12,7 +12,8 @@ for group in "${@:-stores}"; do
         browser) want+=(chromium:chromium) ;;
         cluster) want+=(galera-4:/usr/lib/galera/libgalera_smm.so mariadb-backup:mariabackup socat:socat
                         haproxy:haproxy prometheus:prometheus prometheus-mysqld-exporter:prometheus-mysqld-exporter
-                        prometheus-redis-exporter:prometheus-redis-exporter curl:curl python3:python3) ;;
+                        prometheus-redis-exporter:prometheus-redis-exporter curl:curl python3:python3
+                        keepalived:keepalived iproute2:ip) ;;
         *) die "unknown package group $group" ;;
     esac
 done
