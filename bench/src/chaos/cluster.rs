@@ -72,6 +72,37 @@ impl Cluster {
         }
     }
 
+    /// The member of the HAProxy pair that holds the VRRP address now.
+    pub fn vip_holder(&self) -> Result<String, String> {
+        let out = Command::new(&self.script)
+            .arg("vip-holder")
+            .output()
+            .map_err(|e| format!("{}: {e}", self.script.display()))?;
+        let name = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        if out.status.success() && !name.is_empty() {
+            Ok(name)
+        } else {
+            Err("nobody holds the HAProxy pair's address".into())
+        }
+    }
+
+    /// Starts the massd client fleet of the cluster's config.
+    pub fn fleet_start(&self) -> Result<(), String> {
+        self.script(&["fleet-start"])
+    }
+
+    /// Stops the fleet and returns its summary (`massd client --json`).
+    pub fn fleet_stop(&self) -> Result<serde_json::Value, String> {
+        let out = Command::new(&self.script)
+            .arg("fleet-stop")
+            .output()
+            .map_err(|e| format!("{}: {e}", self.script.display()))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text.lines().rev().find(|l| l.starts_with('{'));
+        line.and_then(|l| serde_json::from_str(l).ok())
+            .ok_or_else(|| "the massd fleet printed no summary (var/log/massd-fleet.log)".into())
+    }
+
     /// `kill -9` of one process.
     pub fn kill(&self, name: &str) -> Result<(), String> {
         self.script(&["kill", name])

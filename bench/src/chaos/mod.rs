@@ -14,10 +14,12 @@
 //! in the seconds before a Redis primary died are tried again: a session
 //! the failover lost is one the asynchronous replication had not carried.
 
+mod addresses;
 mod analysis;
 mod cluster;
 mod user;
 
+use addresses::UserAddresses;
 use analysis::{EventReport, Timeline};
 use cluster::Cluster;
 use serde::Serialize;
@@ -30,9 +32,16 @@ use user::{Sample, User};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ChaosArgs {
-    /// HAProxy's address.
+    /// HAProxy's address: 127.0.0.1:9090 for the one HAProxy, the VRRP
+    /// address (10.231.0.10:9090) for the pair, whose member holding the
+    /// address is then the HAProxy killed.
     #[arg(long, default_value = "127.0.0.1:9090")]
     pub target: std::net::SocketAddr,
+    /// Addresses of this machine the simulated users connect from, each
+    /// its own (a new set every run: the per-address sign-up allowance
+    /// lasts an hour). 10.231.128.0/17 for the pair (deploy/lbpair.sh).
+    #[arg(long, default_value = "127.0.0.0/8")]
+    pub sources: ipnet::Ipv4Net,
     /// Simulated users, one thread each.
     #[arg(long, default_value_t = 12)]
     pub workers: usize,
@@ -76,6 +85,8 @@ pub fn misses(report: &Report) -> Vec<String> {
         let limit = match e.kind.as_str() {
             "webd" | "authd" | "massd" => Some(1000),
             "galera" => Some(2000),
+            // The VRRP pair's goal; one HAProxy's is only measured.
+            "haproxy" if e.target != "haproxy" => Some(2000),
             _ => None,
         };
         if let Some(limit) = limit {
@@ -147,6 +158,23 @@ pub struct Report {
     pub nicknames_wrong: HashMap<String, usize>,
     pub sessions_checked: usize,
     pub sessions_lost: usize,
+    /// The massd client fleet's totals over the run (`massd client`'s
+    /// summary: updates, lost, doubled, reconnects, errors…).
+    pub fleet: Option<FleetTotals>,
+}
+
+/// What the massd fleet that ran beside the web load counted.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+pub struct FleetTotals {
+    pub connections: u64,
+    pub updates: u64,
+    pub lost: u64,
+    pub doubled: u64,
+    pub reconnects: u64,
+    pub disconnects: u64,
+    pub connect_failures: u64,
+    pub errors: u64,
+    pub unanswered: u64,
 }
 
 /// Runs the chaos and returns the report (an error: the cluster could not
@@ -158,25 +186,24 @@ pub fn run(args: &ChaosArgs) -> Result<Report, String> {
     let mut seed = [0u8; 4];
     getrandom::fill(&mut seed).map_err(|e| e.to_string())?;
     let run_id = format!("{:08x}", u32::from_le_bytes(seed));
+    let sources = UserAddresses::new(args.sources, u32::from_le_bytes(seed), args.workers)?;
     let shared = Arc::new(Shared {
         stop: AtomicBool::new(false),
         sign_ups: std::sync::atomic::AtomicU32::new(0),
         started: Instant::now(),
     });
     let timeline = Timeline::watch(cluster.clone(), shared.started);
+    cluster.fleet_start()?;
     let workers: Vec<_> = (0..args.workers)
         .map(|w| {
             let (shared, target) = (shared.clone(), args.target);
             let name = format!("chaos{run_id}w{w}");
-            // An address of its own per user, new for every run (the
-            // per-address sign-up allowance lasts an hour).
-            let source = IpAddr::from([
-                127,
-                20 + (std::process::id() % 200) as u8,
-                (w / 250) as u8,
-                (w % 250 + 1) as u8,
-            ]);
-            std::thread::spawn(move || work(target, source, name, &shared))
+            let addresses = Addresses {
+                own: sources.of(w),
+                sources,
+                sign_ups_from: args.workers,
+            };
+            std::thread::spawn(move || work(target, addresses, name, &shared))
         })
         .collect();
     let settle = Duration::from_secs_f64(args.settle);
@@ -184,11 +211,11 @@ pub fn run(args: &ChaosArgs) -> Result<Report, String> {
     let mut kills = Vec::new();
     let mut session_checks = Vec::new();
     for kind in &args.kill {
-        let target = pick(kind, &cluster)?;
+        let target = pick(kind, &cluster, args.target)?;
         let at = ms(shared.started);
         log::info!("killing {target}");
         cluster.kill(&target)?;
-        let down = if kind == "haproxy" {
+        let down = if target == "haproxy" {
             args.haproxy_restart
         } else {
             args.down
@@ -205,6 +232,11 @@ pub fn run(args: &ChaosArgs) -> Result<Report, String> {
         std::thread::sleep(settle);
     }
     shared.stop.store(true, Ordering::Release);
+    let fleet = cluster
+        .fleet_stop()
+        .map_err(|e| log::warn!("{e}"))
+        .ok()
+        .and_then(|v| serde_json::from_value::<FleetTotals>(v).ok());
     let mut samples: Vec<Sample> = Vec::new();
     let mut books = Books::default();
     let mut checker = None;
@@ -279,6 +311,7 @@ pub fn run(args: &ChaosArgs) -> Result<Report, String> {
         nicknames_wrong,
         sessions_checked,
         sessions_lost,
+        fleet,
     })
 }
 
@@ -290,7 +323,7 @@ fn ms(started: Instant) -> u32 {
 /// node TryLogin hands out (the first: equal loads go to the smallest id),
 /// the Galera node every authd writes to (the first), a Redis node that is
 /// a primary now.
-fn pick(kind: &str, cluster: &Cluster) -> Result<String, String> {
+fn pick(kind: &str, cluster: &Cluster, target: SocketAddr) -> Result<String, String> {
     Ok(match kind {
         "webd" | "authd" => format!("{kind}-2"),
         "massd" => "massd-1".into(),
@@ -303,15 +336,24 @@ fn pick(kind: &str, cluster: &Cluster) -> Result<String, String> {
                 .ok_or("no Redis primary is up")?;
             cluster::REDIS[i].into()
         }
-        "haproxy" => "haproxy".into(),
+        "haproxy" if target.ip().is_loopback() => "haproxy".into(),
+        "haproxy" => cluster.vip_holder()?,
         other => return Err(format!("--kill: no process kind {other}")),
     })
 }
 
 /// One simulated user's loop until the run stops.
-fn work(target: SocketAddr, source: IpAddr, name: String, shared: &Shared) -> (User, Books) {
+/// Where one simulated user connects from, and where its extra sign-ups do.
+struct Addresses {
+    own: IpAddr,
+    sources: UserAddresses,
+    /// The index of the first sign-up's address in `sources`.
+    sign_ups_from: usize,
+}
+
+fn work(target: SocketAddr, from: Addresses, name: String, shared: &Shared) -> (User, Books) {
     let mut books = Books::default();
-    let mut user = User::new(target, source, name.clone(), shared.started);
+    let mut user = User::new(target, from.own, name.clone(), shared.started);
     // An account and a session to start with (tried until they work: the
     // run starts on a healthy cluster).
     while !shared.stop.load(Ordering::Acquire) && !user.sign_up() {
@@ -359,8 +401,9 @@ fn work(target: SocketAddr, source: IpAddr, name: String, shared: &Shared) -> (U
         }
         if i % 100 == 0 {
             let n = shared.sign_ups.fetch_add(1, Ordering::Relaxed);
-            let from = IpAddr::from([127, 250, (n / 250 % 250) as u8, (n % 250 + 1) as u8]);
-            let mut other = User::new(target, from, format!("{name}s{i}"), shared.started);
+            // An address of its own (the per-address sign-up allowance).
+            let address = from.sources.of(from.sign_ups_from + n as usize);
+            let mut other = User::new(target, address, format!("{name}s{i}"), shared.started);
             if other.sign_up() {
                 books.signed_up.push(other.name.clone());
             }
@@ -441,4 +484,20 @@ pub fn print(report: &Report) {
         report.sessions_checked,
         report.sessions_lost
     );
+    match &report.fleet {
+        Some(f) => println!(
+            "massd fleet: {} connections, {} updates, {} lost, {} doubled, {} disconnects, \
+             {} reconnects, {} connect failures, {} errors, {} unanswered",
+            f.connections,
+            f.updates,
+            f.lost,
+            f.doubled,
+            f.disconnects,
+            f.reconnects,
+            f.connect_failures,
+            f.errors,
+            f.unanswered
+        ),
+        None => println!("massd fleet: no summary"),
+    }
 }
