@@ -3,13 +3,14 @@
 //! client processes; keep pid files and a state file in the run directory
 //! so `stop` and `ctl` find exactly what was started.
 
+use crate::admin_probe::{self, Owner};
 use crate::config::Config;
 use crate::token_file;
 use crate::topology::{admin_addr, is_local, Launched, State};
 
 use std::fs;
 use std::io;
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -71,8 +72,10 @@ fn tail(log: &Path) -> String {
     lines[lines.len().saturating_sub(5)..].join("\n")
 }
 
-/// Waits until `addrs` all accept connections, or the child exits.
-fn wait_listening(child: &mut Child, addrs: &[SocketAddr], log: &Path) -> io::Result<()> {
+/// Waits until the admin endpoint `admin` answers as `child` (its pid in
+/// the `stats` answer), or fails: the child exited, the endpoint is
+/// answered by another process, or 20 s passed.
+fn wait_answering(child: &mut Child, admin: SocketAddr, token: &str, log: &Path) -> io::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(status) = child.try_wait()? {
@@ -82,11 +85,26 @@ fn wait_listening(child: &mut Child, addrs: &[SocketAddr], log: &Path) -> io::Re
                 tail(log)
             )));
         }
-        if addrs
-            .iter()
-            .all(|a| TcpStream::connect_timeout(a, Duration::from_millis(200)).is_ok())
-        {
-            return Ok(());
+        match admin_probe::owner(admin, token) {
+            Owner::Pid(pid) if pid == child.id() => return Ok(()),
+            Owner::Pid(pid) => {
+                return Err(io::Error::other(format!(
+                    "admin endpoint {admin} is answered by massd pid {pid}, not by the server \
+                     just started (pid {}): another fleet holds these ports (its `massd stop`, \
+                     or give this config ports of its own). Its log:\n{}",
+                    child.id(),
+                    tail(log)
+                )))
+            }
+            Owner::Stranger(why) => {
+                return Err(io::Error::other(format!(
+                    "admin endpoint {admin} is answered by another program ({why}), not by the \
+                     server just started (pid {}): give this config ports of its own. Its log:\n{}",
+                    child.id(),
+                    tail(log)
+                )))
+            }
+            Owner::Nobody => {}
         }
         if Instant::now() > deadline {
             return Err(io::Error::other(format!(
@@ -114,7 +132,7 @@ pub fn launch(config: &Config, args: &DaemonArgs, with_clients: bool) -> io::Res
     let pids = config.run_dir.join("pids");
     fs::create_dir_all(&logs)?;
     fs::create_dir_all(&pids)?;
-    token_file::admin_token(config)?;
+    let token = token_file::admin_token(config)?;
     let exe = std::env::current_exe()?;
     let base = forwarded(args);
     let local: Vec<_> = config
@@ -161,7 +179,7 @@ pub fn launch(config: &Config, args: &DaemonArgs, with_clients: bool) -> io::Res
                 // bound; probing the counter ports would leave zero-count
                 // keys in the server's table.
                 let child = children.last_mut().expect("pushed above");
-                wait_listening(child, &[admin], &log)?;
+                wait_answering(child, admin, &token, &log)?;
                 index += 1;
             }
         }

@@ -8,6 +8,7 @@
 //! - [`launch`]: `massd launch` / `massd stop`, the whole fleet of a host;
 //! - [`proto`]: the wire protocol (`PROTOCOL.md`); [`config`]: `mass.toml`.
 
+pub mod admin_probe;
 pub mod admin_wire;
 pub mod cli;
 pub mod client;

@@ -142,3 +142,31 @@ fn heartbeats_appear_in_redis_and_go_when_the_node_stops_or_dies() {
     assert!(eventually(Duration::from_secs(3), || value(&mut redis).is_none()));
     let _: () = redis.del(format!("{prefix}massd:nodes")).unwrap();
 }
+
+#[test]
+fn a_launch_whose_admin_port_another_fleet_answers_fails_and_says_so() {
+    let first = Fleet::new(1, "");
+    let out = first.run("launch", &["--no-clients"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A second fleet on counter ports of its own but the first's admin
+    // port: its server dies on "Address already in use" while the first
+    // fleet's server answers that port.
+    let second = Fleet::new(1, "");
+    let text = read(&second.config()).replace(
+        &format!("127.0.0.1:{}", second.admin),
+        &format!("127.0.0.1:{}", first.admin),
+    );
+    std::fs::write(second.config(), text).unwrap();
+    let out = second.run("launch", &["--no-clients"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    let _ = first.run("stop", &[]);
+    assert!(!out.status.success(), "the launch must fail: {said}");
+    assert!(
+        said.contains("not by the server just started") || said.contains("exited"),
+        "{said}"
+    );
+}
