@@ -13,6 +13,7 @@ pub mod report;
 pub mod requirement;
 pub mod scenario;
 pub mod seed;
+pub mod stack_env;
 pub mod summary;
 pub mod users;
 
@@ -38,7 +39,7 @@ pub enum Command {
         users: u64,
         /// MySQL URL (default: THRONG_MYSQL_URL from var/stack.env).
         #[arg(long, env = "THRONG_MYSQL_URL", hide_env_values = true)]
-        mysql_url: String,
+        mysql_url: Option<String>,
         /// Precomputed argon2id hashes, reused by index.
         #[arg(long, default_value_t = users::DEFAULT_HASH_POOL)]
         hash_pool: u64,
@@ -73,7 +74,7 @@ pub enum Command {
     Requirement {
         /// MySQL URL (default: THRONG_MYSQL_URL from var/stack.env).
         #[arg(long, env = "THRONG_MYSQL_URL", hide_env_values = true)]
-        mysql_url: String,
+        mysql_url: Option<String>,
         #[arg(long, default_value = "127.0.0.1:9090")]
         target: SocketAddr,
         #[arg(long, default_value_t = 10_000_000)]
@@ -175,7 +176,11 @@ pub fn run(cli: Cli) -> Result<(), String> {
             users,
             mysql_url,
             hash_pool,
-        } => seed::seed(&mysql_url, users, hash_pool),
+        } => seed::seed(
+            &stack_env::or_from_stack_env(mysql_url, "THRONG_MYSQL_URL")?,
+            users,
+            hash_pool,
+        ),
         Command::Argon2 { threads, duration } => {
             let threads = throng_core::cores::or_per_core(threads);
             let rate = seed::argon2_rate(threads, duration)?;
@@ -204,7 +209,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             warmup,
         } => {
             let passed = requirement::check(&requirement::RequirementOptions {
-                mysql_url,
+                mysql_url: stack_env::or_from_stack_env(mysql_url, "THRONG_MYSQL_URL")?,
                 target,
                 users_goal: users,
                 unique_users,
