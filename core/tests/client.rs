@@ -157,7 +157,6 @@ impl Driver {
         tag: u32,
     ) -> Result<(), CallError> {
         self.client.call(
-            self.poll.registry(),
             Instant::now(),
             opcode,
             replay,

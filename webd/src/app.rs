@@ -146,7 +146,6 @@ impl App {
         pending: Pending,
     ) -> Result<(), CallError> {
         let result = self.client.call(
-            env.registry,
             env.now,
             request.opcode().into(),
             if request.repeatable() {
@@ -334,7 +333,9 @@ impl Routes for App {
     /// to be answered, then at the client's next deadline or the next merge
     /// of latency samples; nothing when idle.
     fn next_wakeup(&self) -> Option<Instant> {
-        if !self.started || self.client.has_completions() {
+        // Calls queued in this wake-up go out together, after every event
+        // of it was handled.
+        if !self.started || self.client.has_completions() || self.client.has_unsent() {
             return Some(self.created); // long past: at once
         }
         [self.client.next_deadline(), self.authd_latency.next_flush()]

@@ -79,6 +79,9 @@ pub struct ProtoClient<T> {
     /// Distinct backend addresses: how many tries a call can have.
     backends: usize,
     replayed: u64,
+    /// Calls were queued since the last [`ProtoClient::flush_unsent`]:
+    /// their bytes wait in the links' outboxes.
+    unsent: bool,
 }
 
 /// Whether a call may be sent again to another backend when the one it
@@ -115,6 +118,7 @@ impl<T> ProtoClient<T> {
             rotate: 0,
             backends,
             replayed: 0,
+            unsent: false,
         }
     }
 
@@ -150,9 +154,15 @@ impl<T> ProtoClient<T> {
     /// backend dies first (reset, closed, or silent past `try_timeout`),
     /// the call moves to another live backend at once when `replay`
     /// allows, within its own deadline.
+    ///
+    /// The request is queued, not written: every call made while a
+    /// reactor handles one wake-up leaves in one write per connection at
+    /// [`ProtoClient::flush_unsent`] (which [`ProtoClient::tick`] does
+    /// first), instead of one system call — and one wake-up of the
+    /// backend — per call. A caller says so with
+    /// [`ProtoClient::has_unsent`] in its next wake-up.
     pub fn call(
         &mut self,
-        registry: &Registry,
         now: Instant,
         opcode: u8,
         replay: Replay,
@@ -175,12 +185,12 @@ impl<T> ProtoClient<T> {
             start: 0,
             tries: 0,
         };
-        self.send(idx, pending, registry, now);
+        self.send(idx, pending, now);
         Ok(())
     }
 
     /// Writes `p` on connection `idx` under a fresh id and arms its timer.
-    fn send(&mut self, idx: usize, mut p: Pending<T>, registry: &Registry, now: Instant) {
+    fn send(&mut self, idx: usize, mut p: Pending<T>, now: Instant) {
         let link = &mut self.links[idx];
         let id = link.take_id();
         p.start = link.out.queued_total();
@@ -198,8 +208,26 @@ impl<T> ProtoClient<T> {
         self.timers
             .insert(p.try_deadline, (idx, link.epoch, TimerKind::Request(id)));
         link.pending.insert(id, p);
-        if let Err(e) = self.flush(idx, registry) {
-            self.fail(idx, registry, now, &e.to_string());
+        self.unsent = true;
+    }
+
+    /// Whether calls wait in outboxes for [`ProtoClient::flush_unsent`].
+    pub fn has_unsent(&self) -> bool {
+        self.unsent
+    }
+
+    /// Writes every connection's queued calls (one write each).
+    pub fn flush_unsent(&mut self, registry: &Registry, now: Instant) {
+        if !std::mem::take(&mut self.unsent) {
+            return;
+        }
+        for idx in 0..self.links.len() {
+            if self.links[idx].out.buf.is_empty() {
+                continue;
+            }
+            if let Err(e) = self.flush(idx, registry) {
+                self.fail(idx, registry, now, &e.to_string());
+            }
         }
     }
 
@@ -245,7 +273,8 @@ impl<T> ProtoClient<T> {
     }
 
     /// Fires request, connect and retry deadlines that are due (call it at
-    /// [`ProtoClient::next_deadline`], from a service's wake-up).
+    /// [`ProtoClient::next_deadline`], from a service's wake-up), then
+    /// writes what calls queued ([`ProtoClient::flush_unsent`]).
     pub fn tick(&mut self, registry: &Registry, now: Instant) {
         self.timers.expire(now, &mut self.fired);
         let mut fired = std::mem::take(&mut self.fired);
@@ -274,6 +303,8 @@ impl<T> ProtoClient<T> {
             }
         }
         self.fired = fired;
+        // Calls queued since the last wake-up, and any the timers sent again.
+        self.flush_unsent(registry, now);
     }
 
     /// Whether finished calls wait for [`ProtoClient::drain`] (a call that
@@ -356,14 +387,7 @@ impl<T> ProtoClient<T> {
     /// Calls of a connection that died: each goes to another live backend
     /// if its replay rule allows and time is left, else completes as
     /// disconnected.
-    fn replay(
-        &mut self,
-        calls: Vec<Pending<T>>,
-        sent: u64,
-        from: SocketAddr,
-        registry: &Registry,
-        now: Instant,
-    ) {
+    fn replay(&mut self, calls: Vec<Pending<T>>, sent: u64, from: SocketAddr, now: Instant) {
         for p in calls {
             let unsent = p.start >= sent;
             let may = match p.replay {
@@ -379,7 +403,7 @@ impl<T> ProtoClient<T> {
                 Some(idx) => {
                     log::debug!("a call moves from {from} to {}", self.links[idx].addr);
                     self.replayed += 1;
-                    self.send(idx, p, registry, now);
+                    self.send(idx, p, now);
                 }
                 None => self.completions.push(Completion {
                     tag: p.tag,
@@ -569,7 +593,7 @@ impl<T> ProtoClient<T> {
         let calls = self.drop_link(idx, registry);
         // Down before the replays, so that none picks this connection.
         self.links[idx].state = LinkState::Down;
-        self.replay(calls, sent, from, registry, now);
+        self.replay(calls, sent, from, now);
         let max = self.config.backoff_max;
         let link = &mut self.links[idx];
         if !link.outage_logged {
