@@ -16,6 +16,7 @@
 #   (cd ../before && CARGO_TARGET_DIR=../before-target cargo build --release -p authd -p webd)
 #   bench/before-after.sh ../before-target/release [SECONDS] [REPEATS]
 #   SCENARIOS="rpc-signin rpc-session" bench/before-after.sh …   # others
+#   LOGIN_CONNECTIONS=200 …                                     # http-login over 200, not 1,000
 #
 # The other build runs with its own checkout's deploy/config (OTHER_CONFIG,
 # default <OTHER>/../../deploy/config when it exists) and without the
@@ -98,7 +99,7 @@ run() { # side scenario
     case $scenario in
         rpc-signin | rpc-session) target=127.0.0.1:${AUTHD_PORT[$side]} ;;
         http-static) target=127.0.0.1:${WEBD_PORT[$side]}; extra=() ;;
-        http-login) target=127.0.0.1:${WEBD_PORT[$side]}; connections=1000 ;;
+        http-login) target=127.0.0.1:${WEBD_PORT[$side]}; connections=${LOGIN_CONNECTIONS:-1000} ;;
     esac
     local a0 w0 a1 w1 report
     a0=$(cpu_ticks "${AUTHD_PID[$side]}"); w0=$(cpu_ticks "${WEBD_PID[$side]}")

@@ -21,8 +21,6 @@ use throng_core::server;
 struct Front {
     client: ProtoClient<(ConnId, u32)>,
     started: bool,
-    /// A moment long past: "wake me at once".
-    created: Instant,
 }
 
 impl Front {
@@ -79,11 +77,13 @@ impl Driven<()> for Front {
     }
 
     fn next_wakeup(&self) -> Option<std::time::Instant> {
-        // Queued calls leave at the end of the wake-up that made them.
-        if self.client.has_unsent() {
-            return Some(self.created);
-        }
         self.client.next_deadline()
+    }
+
+    // Queued calls leave at the end of the turn that made them.
+    fn before_sleep(&mut self, conns: &mut Conns<'_, ()>, env: &mut Env<'_>) {
+        self.client.flush_unsent(env.registry, env.now);
+        self.deliver(conns);
     }
 
     fn wakeup(&mut self, conns: &mut Conns<'_, ()>, env: &mut Env<'_>) {
@@ -117,7 +117,6 @@ fn a_service_calls_a_backend_through_the_client() {
     let front = server::start(&front_cfg, &Metrics::new(), move |_| Front {
         client: ProtoClient::new(client_cfg.clone(), FOREIGN_TOKEN_BASE, Instant::now()),
         started: false,
-        created: Instant::now(),
     })
     .unwrap();
     let mut s = TcpStream::connect(front.local_addrs()[0]).unwrap();

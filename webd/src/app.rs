@@ -333,15 +333,23 @@ impl Routes for App {
     /// to be answered, then at the client's next deadline or the next merge
     /// of latency samples; nothing when idle.
     fn next_wakeup(&self) -> Option<Instant> {
-        // Calls queued in this wake-up go out together, after every event
-        // of it was handled.
-        if !self.started || self.client.has_completions() || self.client.has_unsent() {
+        if !self.started || self.client.has_completions() {
             return Some(self.created); // long past: at once
         }
         [self.client.next_deadline(), self.authd_latency.next_flush()]
             .into_iter()
             .flatten()
             .min()
+    }
+
+    /// The calls this turn of the loop queued leave together, one write per
+    /// authd connection; a call whose connection failed meanwhile is
+    /// answered at once.
+    fn before_sleep(&mut self, env: &mut Env<'_>, done: &mut Done) {
+        if self.client.has_unsent() {
+            self.client.flush_unsent(env.registry, env.now);
+            self.collect(done, env.now);
+        }
     }
 
     fn wakeup(&mut self, env: &mut Env<'_>, done: &mut Done) {

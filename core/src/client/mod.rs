@@ -157,10 +157,10 @@ impl<T> ProtoClient<T> {
     ///
     /// The request is queued, not written: every call made while a
     /// reactor handles one wake-up leaves in one write per connection at
-    /// [`ProtoClient::flush_unsent`] (which [`ProtoClient::tick`] does
-    /// first), instead of one system call — and one wake-up of the
-    /// backend — per call. A caller says so with
-    /// [`ProtoClient::has_unsent`] in its next wake-up.
+    /// [`ProtoClient::flush_unsent`] — from the service's
+    /// [`Driven::before_sleep`](crate::reactor::Driven::before_sleep), and
+    /// [`ProtoClient::tick`] does it too — instead of one system call, and
+    /// one wake-up of the backend, per call.
     pub fn call(
         &mut self,
         now: Instant,

@@ -48,6 +48,16 @@ pub trait Driven<C>: 'static {
         let _ = (conns, env);
     }
 
+    /// Once per turn of the loop, after its events and due wake-ups were
+    /// handled and before the reactor sleeps again (Redis's `beforeSleep`):
+    /// where what the turn queued for the service's own sockets (calls to
+    /// a backend) leaves together, one write per socket. Called every turn,
+    /// never rate-limited like a past [`Driven::next_wakeup`], so it must
+    /// cost nothing when there is nothing to do.
+    fn before_sleep(&mut self, conns: &mut Conns<'_, C>, env: &mut Env<'_>) {
+        let _ = (conns, env);
+    }
+
     /// Whether this connection still waits for work in flight; a draining
     /// reactor keeps such connections open until the drain deadline.
     fn busy(&self, conn: &C) -> bool {

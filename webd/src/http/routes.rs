@@ -76,6 +76,12 @@ pub trait Routes: 'static {
         let _ = (env, done);
     }
 
+    /// Once per turn of the reactor's loop, before it sleeps
+    /// ([`throng_core::reactor::Driven::before_sleep`]).
+    fn before_sleep(&mut self, env: &mut Env<'_>, done: &mut Done) {
+        let _ = (env, done);
+    }
+
     /// A worker's result.
     fn reply(&mut self, reply: Self::Reply, env: &mut Env<'_>, done: &mut Done) {
         let _ = (reply, env, done);

@@ -1,6 +1,6 @@
 //! The reactor's deadlines: firing the timer wheel (idle and service
-//! deadlines of connections, re-arming lazily when a deadline moved) and
-//! the wake-ups the service asked for.
+//! deadlines of connections, re-arming lazily when a deadline moved), the
+//! wake-ups the service asked for, and its call at the end of every turn.
 
 use super::Reactor;
 use crate::reactor::guard::contain;
@@ -68,6 +68,25 @@ impl<S: Reactive> Reactor<S> {
             if contain(|| service.wakeup(&mut conns, &mut env)).is_none() {
                 self.shared.metrics.panics.inc();
             }
+            self.settle_touched(now);
+        }
+    }
+
+    /// The service's [`Driven::before_sleep`](crate::reactor::Driven::before_sleep),
+    /// once per turn, then whatever it answered is written.
+    pub(super) fn before_sleep(&mut self, now: Instant) {
+        let mut env = Self::env(&self.poll, now, self.drain_deadline.is_some(), self.index);
+        let mut conns = Conns {
+            slab: &mut self.conns,
+            pool: &mut self.pool,
+            touched: &mut self.touched,
+            max_output: self.config.max_output,
+        };
+        let service = &mut self.service;
+        if contain(|| service.before_sleep(&mut conns, &mut env)).is_none() {
+            self.shared.metrics.panics.inc();
+        }
+        if !self.touched.is_empty() {
             self.settle_touched(now);
         }
     }

@@ -151,6 +151,7 @@ impl<S: Reactive> Reactor<S> {
             }
             self.settle_touched(now);
             self.timers(now);
+            self.before_sleep(now);
             if self.shared.stop.load(Ordering::Acquire) && self.drain_deadline.is_none() {
                 self.begin_drain(now);
             }

@@ -45,6 +45,14 @@ impl<R: Routes> Driven<HttpConn<R::Route>> for HttpService<R> {
         self.deliver(conns, done);
     }
 
+    fn before_sleep(&mut self, conns: &mut Conns<'_, HttpConn<R::Route>>, env: &mut Env<'_>) {
+        let mut done = Done::new();
+        self.routes.before_sleep(env, &mut done);
+        if !done.is_empty() {
+            self.deliver(conns, done);
+        }
+    }
+
     fn reply(
         &mut self,
         reply: R::Reply,
