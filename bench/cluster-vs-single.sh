@@ -31,7 +31,7 @@ cd "$ROOT"
 cpu_by_name() {
     local stat comm
     for stat in /proc/[0-9]*/stat; do
-        read -r line <"$stat" 2>/dev/null || continue
+        read -r line 2>/dev/null <"$stat" || continue
         comm=${line#*(}
         comm=${comm%%)*}
         case $comm in webd | authd | mariadbd | redis-server | haproxy) ;; *) continue ;; esac

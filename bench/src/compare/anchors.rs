@@ -1,8 +1,9 @@
 //! The servers `bench compare` starts for itself and stops when done: the
 //! core ping server, two massd servers (one reactor thread, like Redis, and
 //! one per core), a redis-server with a random password fed through stdin,
-//! and an nginx whose generated config serves exactly the bytes webd
-//! answers to `GET /login`. webd itself is the stack's (`make up`).
+//! and an nginx whose generated config, and a hyper server
+//! (`hyper-anchor`) that, serve exactly the bytes webd answers to
+//! `GET /login`. webd itself is the stack's (`make up`).
 
 use std::fs;
 use std::io::{Read, Write};
@@ -12,10 +13,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub const PING: &str = "127.0.0.1:17070";
+pub const PING_ONE: &str = "127.0.0.1:17071";
 pub const MASSD: &str = "127.0.0.1:17677";
 pub const MASSD_PER_CORE: &str = "127.0.0.1:17678";
 pub const REDIS: &str = "127.0.0.1:17380";
 pub const NGINX: &str = "127.0.0.1:17080";
+pub const HYPER: &str = "127.0.0.1:17081";
 pub const WEBD: &str = "127.0.0.1:9090";
 
 /// Everything started; dropping it stops everything.
@@ -125,6 +128,11 @@ pub fn start(bin: &Path, work: &Path) -> Result<Anchors, String> {
         Command::new(&bench).args(["serve-ping", "--listen", PING]),
         &work.join("ping.log"),
     )?);
+    // One reactor thread, as redis-server has one.
+    anchors.children.push(spawn(
+        Command::new(&bench).args(["serve-ping", "--listen", PING_ONE, "--threads", "1"]),
+        &work.join("ping-one.log"),
+    )?);
     for (listen, threads, admin) in [(MASSD, "1", "17690"), (MASSD_PER_CORE, "0", "17691")] {
         anchors.children.push(spawn(
             Command::new(&massd).args([
@@ -201,8 +209,21 @@ pub fn start(bin: &Path, work: &Path) -> Result<Anchors, String> {
         ));
     }
     anchors.nginx_conf = Some(conf);
+    let hyper_listen = HYPER.to_string();
+    let page_path = work.join("nginx/login.html");
+    anchors.children.push(spawn(
+        Command::new(bin.join("hyper-anchor")).args([
+            "--listen".as_ref(),
+            hyper_listen.as_ref(),
+            "--page".as_ref(),
+            page_path.as_os_str(),
+        ]),
+        &work.join("hyper.log"),
+    )?);
     for (addr, what) in [
         (PING, "the ping server"),
+        (PING_ONE, "the ping server (1 reactor)"),
+        (HYPER, "the hyper anchor"),
         (MASSD, "massd"),
         (MASSD_PER_CORE, "massd (per core)"),
         (REDIS, "redis-server"),

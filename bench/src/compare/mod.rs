@@ -84,6 +84,15 @@ fn plans() -> Vec<Plan> {
             anchor: |c, p| run_args("resp-ping", anchors::REDIS, c, p, &[]),
         },
         Plan {
+            comparison: "core ping, 1 reactor vs redis-server PING",
+            warmup: None,
+            ours_label: "core ping (1 reactor)",
+            anchor_label: "redis-server PING",
+            points: vec![(1, 1), (50, 1), (100, 1), (1000, 1)],
+            ours: |c, p| run_args("ping", anchors::PING_ONE, c, p, &[]),
+            anchor: |c, p| run_args("resp-ping", anchors::REDIS, c, p, &[]),
+        },
+        Plan {
             comparison: "massd vs redis-server INCR",
             warmup: None,
             ours_label: "massd (1 reactor)",
@@ -111,6 +120,15 @@ fn plans() -> Vec<Plan> {
             anchor: |c, p| run_args("http-static", anchors::NGINX, c, p, &[]),
         },
         Plan {
+            comparison: "webd GET /login vs hyper",
+            warmup: None,
+            ours_label: "webd",
+            anchor_label: "hyper (same bytes)",
+            points: vec![(100, 1), (1000, 1)],
+            ours: |c, p| run_args("http-static", anchors::WEBD, c, p, &[]),
+            anchor: |c, p| run_args("http-static", anchors::HYPER, c, p, &[]),
+        },
+        Plan {
             comparison: "webd log-in vs the original requirement",
             // Each user's first log-in pays argon2 (~90/s here); sign the
             // 1,000 users in once at that pace so the measured runs see a
@@ -130,6 +148,26 @@ fn plans() -> Vec<Plan> {
             points: vec![(1000, 1)],
             ours: |c, p| run_args("http-login", anchors::WEBD, c, p, &["--users", "1000"]),
             anchor: |_, _| Recipe::Fixed(1000.0),
+        },
+        Plan {
+            comparison: "webd GET /home with a session vs the goal",
+            // The log-in row's warm-up signs the users in; each connection
+            // of http-home logs in once and then reads /home.
+            warmup: Some(&[
+                "run",
+                "http-login",
+                "--target",
+                anchors::WEBD,
+                "--connections",
+                "16",
+                "--users",
+                "1000",
+            ]),
+            ours_label: "webd GET /home (1,000 users)",
+            anchor_label: "issue 15's goal: 40,000/s",
+            points: vec![(1000, 1)],
+            ours: |c, p| run_args("http-home", anchors::WEBD, c, p, &["--users", "1000"]),
+            anchor: |_, _| Recipe::Fixed(40_000.0),
         },
     ]
 }
