@@ -4,7 +4,7 @@
 
 use super::Reactor;
 use crate::reactor::guard::contain;
-use crate::reactor::session::{Conns, Session};
+use crate::reactor::session::Session;
 use crate::reactor::Reactive;
 use std::time::Instant;
 
@@ -57,17 +57,7 @@ impl<S: Reactive> Reactor<S> {
         self.fired = fired;
         if self.service_wakeup().is_some_and(|at| at <= now) {
             self.last_wakeup = Some(now);
-            let mut env = Self::env(&self.poll, now, self.drain_deadline.is_some(), self.index);
-            let mut conns = Conns {
-                slab: &mut self.conns,
-                pool: &mut self.pool,
-                touched: &mut self.touched,
-                max_output: self.config.max_output,
-            };
-            let service = &mut self.service;
-            if contain(|| service.wakeup(&mut conns, &mut env)).is_none() {
-                self.shared.metrics.panics.inc();
-            }
+            self.with_conns(now, |service, conns, env| service.wakeup(conns, env));
             self.settle_touched(now);
         }
     }
@@ -75,17 +65,7 @@ impl<S: Reactive> Reactor<S> {
     /// The service's [`Driven::before_sleep`](crate::reactor::Driven::before_sleep),
     /// once per turn, then whatever it answered is written.
     pub(super) fn before_sleep(&mut self, now: Instant) {
-        let mut env = Self::env(&self.poll, now, self.drain_deadline.is_some(), self.index);
-        let mut conns = Conns {
-            slab: &mut self.conns,
-            pool: &mut self.pool,
-            touched: &mut self.touched,
-            max_output: self.config.max_output,
-        };
-        let service = &mut self.service;
-        if contain(|| service.before_sleep(&mut conns, &mut env)).is_none() {
-            self.shared.metrics.panics.inc();
-        }
+        self.with_conns(now, |service, conns, env| service.before_sleep(conns, env));
         if !self.touched.is_empty() {
             self.settle_touched(now);
         }

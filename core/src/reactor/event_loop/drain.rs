@@ -3,8 +3,6 @@
 //! up at the drain deadline.
 
 use super::Reactor;
-use crate::reactor::guard::contain;
-use crate::reactor::session::Conns;
 use crate::reactor::Reactive;
 use std::time::Instant;
 
@@ -16,17 +14,8 @@ impl<S: Reactive> Reactor<S> {
         for (mut listener, _) in self.listeners.drain(..) {
             let _ = self.poll.registry().deregister(&mut listener);
         }
-        let mut env = Self::env(&self.poll, now, true, self.index);
-        let mut conns = Conns {
-            slab: &mut self.conns,
-            pool: &mut self.pool,
-            touched: &mut self.touched,
-            max_output: self.config.max_output,
-        };
-        let service = &mut self.service;
-        if contain(|| service.shutdown(&mut conns, &mut env)).is_none() {
-            self.shared.metrics.panics.inc();
-        }
+        // drain_deadline is set: the hook's Env says draining.
+        self.with_conns(now, |service, conns, env| service.shutdown(conns, env));
         self.settle_touched(now);
     }
 

@@ -270,6 +270,19 @@ impl<S: Reactive> Reactor<S> {
     }
 
     fn foreign(&mut self, event: &Event, now: Instant) {
+        self.with_conns(now, |service, conns, env| {
+            service.foreign(event.token(), event, conns, env)
+        });
+    }
+
+    /// Runs one of the service's hooks that sees every connection (a
+    /// foreign event, a wake-up, the end of a turn, shutdown) under the
+    /// panic guard: a panic is counted and costs nothing else.
+    fn with_conns(
+        &mut self,
+        now: Instant,
+        hook: impl FnOnce(&mut S, &mut Conns<'_, S::Conn>, &mut Env<'_>),
+    ) {
         let mut env = Self::env(&self.poll, now, self.drain_deadline.is_some(), self.index);
         let mut conns = Conns {
             slab: &mut self.conns,
@@ -278,7 +291,7 @@ impl<S: Reactive> Reactor<S> {
             max_output: self.config.max_output,
         };
         let service = &mut self.service;
-        if contain(|| service.foreign(event.token(), event, &mut conns, &mut env)).is_none() {
+        if contain(|| hook(service, &mut conns, &mut env)).is_none() {
             self.shared.metrics.panics.inc();
         }
     }
