@@ -1,6 +1,7 @@
 //! Who answers an admin endpoint: the launcher asks a server it just
-//! started for its `stats` and compares the pid in the answer with its
-//! child's. A port that answers is not proof enough — another fleet's
+//! started for its `pid` (the one command answered without the admin
+//! token, so the token never goes to a stranger holding the port) and
+//! compares it with its child's. A port that answers is not proof enough — another fleet's
 //! server may hold it while the child died on "Address already in use",
 //! and the launcher would then report, and a benchmark measure, someone
 //! else's processes.
@@ -15,30 +16,29 @@ use std::time::Duration;
 pub enum Owner {
     /// Nothing listens there (yet).
     Nobody,
-    /// A massd server with this pid answered `stats` with our token.
+    /// A massd server with this pid answered.
     Pid(u32),
-    /// Something answered, but not with `stats` to our token (another
-    /// fleet's token, another program): not a server of ours.
+    /// Something answered, but not as a massd server: not one of ours.
     Stranger(String),
 }
 
-/// Asks `addr` for `stats` with `token`.
-pub fn owner(addr: SocketAddr, token: &str) -> Owner {
+/// Asks `addr` which process it is.
+pub fn owner(addr: SocketAddr) -> Owner {
     let Ok(stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
         return Owner::Nobody;
     };
-    match ask(stream, token) {
+    match ask(stream) {
         Ok(owner) => owner,
-        Err(e) => Owner::Stranger(format!("no stats answer: {e}")),
+        Err(e) => Owner::Stranger(format!("no answer: {e}")),
     }
 }
 
-fn ask(stream: TcpStream, token: &str) -> io::Result<Owner> {
+fn ask(stream: TcpStream) -> io::Result<Owner> {
     stream.set_read_timeout(Some(Duration::from_secs(2)))?;
     stream.set_write_timeout(Some(Duration::from_secs(2)))?;
     let request = AdminRequest {
-        token: token.to_owned(),
-        cmd: "stats".into(),
+        token: String::new(),
+        cmd: "pid".into(),
         offset: 0,
         limit: None,
     };
@@ -51,14 +51,11 @@ fn ask(stream: TcpStream, token: &str) -> io::Result<Owner> {
         .map_err(|_| io::Error::other("the answer is not a JSON line"))?;
     if answer["ok"] != serde_json::Value::Bool(true) {
         let why = answer["error"].as_str().unwrap_or("refused").to_owned();
-        return Ok(Owner::Stranger(format!("it refused stats: {why}")));
+        return Ok(Owner::Stranger(format!("it refused: {why}")));
     }
-    match answer["stats"]["pid"]
-        .as_u64()
-        .and_then(|p| u32::try_from(p).ok())
-    {
+    match answer["pid"].as_u64().and_then(|p| u32::try_from(p).ok()) {
         Some(pid) => Ok(Owner::Pid(pid)),
-        None => Ok(Owner::Stranger("its stats name no pid".into())),
+        None => Ok(Owner::Stranger("its answer names no pid".into())),
     }
 }
 
@@ -72,7 +69,7 @@ mod tests {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = l.local_addr().unwrap();
         drop(l);
-        assert_eq!(owner(addr, "t"), Owner::Nobody);
+        assert_eq!(owner(addr), Owner::Nobody);
     }
 
     #[test]
@@ -87,7 +84,7 @@ mod tests {
                 .unwrap();
             s.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").unwrap();
         });
-        assert!(matches!(owner(addr, "t"), Owner::Stranger(_)));
+        assert!(matches!(owner(addr), Owner::Stranger(_)));
         server.join().unwrap();
     }
 }

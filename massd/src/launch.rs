@@ -72,10 +72,10 @@ fn tail(log: &Path) -> String {
     lines[lines.len().saturating_sub(5)..].join("\n")
 }
 
-/// Waits until the admin endpoint `admin` answers as `child` (its pid in
-/// the `stats` answer), or fails: the child exited, the endpoint is
+/// Waits until the admin endpoint `admin` answers as `child` (its pid),
+/// or fails: the child exited, the endpoint is
 /// answered by another process, or 20 s passed.
-fn wait_answering(child: &mut Child, admin: SocketAddr, token: &str, log: &Path) -> io::Result<()> {
+fn wait_answering(child: &mut Child, admin: SocketAddr, log: &Path) -> io::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(status) = child.try_wait()? {
@@ -85,7 +85,7 @@ fn wait_answering(child: &mut Child, admin: SocketAddr, token: &str, log: &Path)
                 tail(log)
             )));
         }
-        match admin_probe::owner(admin, token) {
+        match admin_probe::owner(admin) {
             Owner::Pid(pid) if pid == child.id() => return Ok(()),
             Owner::Pid(pid) => {
                 return Err(io::Error::other(format!(
@@ -132,7 +132,7 @@ pub fn launch(config: &Config, args: &DaemonArgs, with_clients: bool) -> io::Res
     let pids = config.run_dir.join("pids");
     fs::create_dir_all(&logs)?;
     fs::create_dir_all(&pids)?;
-    let token = token_file::admin_token(config)?;
+    token_file::admin_token(config)?;
     let exe = std::env::current_exe()?;
     let base = forwarded(args);
     let local: Vec<_> = config
@@ -179,7 +179,7 @@ pub fn launch(config: &Config, args: &DaemonArgs, with_clients: bool) -> io::Res
                 // bound; probing the counter ports would leave zero-count
                 // keys in the server's table.
                 let child = children.last_mut().expect("pushed above");
-                wait_answering(child, admin, &token, &log)?;
+                wait_answering(child, admin, &log)?;
                 index += 1;
             }
         }

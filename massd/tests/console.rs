@@ -140,6 +140,31 @@ fn silent_connections_cannot_lock_the_console_out() {
     drop(silent);
 }
 
+#[test]
+fn without_the_token_an_endpoint_tells_its_pid_and_nothing_else() {
+    use std::io::{BufRead, BufReader};
+    use std::net::TcpStream;
+    let mut fleet = Fleet::new(1, "");
+    let i = fleet.serve(&[]);
+    let pid = fleet.child(i).id();
+    let ask = |cmd: &str| -> serde_json::Value {
+        let mut s = TcpStream::connect(fleet.admin_addr(0)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        writeln!(s, "{{\"token\":\"\",\"cmd\":\"{cmd}\"}}").unwrap();
+        let mut line = String::new();
+        BufReader::new(s).read_line(&mut line).unwrap();
+        serde_json::from_str(&line).unwrap()
+    };
+    let who = ask("pid");
+    assert_eq!(who["ok"], true, "{who}");
+    assert_eq!(who["pid"].as_u64(), Some(u64::from(pid)));
+    assert_eq!(who.as_object().unwrap().len(), 2, "only ok and pid: {who}");
+    for cmd in ["stats", "config", "dump", "shutdown"] {
+        let refused = ask(cmd);
+        assert_eq!(refused["error"], "bad admin token", "{cmd}: {refused}");
+    }
+}
+
 /// The configs `make up` and the shipped scenarios start massd with load.
 #[test]
 fn the_deploy_and_scenario_configs_load() {

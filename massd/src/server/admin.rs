@@ -188,6 +188,14 @@ fn serve(
                 return out.flush();
             }
         };
+        // Which process answers here, without the token: the launcher
+        // checks that the endpoint is its child's before it trusts it, and
+        // must not hand its token to whoever else holds the port. A pid is
+        // public in /proc anyway; one answer, then the connection closes.
+        if request.cmd == "pid" {
+            writeln!(out, "{}", json!({"ok": true, "pid": std::process::id()}))?;
+            return out.flush();
+        }
         if state.token.is_empty() || !same(&request.token, &state.token) {
             writeln!(out, "{}", json!({"ok": false, "error": "bad admin token"}))?;
             return out.flush();
