@@ -357,7 +357,21 @@ ENV
 )
 }
 
-# Each daemon keeps only its own variables (as deploy/daemons.sh does).
+# In a subshell about to start KIND (authd, webd, massd): the cluster's
+# variables exported, and of them only KIND's own kept (as
+# deploy/daemons.sh does).
+env_of() { # KIND
+    set -a
+    # shellcheck disable=SC1090
+    . "$CLUSTER_ENV"
+    set +a
+    local keep=THRONG_${1^^}_ v
+    for v in $(compgen -e); do
+        case $v in THRONG_*) [[ $v == "$keep"* ]] || unset "$v" ;; esac
+    done
+}
+
+# Each daemon keeps only its own variables.
 daemon_start() { # NAME
     local name=$1 kind=${1%-*} port args=()
     if live_pid "$name" >/dev/null; then return 0; fi
@@ -374,14 +388,7 @@ daemon_start() { # NAME
                      --set "server.metrics_listen=\"127.0.0.1:$((28700 + $(n_of "$name")))\"") ;;
     esac
     (
-        set -a
-        # shellcheck disable=SC1090
-        . "$CLUSTER_ENV"
-        set +a
-        local keep=THRONG_${kind^^}_ v
-        for v in $(compgen -e); do
-            case $v in THRONG_*) [[ $v == "$keep"* ]] || unset "$v" ;; esac
-        done
+        env_of "$kind"
         cd "$ROOT" && exec setsid "$BIN/$kind" "${args[@]}" >>"$LOGS/$name.log" 2>&1
     ) &
     echo $! >"$RUN/$name.pid"
@@ -562,6 +569,22 @@ start_one() { # NAME: (re)start one process, as after a kill
     esac
 }
 
+# Every process of the cluster, stores first, then until HAProxy answers
+# (within SECONDS).
+start_all() { # SECONDS
+    galera_up
+    redis_up
+    write_env
+    lb_net_up
+    local name
+    for name in "${AUTHD[@]}" "${WEBD[@]}" "${MASSD[@]}"; do daemon_start "$name"; done
+    haproxy_start
+    lb_up
+    for name in "${EXPORTERS[@]}"; do exporter_start "$name"; done
+    prometheus_start
+    wait_healthy "$1" || die "the cluster did not become healthy (make cluster-status)"
+}
+
 up() {
     local running
     if running=$(single_stack_up); then
@@ -574,17 +597,7 @@ up() {
         say "building release binaries"
         (cd "$ROOT" && cargo build --release --workspace --bins --quiet)
     fi
-    galera_up
-    redis_up
-    write_env
-    lb_net_up
-    local name
-    for name in "${AUTHD[@]}" "${WEBD[@]}" "${MASSD[@]}"; do daemon_start "$name"; done
-    haproxy_start
-    lb_up
-    for name in "${EXPORTERS[@]}"; do exporter_start "$name"; done
-    prometheus_start
-    wait_healthy 30 || die "the cluster did not become healthy (make cluster-status)"
+    start_all 30
     cat >&2 <<MSG
 
 The Throng cluster is up:  http://127.0.0.1:$HTTP_PORT/  (HAProxy → 3 webd → 3 authd)
@@ -620,14 +633,7 @@ fleet_start() {
     mkdir -p "$C/massd"
     rm -f "$C/massd/fleet.json"
     (
-        set -a
-        # shellcheck disable=SC1090
-        . "$CLUSTER_ENV"
-        set +a
-        local v
-        for v in $(compgen -e); do
-            case $v in THRONG_MASSD_*) ;; THRONG_*) unset "$v" ;; esac
-        done
+        env_of massd
         cd "$ROOT" && exec setsid "$BIN/massd" client --config "$D/config/cluster/mass.toml" --json --quiet \
             >"$C/massd/fleet.json" 2>>"$LOGS/massd-fleet.log"
     ) &
@@ -697,16 +703,7 @@ smoke() {
     "$D/deps.sh" stores cluster
     mkdir -p "$C"
     trap down EXIT
-    galera_up
-    redis_up
-    write_env
-    lb_net_up
-    for name in "${AUTHD[@]}" "${WEBD[@]}" "${MASSD[@]}"; do daemon_start "$name"; done
-    haproxy_start
-    lb_up
-    for name in "${EXPORTERS[@]}"; do exporter_start "$name"; done
-    prometheus_start
-    wait_healthy 60 || die "the cluster did not become healthy"
+    start_all 60
     say "chaos: killing each kind of process once (bench chaos --check)"
     # Through the VRRP pair: the HAProxy killed is the one holding the address.
     "$BIN/bench" chaos --root "$ROOT" --target "$LB_VIP:$HTTP_PORT" --sources "$LB_CLIENTS" \

@@ -17,6 +17,7 @@
 mod addresses;
 mod analysis;
 mod cluster;
+mod table;
 mod user;
 
 use addresses::UserAddresses;
@@ -29,6 +30,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use user::{Sample, User};
+
+pub use table::print;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ChaosArgs {
@@ -158,23 +161,18 @@ pub struct Report {
     pub nicknames_wrong: HashMap<String, usize>,
     pub sessions_checked: usize,
     pub sessions_lost: usize,
-    /// The massd client fleet's totals over the run (`massd client`'s
-    /// summary: updates, lost, doubled, reconnects, errors…).
-    pub fleet: Option<FleetTotals>,
+    /// The massd client fleet that ran beside the web load: its
+    /// connections and totals (`massd client`'s summary: updates, lost,
+    /// doubled, reconnects, errors…).
+    pub fleet: Option<Fleet>,
 }
 
-/// What the massd fleet that ran beside the web load counted.
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
-pub struct FleetTotals {
+/// What the massd fleet counted, as its summary says it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fleet {
     pub connections: u64,
-    pub updates: u64,
-    pub lost: u64,
-    pub doubled: u64,
-    pub reconnects: u64,
-    pub disconnects: u64,
-    pub connect_failures: u64,
-    pub errors: u64,
-    pub unanswered: u64,
+    #[serde(flatten)]
+    pub totals: massd::client::tally::Totals,
 }
 
 /// Runs the chaos and returns the report (an error: the cluster could not
@@ -236,7 +234,11 @@ pub fn run(args: &ChaosArgs) -> Result<Report, String> {
         .fleet_stop()
         .map_err(|e| log::warn!("{e}"))
         .ok()
-        .and_then(|v| serde_json::from_value::<FleetTotals>(v).ok());
+        .and_then(|v| serde_json::from_value::<massd::client::summary::Summary>(v).ok())
+        .map(|summary| Fleet {
+            connections: summary.connections,
+            totals: summary.totals,
+        });
     let mut samples: Vec<Sample> = Vec::new();
     let mut books = Books::default();
     let mut checker = None;
@@ -451,53 +453,4 @@ fn verify(
         wrong.insert((*node).to_owned(), stale);
     }
     Ok((missing, wrong))
-}
-
-/// The report as a table for people.
-pub fn print(report: &Report) {
-    println!(
-        "chaos: {:.0} s, {} requests, {} failed",
-        report.duration_s, report.requests, report.failed
-    );
-    println!(
-        "{:<8} {:<10} {:>7} {:>16} {:>14}  stores",
-        "event", "killed", "failed", "error window ms", "back to 90% ms"
-    );
-    for e in &report.events {
-        println!(
-            "{:<8} {:<10} {:>7} {:>16} {:>14}  {}",
-            e.kind,
-            e.target,
-            e.failed,
-            e.error_window_ms.map_or("-".into(), |v| v.to_string()),
-            e.recovered_ms.map_or("never".into(), |v| v.to_string()),
-            e.stores.join("; ")
-        );
-    }
-    println!(
-        "sign-ups acknowledged {}, missing per node {:?}; nicknames {}, wrong per node {:?}; \
-         sessions checked after the Redis failover {}, lost {}",
-        report.signups_acknowledged,
-        report.signups_missing,
-        report.nicknames_acknowledged,
-        report.nicknames_wrong,
-        report.sessions_checked,
-        report.sessions_lost
-    );
-    match &report.fleet {
-        Some(f) => println!(
-            "massd fleet: {} connections, {} updates, {} lost, {} doubled, {} disconnects, \
-             {} reconnects, {} connect failures, {} errors, {} unanswered",
-            f.connections,
-            f.updates,
-            f.lost,
-            f.doubled,
-            f.disconnects,
-            f.reconnects,
-            f.connect_failures,
-            f.errors,
-            f.unanswered
-        ),
-        None => println!("massd fleet: no summary"),
-    }
 }
