@@ -110,7 +110,38 @@ pub enum Command {
         threads: usize,
         #[arg(long, default_value_t = 16_384)]
         max_connections: usize,
+        #[command(flatten)]
+        placement: PlacementArgs,
     },
+}
+
+/// The reactor's placement knobs ([`throng_core::reactor::Placement`]),
+/// for the placement experiments (bench/placement.sh).
+#[derive(Debug, Args)]
+pub struct PlacementArgs {
+    /// Pin reactor i to the i-th allowed CPU.
+    #[arg(long)]
+    pin_threads: bool,
+    /// Each reactor's listener carries SO_INCOMING_CPU = its CPU.
+    #[arg(long)]
+    steer_by_cpu: bool,
+    /// TCP_QUICKACK on accepted sockets.
+    #[arg(long)]
+    quickack: bool,
+    /// SO_BUSY_POLL microseconds on accepted sockets (0: off).
+    #[arg(long, default_value_t = 0)]
+    busy_poll_us: u32,
+}
+
+impl From<PlacementArgs> for throng_core::reactor::Placement {
+    fn from(a: PlacementArgs) -> Self {
+        throng_core::reactor::Placement {
+            pin_threads: a.pin_threads,
+            steer_by_cpu: a.steer_by_cpu,
+            quickack: a.quickack,
+            busy_poll_us: a.busy_poll_us,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -249,7 +280,9 @@ pub fn run(cli: Cli) -> Result<(), String> {
             listen,
             threads,
             max_connections,
-        } => ping_server::serve(listen, threads, max_connections).map_err(|e| e.to_string()),
+            placement,
+        } => ping_server::serve(listen, threads, max_connections, placement.into())
+            .map_err(|e| e.to_string()),
     }
 }
 

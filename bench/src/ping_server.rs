@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use throng_core::daemon::DaemonError;
 use throng_core::metrics::Metrics;
 use throng_core::proto;
-use throng_core::reactor::ReactorConfig;
+use throng_core::reactor::{Placement, ReactorConfig};
 use throng_core::rpc::{NoOperations, RpcService};
 use throng_core::server;
 
@@ -15,12 +15,14 @@ pub fn serve(
     listen: SocketAddr,
     threads: usize,
     max_connections: usize,
+    placement: Placement,
 ) -> Result<(), DaemonError> {
     throng_core::logging::init(&Default::default());
     let config = ReactorConfig {
         listen: vec![listen],
         threads,
         max_connections,
+        placement,
         ..ReactorConfig::default()
     };
     throng_core::daemon::self_check(&config, 0, "auth");

@@ -9,9 +9,23 @@ use std::net::SocketAddr;
 
 /// Binds a non-blocking, `SO_REUSEPORT` listener on `addr`.
 pub fn reuseport_listener(addr: SocketAddr, backlog: u32) -> io::Result<mio::net::TcpListener> {
+    steered_listener(addr, backlog, None)
+}
+
+/// [`reuseport_listener`] carrying `SO_INCOMING_CPU` = `cpu` when given: the
+/// kernel then prefers it, within its port's group, for connections
+/// received on that CPU ([`crate::reactor::Placement`]).
+pub fn steered_listener(
+    addr: SocketAddr,
+    backlog: u32,
+    cpu: Option<usize>,
+) -> io::Result<mio::net::TcpListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_reuse_address(true)?;
     socket.set_reuse_port(true)?;
+    if let Some(cpu) = cpu {
+        socket.set_cpu_affinity(cpu)?;
+    }
     socket.set_nonblocking(true)?;
     socket
         .bind(&addr.into())

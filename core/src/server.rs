@@ -11,7 +11,7 @@
 //! one. In-process servers (tests, tools) stop their other reactors instead.
 
 use crate::handoff::{reply_channel, ReplySender};
-use crate::listener::reuseport_listener;
+use crate::listener::steered_listener;
 use crate::metrics::{Metrics, ReactorMetrics};
 use crate::reactor::event_loop::Shared;
 use crate::reactor::spares::Spares;
@@ -139,7 +139,7 @@ where
     let threads = config.thread_count();
     let mut local_addrs: Vec<SocketAddr> = config.listen.clone();
     let mut parts = Vec::with_capacity(threads);
-    for _ in 0..threads {
+    for index in 0..threads {
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(
             poll.registry(),
@@ -147,7 +147,8 @@ where
         )?);
         let mut listeners = Vec::with_capacity(local_addrs.len());
         for addr in local_addrs.iter_mut() {
-            let listener = reuseport_listener(*addr, config.backlog)?;
+            let cpu = config.placement.listener_cpu(index);
+            let listener = steered_listener(*addr, config.backlog, cpu)?;
             // Port 0: the first reactor's bind picks the port, the rest share it.
             *addr = listener.local_addr()?;
             listeners.push((listener, *addr));
@@ -169,6 +170,7 @@ where
         let handle = std::thread::Builder::new()
             .name(format!("reactor-{index}"))
             .spawn(move || {
+                config.placement.pin_current(index);
                 let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     let service = make(ReactorSetup {
                         index,

@@ -1,6 +1,7 @@
 //! Settings of the reactor part of a daemon, shared by every daemon's config
 //! file as its `[reactor]` table.
 
+use super::Placement;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -39,6 +40,8 @@ pub struct ReactorConfig {
     pub max_input: usize,
     /// Unsent output a connection may hold before reading from it pauses.
     pub max_output: usize,
+    /// Pinning, steering by CPU, quick ACKs, busy polling (all off).
+    pub placement: Placement,
 }
 
 impl Default for ReactorConfig {
@@ -56,6 +59,7 @@ impl Default for ReactorConfig {
             read_buffer: 64 * 1024,
             max_input: 8 * 1024 * 1024,
             max_output: 4 * 1024 * 1024,
+            placement: Placement::default(),
         }
     }
 }

@@ -17,6 +17,7 @@ mod driven;
 pub(crate) mod event_loop;
 mod guard;
 mod per_ip;
+mod placement;
 mod service;
 mod session;
 pub(crate) mod spares;
@@ -25,6 +26,7 @@ pub use config::ReactorConfig;
 pub use driven::{Driven, Reactive};
 pub use event_loop::Reactor;
 pub use per_ip::PerIpLimit;
+pub use placement::Placement;
 pub use service::{ConnInfo, Env, Service};
 pub use session::{Conns, Session};
 
