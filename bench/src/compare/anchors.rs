@@ -1,9 +1,10 @@
 //! The servers `bench compare` starts for itself and stops when done: the
 //! core ping server, two massd servers (one reactor thread, like Redis, and
-//! one per core), a redis-server with a random password fed through stdin,
-//! and an nginx whose generated config, and a hyper server
-//! (`hyper-anchor`) that, serve exactly the bytes webd answers to
-//! `GET /login`. webd itself is the stack's (`make up`).
+//! one per core), a third on the original scenario's ten ports, a
+//! redis-server with a random password fed through stdin, and an nginx
+//! (its config generated) and a hyper server (`hyper-anchor`) that both
+//! serve exactly the bytes webd answers to `GET /login`. webd itself is
+//! the stack's (`make up`).
 
 use std::fs;
 use std::io::{Read, Write};
@@ -20,6 +21,11 @@ pub const REDIS: &str = "127.0.0.1:17380";
 pub const NGINX: &str = "127.0.0.1:17080";
 pub const HYPER: &str = "127.0.0.1:17081";
 pub const WEBD: &str = "127.0.0.1:9090";
+/// The original's scenario (ten ports of its own, 29101-29110), served by
+/// one massd process with one reactor per core; bench/original.sh runs
+/// the ten-process form beside it.
+pub const ORIGINAL_CONFIG: &str = "bench/mass/original.toml";
+const ORIGINAL_ADMIN: &str = "127.0.0.1:29200";
 
 /// Everything started; dropping it stops everything.
 pub struct Anchors {
@@ -155,6 +161,10 @@ pub fn start(bin: &Path, work: &Path) -> Result<Anchors, String> {
             &work.join(format!("massd-{admin}.log")),
         )?);
     }
+    anchors.children.push(spawn(
+        Command::new(&massd).args(["serve", "--config", ORIGINAL_CONFIG, "--threads", "0"]),
+        &work.join("massd-original.log"),
+    )?);
     // Redis reads its password from stdin: never on a command line.
     let mut redis = Command::new("redis-server")
         .args(["-", "--bind", "127.0.0.1", "--port", "17380", "--save", ""])
@@ -226,6 +236,8 @@ pub fn start(bin: &Path, work: &Path) -> Result<Anchors, String> {
         (HYPER, "the hyper anchor"),
         (MASSD, "massd"),
         (MASSD_PER_CORE, "massd (per core)"),
+        // Its admin port: a probe of a counter port would leave a key.
+        (ORIGINAL_ADMIN, "massd (the original's scenario)"),
         (REDIS, "redis-server"),
         (NGINX, "nginx"),
     ] {

@@ -161,7 +161,48 @@ fn plans() -> Vec<Plan> {
             ours: |c, p| run_args("http-home", anchors::WEBD, c, p, &["--users", "1000"]),
             anchor: |_, _| Recipe::Fixed(40_000.0),
         },
+        Plan {
+            comparison: "the original's scenario vs its schedule",
+            warmup: None,
+            ours_label: "massd, one process on the 10 ports",
+            anchor_label: "the schedule: 100 × 10 every 10 ms",
+            points: vec![(1000, 1)],
+            ours: |c, _| {
+                let args = ["run", "mass", "--mass-config", anchors::ORIGINAL_CONFIG];
+                let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+                v.extend(["--connections".into(), c.to_string()]);
+                v.extend(["--interval-ms".into(), "10".into()]);
+                Recipe::Run(v)
+            },
+            anchor: |_, _| Recipe::Fixed(100_000.0),
+        },
     ]
+}
+
+/// Most short runs [`settle`] tries before measuring anyway.
+const SETTLE_TRIES: usize = 6;
+
+/// Repeats 5 s runs of the measured load until two in a row have no
+/// errors and agree within 20 %: a verifier cached at the warm-up's pace
+/// can have expired for some users (its TTL is ten minutes), and the first
+/// runs at the measured load then still pay argon2.
+fn settle(bench: &Path, args: &[String], redis_password: &str) -> Result<(), String> {
+    let mut last: Option<f64> = None;
+    for i in 1..=SETTLE_TRIES {
+        let report = measure(bench, args, 5.0, redis_password)?;
+        let rate = report["throughput"].as_f64().unwrap_or(0.0);
+        let clean = report["errors"].as_u64() == Some(0);
+        eprintln!(
+            "settling {i}/{SETTLE_TRIES}: {rate:.0}/s, errors {}",
+            report["errors"]
+        );
+        if clean && last.is_some_and(|l| l > 0.0 && (rate - l).abs() / l <= 0.2) {
+            return Ok(());
+        }
+        last = clean.then_some(rate);
+    }
+    eprintln!("not settled after {SETTLE_TRIES} runs; measuring anyway");
+    Ok(())
 }
 
 /// Runs one `bench run … --json --quiet` and reads its last line.
@@ -263,6 +304,11 @@ pub fn compare(options: &CompareOptions) -> Result<(), String> {
                 args.join(" ")
             );
             measure(&bench, &args, 20.0, &anchors.redis_password)?;
+            if let Some(&(connections, pipeline)) = plan.points.first() {
+                if let Recipe::Run(args) = (plan.ours)(connections, pipeline) {
+                    settle(&bench, &args, &anchors.redis_password)?;
+                }
+            }
         }
         for &(connections, pipeline) in &plan.points {
             let ours = (plan.ours)(connections, pipeline);
