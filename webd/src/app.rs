@@ -329,11 +329,13 @@ impl Routes for App {
         self.collect(done, env.now);
     }
 
-    /// Right away until the client has started or while finished calls wait
-    /// to be answered, then at the client's next deadline or the next merge
-    /// of latency samples; nothing when idle.
+    /// Right away until the client has started, then at the client's next
+    /// deadline or the next merge of latency samples; nothing when idle.
+    /// (Calls finished outside an event, such as one refused at once for
+    /// want of a live authd, are answered in `before_sleep`: a past
+    /// wake-up would wait a tick of the loop.)
     fn next_wakeup(&self) -> Option<Instant> {
-        if !self.started || self.client.has_completions() {
+        if !self.started {
             return Some(self.created); // long past: at once
         }
         [self.client.next_deadline(), self.authd_latency.next_flush()]
@@ -343,11 +345,13 @@ impl Routes for App {
     }
 
     /// The calls this turn of the loop queued leave together, one write per
-    /// authd connection; a call whose connection failed meanwhile is
-    /// answered at once.
+    /// authd connection; a call that failed meanwhile (its connection
+    /// broke, or none was up) is answered in the same turn.
     fn before_sleep(&mut self, env: &mut Env<'_>, done: &mut Done) {
         if self.client.has_unsent() {
             self.client.flush_unsent(env.registry, env.now);
+        }
+        if self.client.has_completions() {
             self.collect(done, env.now);
         }
     }
