@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The placement experiments of issue 15: the core ping server with one
 # reactor per core, started once per variant (none, pinned, pinned and
-# steered by CPU, TCP_QUICKACK, busy polling), each driven by the same load
-# client in the same run, variants alternating, at 100 and 1,000
-# connections. What each variant sets is throng_core::reactor::Placement.
+# steered by CPU), each driven by the same load client in the same run,
+# variants alternating, at 100 and 1,000 connections. What each variant
+# sets is throng_core::reactor::Placement (RESULTS, "Placement", says why
+# TCP_QUICKACK and busy polling, also tried, are not among them).
 # Usage: bench/placement.sh [SECONDS] [REPEATS]   (defaults 8 and 3)
 # Writes var/bench/placement.jsonl and prints the median table.
 set -euo pipefail
@@ -19,13 +20,16 @@ declare -A FLAGS=(
     [none]=""
     [pinned]="--pin-threads"
     [pinned-steered]="--pin-threads --steer-by-cpu"
-    [quickack]="--quickack"
-    [busy-poll-50us]="--busy-poll-us 50"
 )
-VARIANTS="none pinned pinned-steered quickack busy-poll-50us"
+VARIANTS="none pinned pinned-steered"
 PID=""
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null || true' EXIT
 start() { # variant
+    if (exec 3<>/dev/tcp/127.0.0.1/17072) 2>/dev/null; then
+        # Another listener there would share the port (SO_REUSEPORT) and the load.
+        echo "127.0.0.1:17072 is already in use; stop what listens there first" >&2
+        exit 1
+    fi
     # shellcheck disable=SC2086 # the flags are words
     "$BIN" serve-ping --listen 127.0.0.1:17072 --threads 0 ${FLAGS[$1]} >>"$OUT/placement-server.log" 2>&1 &
     PID=$!

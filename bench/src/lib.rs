@@ -122,15 +122,9 @@ pub struct PlacementArgs {
     /// Pin reactor i to the i-th allowed CPU.
     #[arg(long)]
     pin_threads: bool,
-    /// Each reactor's listener carries SO_INCOMING_CPU = its CPU.
+    /// Each reactor's listener carries SO_INCOMING_CPU = its CPU (pins too).
     #[arg(long)]
     steer_by_cpu: bool,
-    /// TCP_QUICKACK on accepted sockets.
-    #[arg(long)]
-    quickack: bool,
-    /// SO_BUSY_POLL microseconds on accepted sockets (0: off).
-    #[arg(long, default_value_t = 0)]
-    busy_poll_us: u32,
 }
 
 impl From<PlacementArgs> for throng_core::reactor::Placement {
@@ -138,8 +132,7 @@ impl From<PlacementArgs> for throng_core::reactor::Placement {
         throng_core::reactor::Placement {
             pin_threads: a.pin_threads,
             steer_by_cpu: a.steer_by_cpu,
-            quickack: a.quickack,
-            busy_poll_us: a.busy_poll_us,
+            cpu_offset: 0,
         }
     }
 }

@@ -1,20 +1,18 @@
 //! Listening sockets made with `socket2`: `SO_REUSEADDR` and `SO_REUSEPORT`
 //! so every reactor thread (and several processes) can bind the same port
 //! and let the kernel spread incoming connections, a configurable backlog,
-//! and non-blocking mode for `mio`.
+//! non-blocking mode for `mio`, and optionally `SO_INCOMING_CPU` so that
+//! the kernel hands a listener the connections received on its CPU.
 
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
 use std::net::SocketAddr;
 
-/// Binds a non-blocking, `SO_REUSEPORT` listener on `addr`.
-pub fn reuseport_listener(addr: SocketAddr, backlog: u32) -> io::Result<mio::net::TcpListener> {
-    steered_listener(addr, backlog, None)
-}
-
-/// [`reuseport_listener`] carrying `SO_INCOMING_CPU` = `cpu` when given: the
-/// kernel then prefers it, within its port's group, for connections
-/// received on that CPU ([`crate::reactor::Placement`]).
+/// Binds a non-blocking, `SO_REUSEPORT` listener on `addr`, carrying
+/// `SO_INCOMING_CPU` = `cpu` when given: the kernel (6.1+) then prefers it,
+/// within its port's group, for connections received on that CPU
+/// ([`crate::reactor::Placement`]). Set before `listen`, when the group
+/// counts such sockets.
 pub fn steered_listener(
     addr: SocketAddr,
     backlog: u32,
@@ -41,9 +39,9 @@ mod tests {
 
     #[test]
     fn two_listeners_share_a_port() {
-        let a = reuseport_listener("127.0.0.1:0".parse().unwrap(), 16).unwrap();
+        let a = steered_listener("127.0.0.1:0".parse().unwrap(), 16, None).unwrap();
         let addr = a.local_addr().unwrap();
-        let b = reuseport_listener(addr, 16).unwrap();
+        let b = steered_listener(addr, 16, None).unwrap();
         assert_eq!(b.local_addr().unwrap(), addr);
     }
 }

@@ -15,7 +15,7 @@ use crate::listener::steered_listener;
 use crate::metrics::{Metrics, ReactorMetrics};
 use crate::reactor::event_loop::Shared;
 use crate::reactor::spares::Spares;
-use crate::reactor::{PerIpLimit, Reactive, Reactor, ReactorConfig};
+use crate::reactor::{CpuPlan, PerIpLimit, Reactive, Reactor, ReactorConfig};
 use mio::{Poll, Token, Waker};
 use std::io;
 use std::net::SocketAddr;
@@ -139,6 +139,7 @@ where
     let threads = config.thread_count();
     let mut local_addrs: Vec<SocketAddr> = config.listen.clone();
     let mut parts = Vec::with_capacity(threads);
+    let cpus = CpuPlan::new(&config.placement);
     for index in 0..threads {
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(
@@ -147,8 +148,7 @@ where
         )?);
         let mut listeners = Vec::with_capacity(local_addrs.len());
         for addr in local_addrs.iter_mut() {
-            let cpu = config.placement.listener_cpu(index);
-            let listener = steered_listener(*addr, config.backlog, cpu)?;
+            let listener = steered_listener(*addr, config.backlog, cpus.listener_cpu(index))?;
             // Port 0: the first reactor's bind picks the port, the rest share it.
             *addr = listener.local_addr()?;
             listeners.push((listener, *addr));
@@ -167,10 +167,11 @@ where
         let config = config.clone();
         let shared = shared.clone();
         let on_exit = trigger.clone();
+        let cpus = cpus.clone();
         let handle = std::thread::Builder::new()
             .name(format!("reactor-{index}"))
             .spawn(move || {
-                config.placement.pin_current(index);
+                cpus.pin_current(index);
                 let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     let service = make(ReactorSetup {
                         index,

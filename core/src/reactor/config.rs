@@ -40,7 +40,7 @@ pub struct ReactorConfig {
     pub max_input: usize,
     /// Unsent output a connection may hold before reading from it pauses.
     pub max_output: usize,
-    /// Pinning, steering by CPU, quick ACKs, busy polling (all off).
+    /// Pinning reactors to CPUs and steering connections by CPU (off).
     pub placement: Placement,
 }
 

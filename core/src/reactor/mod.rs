@@ -26,7 +26,7 @@ pub use config::ReactorConfig;
 pub use driven::{Driven, Reactive};
 pub use event_loop::Reactor;
 pub use per_ip::PerIpLimit;
-pub use placement::Placement;
+pub use placement::{CpuPlan, Placement};
 pub use service::{ConnInfo, Env, Service};
 pub use session::{Conns, Session};
 

@@ -1,22 +1,32 @@
-//! Where a reactor thread runs and which reactor a connection lands on: the
-//! kernel's knobs for reactor-per-core servers, each off unless the config
-//! turns it on (`[reactor.placement]`), because on this 2-core machine
-//! shared with its load clients none of them paid (bench/RESULTS.md,
-//! "Placement"). On a dedicated many-core host with a multi-queue NIC the
-//! trade changes, so they stay available:
+//! Where a reactor thread runs and which reactor a connection lands on:
+//! the kernel's placement knobs for reactor-per-core servers, off unless
+//! the config turns them on (`[reactor.placement]`), because on this 2-core
+//! machine shared with its load clients neither paid reliably
+//! (bench/RESULTS.md, "Placement"). On a dedicated many-core host with a
+//! multi-queue NIC the trade changes, so they stay available:
 //!
-//! - `pin_threads`: reactor *i* runs only on the *i*-th CPU this process
+//! - `pin_threads`: reactor *i* runs only on one CPU of those this process
 //!   may use (`sched_setaffinity`), keeping its cache and its sockets' warm
-//!   state in one place.
+//!   state in one place. The *i*-th allowed CPU, counted from `cpu_offset`:
+//!   a fleet of one-reactor processes gives each process its own offset
+//!   (massd's servers use their fleet index), or they would all share the
+//!   first CPU.
 //! - `steer_by_cpu`: each reactor's listener carries `SO_INCOMING_CPU` =
-//!   its CPU, and the kernel (6.1 and later) hands a new connection to the
-//!   listener of the CPU that received it, so accept and every later
-//!   packet of the connection stay on one CPU. Only meaningful pinned.
-//! - `quickack`: `TCP_QUICKACK` on accepted sockets (ACK at once instead
-//!   of waiting to piggyback on an answer).
-//! - `busy_poll_us`: `SO_BUSY_POLL` on accepted sockets: a read with
-//!   nothing queued spins on the device queue this long first (NAPI
-//!   devices only; loopback has none).
+//!   that reactor's CPU, and the kernel (6.1 and later) hands a new
+//!   connection to the listener of the CPU that received it, so accept and
+//!   every later packet of the connection stay on one CPU. It implies
+//!   pinning: a steered listener on an unpinned reactor steers nothing.
+//!
+//! The allowed CPUs are listed once (the calling thread's affinity mask,
+//! which every reactor inherits); an allowed CPU may be an SMT sibling of
+//! another.
+//!
+//! Tried and dropped (RESULTS): `TCP_QUICKACK` set at accept (one-shot: the
+//! kernel returns to delayed ACKs after the first exchanges, and re-arming
+//! it costs a `setsockopt` per read), and `SO_BUSY_POLL` (a non-blocking
+//! socket polls the device once and does not spin; epoll-level busy polling
+//! is `net.core.busy_poll`, a host setting, and loopback has no device
+//! queue to poll).
 
 use serde::{Deserialize, Serialize};
 
@@ -26,54 +36,84 @@ use serde::{Deserialize, Serialize};
 pub struct Placement {
     pub pin_threads: bool,
     pub steer_by_cpu: bool,
-    pub quickack: bool,
-    pub busy_poll_us: u32,
+    /// Added to the reactor's index before choosing its CPU.
+    pub cpu_offset: usize,
 }
 
-impl Placement {
-    /// The CPU reactor `index` belongs to when pinning or steering: the
-    /// `index`-th of the CPUs this process may run on, round robin.
-    pub fn cpu_of(&self, index: usize) -> Option<usize> {
-        if !self.pin_threads && !self.steer_by_cpu {
-            return None;
+/// The CPU of reactor `index` among `allowed`: round robin from `offset`.
+fn nth_allowed(allowed: &[usize], offset: usize, index: usize) -> Option<usize> {
+    if allowed.is_empty() {
+        return None;
+    }
+    allowed
+        .get(offset.wrapping_add(index) % allowed.len())
+        .copied()
+}
+
+/// Each reactor's CPU, worked out once for a server's reactors.
+#[derive(Debug, Clone, Default)]
+pub struct CpuPlan {
+    placement: Placement,
+    allowed: Vec<usize>,
+}
+
+impl CpuPlan {
+    /// Reads the allowed CPUs only when pinning or steering is asked for.
+    pub fn new(placement: &Placement) -> Self {
+        let allowed = if placement.pin_threads || placement.steer_by_cpu {
+            core_affinity::get_core_ids()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| c.id)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if placement.steer_by_cpu && !placement.pin_threads {
+            log::warn!("reactor.placement: steer_by_cpu pins the reactors too");
         }
-        let cpus = core_affinity::get_core_ids()?;
-        cpus.get(index % cpus.len().max(1)).map(|c| c.id)
+        CpuPlan {
+            placement: placement.clone(),
+            allowed,
+        }
     }
 
-    /// Pins the calling thread (reactor `index`) to its CPU if asked.
-    pub fn pin_current(&self, index: usize) {
-        if !self.pin_threads {
-            return;
+    fn pins(&self) -> bool {
+        self.placement.pin_threads || self.placement.steer_by_cpu
+    }
+
+    /// The CPU reactor `index` runs on, when pinned.
+    pub fn cpu_of(&self, index: usize) -> Option<usize> {
+        if !self.pins() {
+            return None;
         }
-        match self.cpu_of(index) {
-            Some(id) if core_affinity::set_for_current(core_affinity::CoreId { id }) => {
-                log::info!("reactor {index} pinned to CPU {id}");
-            }
-            _ => log::warn!("reactor {index}: pinning asked for but not possible here"),
-        }
+        nth_allowed(&self.allowed, self.placement.cpu_offset, index)
     }
 
     /// The `SO_INCOMING_CPU` a listener of reactor `index` carries.
     pub fn listener_cpu(&self, index: usize) -> Option<usize> {
-        if self.steer_by_cpu {
+        if self.placement.steer_by_cpu {
             self.cpu_of(index)
         } else {
             None
         }
     }
 
-    /// What an accepted socket gets.
-    pub fn tune_accepted(&self, stream: &mio::net::TcpStream) {
-        if !self.quickack && self.busy_poll_us == 0 {
-            return;
-        }
-        let socket = socket2::SockRef::from(stream);
-        if self.quickack {
-            let _ = socket.set_tcp_quickack(true);
-        }
-        if self.busy_poll_us > 0 {
-            let _ = socket.set_busy_poll(self.busy_poll_us);
+    /// Pins the calling thread (reactor `index`) to its CPU if asked;
+    /// whether it is pinned.
+    pub fn pin_current(&self, index: usize) -> bool {
+        let Some(id) = self.cpu_of(index) else {
+            if self.pins() {
+                log::warn!("reactor {index}: pinning asked for, but no allowed CPU is known");
+            }
+            return false;
+        };
+        if core_affinity::set_for_current(core_affinity::CoreId { id }) {
+            log::info!("reactor {index} pinned to CPU {id}");
+            true
+        } else {
+            log::warn!("reactor {index}: pinning to CPU {id} refused");
+            false
         }
     }
 }
@@ -83,39 +123,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn off_by_default_and_no_cpu_without_pinning_or_steering() {
-        let p = Placement::default();
-        assert_eq!(p.cpu_of(0), None);
-        assert_eq!(p.listener_cpu(0), None);
+    fn reactors_take_the_allowed_cpus_round_robin_from_the_offset() {
+        let allowed = [2, 5, 7];
+        let picked: Vec<_> = (0..4).map(|i| nth_allowed(&allowed, 0, i)).collect();
+        assert_eq!(picked, [Some(2), Some(5), Some(7), Some(2)]);
+        // A fleet's third process with one reactor.
+        assert_eq!(nth_allowed(&allowed, 2, 0), Some(7));
+        assert_eq!(nth_allowed(&allowed, 4, 0), Some(5));
+        assert_eq!(nth_allowed(&[], 0, 0), None);
     }
 
     #[test]
-    fn reactors_get_the_allowed_cpus_round_robin() {
-        let p = Placement {
-            pin_threads: true,
+    fn nothing_is_placed_by_default() {
+        let plan = CpuPlan::new(&Placement::default());
+        assert_eq!(plan.cpu_of(0), None);
+        assert_eq!(plan.listener_cpu(0), None);
+        assert!(!plan.pin_current(0));
+    }
+
+    #[test]
+    fn steering_implies_pinning() {
+        let plan = CpuPlan::new(&Placement {
             steer_by_cpu: true,
             ..Placement::default()
-        };
-        let cpus: Vec<usize> = core_affinity::get_core_ids()
-            .unwrap()
-            .into_iter()
-            .map(|c| c.id)
-            .collect();
-        for i in 0..cpus.len() * 2 {
-            assert_eq!(p.cpu_of(i), Some(cpus[i % cpus.len()]));
-        }
-        assert_eq!(p.listener_cpu(1), Some(cpus[1 % cpus.len()]));
+        });
+        assert_eq!(plan.listener_cpu(0), plan.cpu_of(0));
+        assert!(plan.cpu_of(0).is_some());
     }
 
     #[test]
     fn a_pinned_thread_runs_on_its_cpu_only() {
-        let p = Placement {
+        let plan = CpuPlan::new(&Placement {
             pin_threads: true,
             ..Placement::default()
-        };
-        let want = p.cpu_of(1).unwrap();
+        });
+        let want = plan.cpu_of(1).expect("some CPU is allowed");
         std::thread::spawn(move || {
-            p.pin_current(1);
+            if !plan.pin_current(1) {
+                return; // refused here (a restricted sandbox): nothing to check
+            }
             // The thread's allowed CPUs, as the kernel reports them.
             let status = std::fs::read_to_string("/proc/thread-self/status").unwrap();
             let line = status

@@ -101,6 +101,10 @@ pub fn start(mut config: Config, place: Placement) -> Result<RunningServer, Serv
         all * 11 / 10,
     )?;
     config.reactor.listen = listen;
+    // Pinned one-reactor processes of one fleet take CPUs in turn.
+    if config.reactor.placement.cpu_offset == 0 {
+        config.reactor.placement.cpu_offset = usize::from(place.index);
+    }
     if config.reactor.max_connections == 0 {
         config.reactor.max_connections = limit.soft.saturating_sub(FD_RESERVE) as usize;
     }

@@ -154,7 +154,6 @@ impl<S: Reactive> Reactor<S> {
         if self.config.nodelay {
             let _ = stream.set_nodelay(true);
         }
-        self.config.placement.tune_accepted(&stream);
         let entry = self.conns.vacant_entry();
         let key = entry.key();
         self.generation = self.generation.wrapping_add(1);
