@@ -331,9 +331,8 @@ impl Routes for App {
 
     /// Right away until the client has started, then at the client's next
     /// deadline or the next merge of latency samples; nothing when idle.
-    /// (Calls finished outside an event, such as one refused at once for
-    /// want of a live authd, are answered in `before_sleep`: a past
-    /// wake-up would wait a tick of the loop.)
+    /// Finished calls never wait for a wake-up: every hook that can finish
+    /// one (an event, a tick, the flush at the end of a turn) collects.
     fn next_wakeup(&self) -> Option<Instant> {
         if !self.started {
             return Some(self.created); // long past: at once
@@ -345,8 +344,8 @@ impl Routes for App {
     }
 
     /// The calls this turn of the loop queued leave together, one write per
-    /// authd connection; a call that failed meanwhile (its connection
-    /// broke, or none was up) is answered in the same turn.
+    /// authd connection; a call whose connection broke while sending is
+    /// answered (or moved to another authd) in the same turn.
     fn before_sleep(&mut self, env: &mut Env<'_>, done: &mut Done) {
         if self.client.has_unsent() {
             self.client.flush_unsent(env.registry, env.now);

@@ -121,11 +121,12 @@ pub fn parse_form<F: for<'de> Deserialize<'de>>(body: &[u8]) -> Option<F> {
     F::deserialize(fields).ok()
 }
 
-/// A fresh random token (CSRF), hex: 128 bits from the thread's
-/// ChaCha12 generator (`rand::rng()`, a CSPRNG seeded from the OS and
-/// reseeded every 64 KiB of output). Every page with a form makes one, and
-/// a `getrandom` system call apiece was one call in three of serving
-/// `GET /login` (bench/RESULTS.md, "webd against hyper").
+/// A fresh random token (the pre-session id that a form's CSRF token is
+/// an HMAC over), hex: 128 bits from the thread's ChaCha12 generator
+/// (`rand::rng()`, a CSPRNG seeded from the OS and reseeded every 64 KiB
+/// of output). Every page with a form makes one, and a `getrandom` system
+/// call apiece was one call in three of serving `GET /login`
+/// (bench/RESULTS.md, "webd against hyper").
 pub fn random_token() -> String {
     let raw: [u8; 16] = rand::random();
     hex::encode(raw)
