@@ -33,7 +33,9 @@ mkdir -p "$OUT"
 [ -x "$BIN/bench" ] && [ -x "$BIN/massd" ] || (cd "$ROOT" && cargo build --release -p bench -p massd)
 command -v redis-server >/dev/null || "$ROOT/deploy/deps.sh" stores
 command -v perf >/dev/null && command -v strace >/dev/null ||
-    { apt-get install -y linux-perf strace >/dev/null; }
+    { apt-get update -qq && apt-get install -y -qq linux-perf strace >/dev/null; }
+perf stat -e raw_syscalls:sys_enter -o /dev/null true 2>/dev/null ||
+    { echo "perf cannot read tracepoints here: run as root (or lower kernel.perf_event_paranoid)" >&2; exit 1; }
 
 PIDS=""
 cleanup() {
@@ -86,8 +88,10 @@ EVENTS=raw_syscalls:sys_enter,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_r
 EVENTS=$EVENTS,syscalls:sys_enter_write,syscalls:sys_enter_sendto,syscalls:sys_enter_writev
 EVENTS=$EVENTS,context-switches,cpu-migrations,task-clock
 WINDOW=$((SECONDS_PER_RUN - 3))
+[ "$WINDOW" -ge 1 ] || { echo "SECONDS must be at least 4" >&2; exit 1; }
 RESULTS=$OUT/perf-stat.csv
-echo "server,connections,repeat,requests_per_s,event,count" >"$RESULTS"
+# A run without the stat pass keeps the last one's figures.
+[[ " $PASSES " == *" stat "* ]] && echo "server,connections,repeat,requests_per_s,event,count" >"$RESULTS"
 for connections in $CONNECTIONS; do
     [[ " $PASSES " == *" stat "* ]] || break
     for ((i = 1; i <= REPEATS; i++)); do

@@ -183,9 +183,11 @@ fn plans() -> Vec<Plan> {
 const SETTLE_TRIES: usize = 6;
 
 /// Repeats 5 s runs of the measured load until two in a row have no
-/// errors and agree within 20 %: a verifier cached at the warm-up's pace
-/// can have expired for some users (its TTL is ten minutes), and the first
-/// runs at the measured load then still pay argon2.
+/// errors and agree within 20 %: after the warm-up some users can still
+/// lack a cached fast verifier (one lives ten minutes from when it was
+/// made; a warm sign-in does not extend it), and the first runs at the
+/// measured load then pay argon2. It does not stop a verifier made long
+/// before from expiring during the measured runs themselves.
 fn settle(bench: &Path, args: &[String], redis_password: &str) -> Result<(), String> {
     let mut last: Option<f64> = None;
     for i in 1..=SETTLE_TRIES {
