@@ -216,17 +216,22 @@ impl<T> ProtoClient<T> {
         self.unsent
     }
 
-    /// Writes every connection's queued calls (one write each).
+    /// Writes every connection's queued calls (one write each). A write
+    /// that fails moves its connection's calls to the others, possibly to
+    /// one already written this pass: passes repeat until nothing waits, at
+    /// most once per connection more (each failure takes one out).
     pub fn flush_unsent(&mut self, registry: &Registry, now: Instant) {
-        if !std::mem::take(&mut self.unsent) {
-            return;
-        }
-        for idx in 0..self.links.len() {
-            if self.links[idx].out.buf.is_empty() {
-                continue;
+        for _ in 0..=self.links.len() {
+            if !std::mem::take(&mut self.unsent) {
+                return;
             }
-            if let Err(e) = self.flush(idx, registry) {
-                self.fail(idx, registry, now, &e.to_string());
+            for idx in 0..self.links.len() {
+                if self.links[idx].out.buf.is_empty() {
+                    continue;
+                }
+                if let Err(e) = self.flush(idx, registry) {
+                    self.fail(idx, registry, now, &e.to_string());
+                }
             }
         }
     }
