@@ -110,31 +110,10 @@ pub enum Command {
         threads: usize,
         #[arg(long, default_value_t = 16_384)]
         max_connections: usize,
+        /// The placement knobs, for bench/placement.sh.
         #[command(flatten)]
-        placement: PlacementArgs,
+        placement: throng_core::reactor::Placement,
     },
-}
-
-/// The reactor's placement knobs ([`throng_core::reactor::Placement`]),
-/// for the placement experiments (bench/placement.sh).
-#[derive(Debug, Args)]
-pub struct PlacementArgs {
-    /// Pin reactor i to the i-th allowed CPU.
-    #[arg(long)]
-    pin_threads: bool,
-    /// Each reactor's listener carries SO_INCOMING_CPU = its CPU (pins too).
-    #[arg(long)]
-    steer_by_cpu: bool,
-}
-
-impl From<PlacementArgs> for throng_core::reactor::Placement {
-    fn from(a: PlacementArgs) -> Self {
-        throng_core::reactor::Placement {
-            pin_threads: a.pin_threads,
-            steer_by_cpu: a.steer_by_cpu,
-            cpu_offset: 0,
-        }
-    }
 }
 
 #[derive(Debug, Args)]
@@ -274,7 +253,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             threads,
             max_connections,
             placement,
-        } => ping_server::serve(listen, threads, max_connections, placement.into())
+        } => ping_server::serve(listen, threads, max_connections, placement)
             .map_err(|e| e.to_string()),
     }
 }

@@ -30,13 +30,19 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The `[reactor.placement]` table.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The `[reactor.placement]` table, and the same as command-line flags
+/// (`bench serve-ping --pin-threads --steer-by-cpu`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
 #[serde(default, deny_unknown_fields)]
 pub struct Placement {
+    /// Pin reactor i to the i-th allowed CPU (from cpu_offset).
+    #[arg(long)]
     pub pin_threads: bool,
+    /// Each reactor's listener carries SO_INCOMING_CPU = its CPU (pins too).
+    #[arg(long)]
     pub steer_by_cpu: bool,
     /// Added to the reactor's index before choosing its CPU.
+    #[arg(long, default_value_t = 0)]
     pub cpu_offset: usize,
 }
 
