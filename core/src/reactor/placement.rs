@@ -46,6 +46,13 @@ pub struct Placement {
     pub cpu_offset: usize,
 }
 
+impl Placement {
+    /// Whether reactors are pinned (steering pins them too).
+    fn pins(&self) -> bool {
+        self.pin_threads || self.steer_by_cpu
+    }
+}
+
 /// The CPU of reactor `index` among `allowed`: round robin from `offset`.
 fn nth_allowed(allowed: &[usize], offset: usize, index: usize) -> Option<usize> {
     if allowed.is_empty() {
@@ -66,7 +73,7 @@ pub struct CpuPlan {
 impl CpuPlan {
     /// Reads the allowed CPUs only when pinning or steering is asked for.
     pub fn new(placement: &Placement) -> Self {
-        let allowed = if placement.pin_threads || placement.steer_by_cpu {
+        let allowed = if placement.pins() {
             core_affinity::get_core_ids()
                 .unwrap_or_default()
                 .into_iter()
@@ -84,13 +91,9 @@ impl CpuPlan {
         }
     }
 
-    fn pins(&self) -> bool {
-        self.placement.pin_threads || self.placement.steer_by_cpu
-    }
-
     /// The CPU reactor `index` runs on, when pinned.
     pub fn cpu_of(&self, index: usize) -> Option<usize> {
-        if !self.pins() {
+        if !self.placement.pins() {
             return None;
         }
         nth_allowed(&self.allowed, self.placement.cpu_offset, index)
@@ -109,7 +112,7 @@ impl CpuPlan {
     /// whether it is pinned.
     pub fn pin_current(&self, index: usize) -> bool {
         let Some(id) = self.cpu_of(index) else {
-            if self.pins() {
+            if self.placement.pins() {
                 log::warn!("reactor {index}: pinning asked for, but no allowed CPU is known");
             }
             return false;
