@@ -51,6 +51,10 @@ pub enum Command {
         /// Server ports a client spreads over (for the source-address sum).
         #[arg(long)]
         server_ports: Option<u64>,
+        /// The clients run on this host too (each connection is two sockets
+        /// here); `--clients-on-host false` for a host that only serves.
+        #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+        clients_on_host: Option<bool>,
         /// Write the files into this profile folder instead of printing.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -134,6 +138,7 @@ fn execute(cli: Cli) -> Result<i32, String> {
             memory,
             connect_rate,
             server_ports,
+            clients_on_host,
             out,
         } => {
             let d = role.default_target();
@@ -142,6 +147,7 @@ fn execute(cli: Cli) -> Result<i32, String> {
                 memory: memory.unwrap_or(d.memory),
                 connect_rate: connect_rate.unwrap_or(d.connect_rate),
                 server_ports: server_ports.unwrap_or(d.server_ports),
+                clients_on_host: clients_on_host.unwrap_or(d.clients_on_host),
             };
             let profile = plan::plan(role, &target);
             for file in profile.render() {

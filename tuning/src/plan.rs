@@ -5,6 +5,7 @@
 //! it. The shipped profiles under `tuning/profiles/` are exactly this output
 //! for each role's default target (a test keeps them so).
 
+use crate::ports;
 use crate::profile::{Knob, Profile};
 use crate::role::{Role, Target};
 use crate::rule::Rule;
@@ -20,6 +21,9 @@ const PORTS_PER_PAIR: u64 = 65_535 - 1024 + 1;
 const ACCEPT_STALL_MS: u64 = 100;
 /// Seconds a closed connection stays in TIME_WAIT (fixed in Linux).
 const TIME_WAIT_SECS: u64 = 60;
+/// Source addresses the massd client fleet spreads over by default when its
+/// servers are on loopback (127.0.0.1–16).
+const LOOPBACK_SOURCES: u64 = 16;
 
 fn round_up(v: u64, to: u64) -> u64 {
     v.div_ceil(to) * to
@@ -45,28 +49,55 @@ pub fn command(role: Role, t: &Target) -> String {
         format!("{}M", t.memory >> 20)
     };
     format!(
-        "tune plan --role {} --connections {} --memory {memory} --connect-rate {} --server-ports {}",
-        role, t.connections, t.connect_rate, t.server_ports
+        "tune plan --role {} --connections {} --memory {memory} --connect-rate {} --server-ports {}{}",
+        role,
+        t.connections,
+        t.connect_rate,
+        t.server_ports,
+        match (t.clients_on_host, role.default_target().clients_on_host) {
+            (true, _) => " --clients-on-host",
+            (false, true) => " --clients-on-host false",
+            (false, false) => "",
+        }
     )
 }
 
 /// Computes the profile of `role` for target `t`.
 pub fn plan(role: Role, t: &Target) -> Profile {
     let s = t.connections;
+    let sockets = t.sockets();
+    let both_ends = if t.clients_on_host {
+        format!(
+            "{} connections with their clients on this host = {} sockets",
+            fmt_num(s),
+            fmt_num(sockets)
+        )
+    } else {
+        format!("{} connections", fmt_num(s))
+    };
     let nofile = (s + FD_RESERVE).next_power_of_two();
-    let file_max = round_up(s + 65_536, 65_536);
+    let file_max = round_up(sockets + 65_536, 65_536);
     let burst = t.connect_rate * ACCEPT_STALL_MS / 1000 * 4;
     let backlog = burst.next_power_of_two().clamp(4096, 65_535);
     let tw_buckets = (t.connect_rate * TIME_WAIT_SECS)
         .next_power_of_two()
         .max(131_072);
     let in_flight = role.bytes_in_flight();
-    let low = (s * in_flight).div_ceil(PAGE);
+    let low = (sockets * in_flight).div_ceil(PAGE);
     let cap = t.memory / 4 / PAGE;
-    let (mem_low, mem_pressure, mem_high) =
-        (low.min(cap), (low * 3 / 2).min(cap), (low * 2).min(cap));
+    // The hard limit is twice the data in flight, capped; pressure and the
+    // comfortable level follow it at 3/4 and 1/2, so a cap keeps the three
+    // apart instead of collapsing them into one.
+    let mem_high = (low * 2).min(cap);
+    let (mem_low, mem_pressure) = (mem_high / 2, mem_high * 3 / 4);
     let conntrack = round_up(s + s / 4, 65_536);
-    let sources = s.div_ceil(PORTS_PER_PAIR * t.server_ports.max(1));
+    let orphans = sockets.next_power_of_two().max(131_072);
+    // Reserved ports are not handed out as source ports: each pair has
+    // that many fewer.
+    let reserved = ports::count();
+    let per_pair = PORTS_PER_PAIR - reserved;
+    let sources = s.div_ceil(per_pair * t.server_ports.max(1));
+    let per_loopback_pair = s.div_ceil(LOOPBACK_SOURCES * t.server_ports.max(1));
 
     let knobs = vec![
         Knob::new(
@@ -87,8 +118,7 @@ pub fn plan(role: Role, t: &Target) -> Profile {
             Rule::AtLeast,
             "System-wide limit on open files; every socket is one.",
             format!(
-                "{} connections + 65,536 for everything else, rounded up to 65,536 = {}.",
-                fmt_num(s),
+                "{both_ends} + 65,536 for everything else, rounded up to 65,536 = {}.",
                 fmt_num(file_max)
             ),
             "Documentation/admin-guide/sysctl/fs.rst (file-max)",
@@ -133,18 +163,44 @@ pub fn plan(role: Role, t: &Target) -> Profile {
             "Documentation/admin-guide/sysctl/net.rst (netdev_max_backlog)",
         ),
         Knob::new(
+            "net.ipv4.ip_local_reserved_ports",
+            ports::sysctl_value(),
+            Rule::Includes,
+            "Ports never handed out as ephemeral source ports. The range below covers every \
+             port a Throng process listens on; without this a client socket (or its TIME_WAIT) \
+             holding one as its source keeps the daemon from binding it at its next start. \
+             Set before the range is widened.",
+            format!(
+                "Throng's listening ports, {} in {} blocks (tuning/src/ports.rs): {}.",
+                fmt_num(reserved),
+                ports::THRONG_PORTS.len(),
+                ports::THRONG_PORTS
+                    .iter()
+                    .map(|b| b.what)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            "Documentation/networking/ip-sysctl.rst (ip_local_reserved_ports)",
+        ),
+        Knob::new(
             "net.ipv4.ip_local_port_range",
             "1024 65535".into(),
             Rule::Range,
             "Ephemeral ports for outgoing connections; each (source address, destination) pair \
              can use each port once.",
             format!(
-                "{} ports per pair; {} client connections over {} server port(s) need {} source address(es) \
-                 (spread over 127.0.0.x or the host's addresses).",
+                "{} ports less the {} reserved = {} per pair; {} client connections over {} server \
+                 port(s) need {} source address(es). The massd fleet spreads over 127.0.0.1-{} \
+                 when its servers are on loopback: {} connections per pair, {:.0} % of a pair's ports.",
                 fmt_num(PORTS_PER_PAIR),
+                fmt_num(reserved),
+                fmt_num(per_pair),
                 fmt_num(s),
                 t.server_ports,
-                sources
+                sources,
+                LOOPBACK_SOURCES,
+                fmt_num(per_loopback_pair),
+                100.0 * per_loopback_pair as f64 / per_pair as f64
             ),
             "Documentation/networking/ip-sysctl.rst (ip_local_port_range)",
         ),
@@ -180,9 +236,10 @@ pub fn plan(role: Role, t: &Target) -> Profile {
              above the second the stack economises, the third is the hard limit. Idle \
              sockets queue nothing, so only data in flight counts.",
             format!(
-                "{} connections x {} bytes in flight / {} bytes per page = {} pages; pressure x1.5, \
-                 limit x2, each capped at a quarter of {} MiB ({} pages).",
-                fmt_num(s),
+                "{} sockets x {} bytes in flight / {} bytes per page = {} pages; the limit is twice \
+                 that, capped at a quarter of {} MiB ({} pages); pressure at 3/4 of the limit, \
+                 the first at 1/2.",
+                fmt_num(sockets),
                 fmt_num(in_flight),
                 PAGE,
                 fmt_num(low),
@@ -192,13 +249,27 @@ pub fn plan(role: Role, t: &Target) -> Profile {
             "Documentation/networking/ip-sysctl.rst (tcp_mem)",
         ),
         Knob::new(
+            "net.ipv4.tcp_max_orphans",
+            orphans.to_string(),
+            Rule::AtLeast,
+            "Closed sockets still finishing their FIN exchange, system-wide; beyond it the kernel \
+             resets them at once and logs \"too many orphaned sockets\".",
+            format!(
+                "At `massd stop` every socket of the host may close at once: {} sockets, next power \
+                 of two, at least 131,072 = {}.",
+                fmt_num(sockets),
+                fmt_num(orphans)
+            ),
+            "Documentation/networking/ip-sysctl.rst (tcp_max_orphans)",
+        ),
+        Knob::new(
             "net.netfilter.nf_conntrack_max",
             conntrack.to_string(),
             Rule::AtLeast,
             "Connections the firewall tracks; when full, new connections are dropped. Only \
              present when nf_conntrack is loaded (tune reports it absent otherwise).",
             format!(
-                "{} connections x 1.25, rounded up to 65,536 = {}.",
+                "{} connections (one entry each, both ends in one) x 1.25, rounded up to 65,536 = {}.",
                 fmt_num(s),
                 fmt_num(conntrack)
             ),
@@ -227,12 +298,38 @@ mod tests {
     fn mass_arithmetic() {
         let p = plan(Role::Mass, &Role::Mass.default_target());
         let v = |n: &str| p.knobs.iter().find(|k| k.name == n).unwrap().value.clone();
-        assert_eq!(p.nofile, Some(524_288));
+        // 1,000,000 connections with their clients on a 24 GiB host.
+        assert_eq!(p.nofile, Some(1_048_576));
         assert_eq!(v("fs.nr_open"), "1048576");
-        assert_eq!(v("net.core.somaxconn"), "8192");
-        assert_eq!(v("net.ipv4.tcp_mem"), "500000 750000 1000000");
-        assert_eq!(v("net.netfilter.nf_conntrack_max"), "655360");
-        assert_eq!(v("fs.file-max"), "589824");
+        // Two sockets a connection, + 65,536, to a multiple of 65,536.
+        assert_eq!(v("fs.file-max"), "2097152");
+        // 53,000 connects/s x 0.1 s x 4 = 21,200 -> 32,768.
+        assert_eq!(v("net.core.somaxconn"), "32768");
+        // 2 M sockets x 4 KiB = 2 M pages; x2 capped at 24 GiB / 4 = 1,572,864.
+        assert_eq!(v("net.ipv4.tcp_mem"), "786432 1179648 1572864");
+        assert_eq!(v("net.netfilter.nf_conntrack_max"), "1310720");
+        assert_eq!(v("net.ipv4.tcp_max_orphans"), "2097152");
+        assert_eq!(v("net.ipv4.ip_local_reserved_ports"), ports::sysctl_value());
+    }
+
+    #[test]
+    fn a_host_that_only_serves_counts_one_socket_per_connection() {
+        let t = Target {
+            clients_on_host: false,
+            ..Role::Mass.default_target()
+        };
+        let p = plan(Role::Mass, &t);
+        let v = |n: &str| p.knobs.iter().find(|k| k.name == n).unwrap().value.clone();
+        assert_eq!(v("fs.file-max"), "1114112");
+        assert!(p.source.ends_with("--clients-on-host false"), "{}", p.source);
+        assert!(command(Role::Mass, &Role::Mass.default_target()).ends_with(" --clients-on-host"));
+    }
+
+    #[test]
+    fn the_reserved_ports_are_set_before_the_range_is_widened() {
+        let p = plan(Role::Mass, &Role::Mass.default_target());
+        let at = |n: &str| p.knobs.iter().position(|k| k.name == n).unwrap();
+        assert!(at("net.ipv4.ip_local_reserved_ports") < at("net.ipv4.ip_local_port_range"));
     }
 
     #[test]

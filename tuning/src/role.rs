@@ -22,6 +22,21 @@ pub struct Target {
     pub connect_rate: u64,
     /// Server ports a client spreads over (mass), for the source-address sum.
     pub server_ports: u64,
+    /// Whether the clients of those connections run on this host too (a
+    /// capacity run on one machine): then every connection is two sockets
+    /// here, and the ephemeral ports are this host's to plan.
+    pub clients_on_host: bool,
+}
+
+impl Target {
+    /// Sockets this host holds for the connections.
+    pub fn sockets(&self) -> u64 {
+        if self.clients_on_host {
+            self.connections.saturating_mul(2)
+        } else {
+            self.connections
+        }
+    }
 }
 
 impl Role {
@@ -56,6 +71,7 @@ impl Role {
                 memory: 16 * GIB,
                 connect_rate: 1_000,
                 server_ports: 1,
+                clients_on_host: false,
             },
             // Connections from several webd processes and pools to the stores.
             Role::Auth => Target {
@@ -63,13 +79,17 @@ impl Role {
                 memory: 16 * GIB,
                 connect_rate: 1_000,
                 server_ports: 1,
+                clients_on_host: false,
             },
-            // Hundreds of thousands of sockets, opened at the fleet's ramp rate.
+            // C1M (bench/mass/c1m.toml): a million connections with their
+            // client fleet on the same 24 GiB host, over 6 server ports,
+            // opened by 53 client processes at up to 1,000 connects/s each.
             Role::Mass => Target {
-                connections: 500_000,
-                memory: 16 * GIB,
-                connect_rate: 20_000,
-                server_ports: 3,
+                connections: 1_000_000,
+                memory: 24 * GIB,
+                connect_rate: 53_000,
+                server_ports: 6,
+                clients_on_host: true,
             },
         }
     }

@@ -1,12 +1,14 @@
 //! How a live value is compared with the wanted one. Most knobs are limits
 //! where more is fine (`at-least`, element by element for lists such as
 //! `tcp_mem`); some must be exactly one value (`tcp_syncookies = 1`); a port
-//! range must contain the wanted range; a few are better smaller.
+//! range must contain the wanted range; a port list must include the wanted
+//! ports; a few are better smaller.
 //!
 //! In a profile file the rule of a knob is written on a comment line of its
 //! own just above it, `# tune: exact`; without one a numeric knob is
 //! `at-least` and any other is `exact`.
 
+use crate::ports::PortSet;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +18,9 @@ pub enum Rule {
     Exact,
     /// Two numbers `low high`: the live range must contain the wanted one.
     Range,
+    /// A port list `a-b,c`: the live list must include every wanted port
+    /// (others may be reserved too).
+    Includes,
 }
 
 impl Rule {
@@ -25,6 +30,7 @@ impl Rule {
             "at-most" => Some(Rule::AtMost),
             "exact" => Some(Rule::Exact),
             "range" => Some(Rule::Range),
+            "includes" => Some(Rule::Includes),
             _ => None,
         }
     }
@@ -35,6 +41,7 @@ impl Rule {
             Rule::AtMost => "at-most",
             Rule::Exact => "exact",
             Rule::Range => "range",
+            Rule::Includes => "includes",
         }
     }
 
@@ -49,6 +56,12 @@ impl Rule {
 
     /// Whether `current` satisfies `wanted`.
     pub fn satisfied(self, current: &str, wanted: &str) -> bool {
+        if self == Rule::Includes {
+            return match (PortSet::parse(current), PortSet::parse(wanted)) {
+                (Some(cur), Some(want)) => cur.contains(&want),
+                _ => false,
+            };
+        }
         self.target(current, wanted).as_deref() == Some(normalise(current).as_str())
     }
 
@@ -60,6 +73,10 @@ impl Rule {
         if self == Rule::Exact {
             return Some(normalise(wanted));
         }
+        if self == Rule::Includes {
+            let (cur, want) = (PortSet::parse(current)?, PortSet::parse(wanted)?);
+            return Some(cur.union(&want).to_string());
+        }
         let (cur, want) = (numbers(current)?, numbers(wanted)?);
         if cur.len() != want.len() {
             return None;
@@ -68,7 +85,7 @@ impl Rule {
             Rule::AtLeast => cur.iter().zip(&want).map(|(c, w)| *c.max(w)).collect(),
             Rule::AtMost => cur.iter().zip(&want).map(|(c, w)| *c.min(w)).collect(),
             Rule::Range if cur.len() == 2 => vec![cur[0].min(want[0]), cur[1].max(want[1])],
-            Rule::Range | Rule::Exact => return None,
+            Rule::Range | Rule::Exact | Rule::Includes => return None,
         };
         Some(
             merged
@@ -116,6 +133,17 @@ mod tests {
         assert!(r.satisfied("1024\t65535", "1024 65535"));
         assert!(!r.satisfied("32768 60999", "1024 65535"));
         assert_eq!(r.target("32768 60999", "1024 65535").unwrap(), "1024 65535");
+    }
+
+    #[test]
+    fn includes_wants_every_port_and_keeps_what_else_is_reserved() {
+        let r = Rule::Includes;
+        assert!(r.satisfied("9000-9999,13306,40000", "9090,13306"));
+        assert!(!r.satisfied("", "9090"));
+        assert!(!r.satisfied("9000-9089", "9090"));
+        assert_eq!(r.target("40000", "9090-9091").unwrap(), "9090-9091,40000");
+        assert_eq!(r.target("", "9090").unwrap(), "9090");
+        assert!(!r.satisfied("nonsense", "9090"));
     }
 
     #[test]

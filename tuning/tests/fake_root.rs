@@ -95,6 +95,8 @@ const TYPICAL: &[(&str, &str)] = &[
     ("net.ipv4.tcp_tw_reuse", "2"),
     ("net.ipv4.tcp_max_tw_buckets", "131072"),
     ("net.ipv4.tcp_mem", "287898\t383867\t575796"),
+    ("net.ipv4.ip_local_reserved_ports", ""),
+    ("net.ipv4.tcp_max_orphans", "131072"),
 ];
 
 #[test]
@@ -195,7 +197,14 @@ fn apply_then_revert_round_trips_exactly() {
 
     let changes = apply::apply(&profile, &live, false).unwrap();
     let text = apply::describe(&changes);
-    assert!(text.contains("net.core.somaxconn: 4096 -> 8192"), "{text}");
+    assert!(text.contains("net.core.somaxconn: 4096 -> 32768"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "net.ipv4.ip_local_reserved_ports:  -> {}",
+            tuning::ports::sysctl_value()
+        )),
+        "{text}"
+    );
     assert!(
         text.contains("net.ipv4.ip_local_port_range: 32768 60999 -> 1024 65535"),
         "{text}"
