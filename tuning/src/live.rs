@@ -32,11 +32,7 @@ impl Live {
     /// A sysctl's value exactly as the file holds it (tabs kept), for
     /// saving and restoring byte for byte.
     pub fn raw_sysctl(&self, name: &str) -> io::Result<Option<String>> {
-        match std::fs::read_to_string(sysctl::path_of(&self.root, name)) {
-            Ok(text) => Ok(Some(text.trim_end_matches('\n').to_owned())),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        sysctl::read_raw(&self.root, name)
     }
 
     /// Sets a sysctl, as `sysctl -w` does: by writing its `/proc/sys` file.
