@@ -185,7 +185,9 @@ mod tests {
         assert!(PortSet::parse("10-9").is_none());
         assert!(PortSet::parse("70000").is_none());
         assert!(PortSet::parse("a-b").is_none());
-        let u = PortSet::parse("1-3").unwrap().union(&PortSet::parse("4,8").unwrap());
+        let u = PortSet::parse("1-3")
+            .unwrap()
+            .union(&PortSet::parse("4,8").unwrap());
         assert_eq!(u.to_string(), "1-4,8");
     }
 

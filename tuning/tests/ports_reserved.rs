@@ -61,7 +61,9 @@ fn ports_in(text: &str) -> Vec<u16> {
 fn every_port_written_in_the_repository_is_reserved() {
     let root = root();
     let mut all = Vec::new();
-    for dir in ["deploy", "bench", "core", "webd", "authd", "massd", "Makefile"] {
+    for dir in [
+        "deploy", "bench", "core", "webd", "authd", "massd", "Makefile",
+    ] {
         let path = root.join(dir);
         if path.is_file() {
             all.push(path);
@@ -69,7 +71,12 @@ fn every_port_written_in_the_repository_is_reserved() {
             files(&path, &mut all);
         }
     }
-    assert!(all.len() > 50, "found only {} files under {}", all.len(), root.display());
+    assert!(
+        all.len() > 50,
+        "found only {} files under {}",
+        all.len(),
+        root.display()
+    );
     let mut outside = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for path in &all {
@@ -77,7 +84,10 @@ fn every_port_written_in_the_repository_is_reserved() {
         for port in ports_in(&text) {
             seen.insert(port);
             if !ports::reserved(port) {
-                outside.push(format!("{}: {port}", path.strip_prefix(&root).unwrap_or(path).display()));
+                outside.push(format!(
+                    "{}: {port}",
+                    path.strip_prefix(&root).unwrap_or(path).display()
+                ));
             }
         }
     }
@@ -110,7 +120,8 @@ fn every_massd_config_s_counter_and_admin_ports_are_reserved() {
     for path in configs {
         let config: massd::config::Config =
             throng_core::config::load("massd", Some(&path), &[]).unwrap();
-        let processes = config.server_port_list.len() as u16 * config.server.processes_per_port as u16;
+        let processes =
+            config.server_port_list.len() as u16 * config.server.processes_per_port as u16;
         let admin = (0..processes).map(|i| massd::topology::admin_addr(&config, i).unwrap().port());
         for port in config.server_port_list.iter().copied().chain(admin) {
             assert!(
