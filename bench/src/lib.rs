@@ -159,6 +159,11 @@ pub struct RunArgs {
     /// `mass`: `massd` frames, or `resp` (INCR) to drive a Redis at --target.
     #[arg(long, default_value = "massd")]
     pub wire: String,
+    /// `mass`: each client process writes what it sent (`key server count`
+    /// lines, as `massd client --record`) to `DIR/client-K.txt`, to compare
+    /// with `massd ctl dump --out`.
+    #[arg(long)]
+    pub record_dir: Option<std::path::PathBuf>,
     /// `mass`: the scenario's name in the report (default mass, or
     /// mass-resp with `--wire resp`), to tell server set-ups apart.
     #[arg(long)]
@@ -272,6 +277,7 @@ fn run_mass(args: &RunArgs) -> Result<(), String> {
         wire: &args.wire,
         redis_password: args.redis_password.as_deref(),
         threads: args.threads.unwrap_or(0),
+        record_dir: args.record_dir.as_deref(),
     };
     let mut report = mass::run(&run, args.quiet)?;
     if let Some(label) = &args.label {

@@ -50,6 +50,10 @@ pub enum Command {
         /// Each connection stops after this many UPDATEs.
         #[arg(long)]
         updates: Option<u64>,
+        /// Stop once every connection has been up this many seconds after
+        /// the ramp (`--duration` still caps the run).
+        #[arg(long)]
+        hold: Option<f64>,
         /// Drive these servers instead of the config's (repeatable).
         #[arg(long)]
         target: Vec<SocketAddr>,
@@ -142,6 +146,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
             share,
             duration,
             updates,
+            hold,
             target,
             wire,
             json,
@@ -156,7 +161,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
             }
             let options = RunOptions {
                 share,
-                duration: duration.map(Duration::from_secs_f64),
+                duration: seconds("--duration", duration)?,
+                hold: seconds("--hold", hold)?,
                 quota: updates,
                 targets: target,
                 record,
@@ -207,4 +213,15 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// A command-line count of seconds as a duration; a negative, infinite or
+/// NaN one is an error, not a panic.
+fn seconds(flag: &str, value: Option<f64>) -> Result<Option<Duration>, String> {
+    value
+        .map(|v| {
+            Duration::try_from_secs_f64(v)
+                .map_err(|_| format!("{flag} {v}: not a number of seconds"))
+        })
+        .transpose()
 }

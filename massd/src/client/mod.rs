@@ -49,6 +49,10 @@ pub struct RunOptions {
     pub share: Share,
     /// Stop after this long; `None`: until a signal or the quota.
     pub duration: Option<Duration>,
+    /// Stop once every connection of this process has been up this long
+    /// (counted from the end of the ramp, however long the ramp took);
+    /// `duration` still caps the whole run.
+    pub hold: Option<Duration>,
     /// Each connection stops after this many answered UPDATEs.
     pub quota: Option<u64>,
     /// Servers to use instead of the config's list (a Redis, say).
@@ -135,7 +139,10 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<Summary, ClientError
     loop {
         let finished = handles.iter().all(|h| h.is_finished());
         let out_of_time = options.duration.is_some_and(|d| started.elapsed() >= d);
-        if finished || out_of_time || stop.load(Ordering::Acquire) {
+        let held = options
+            .hold
+            .is_some_and(|h| progress.all_up_at().is_some_and(|at| at.elapsed() >= h));
+        if finished || out_of_time || held || stop.load(Ordering::Acquire) {
             break;
         }
         std::thread::sleep(Duration::from_millis(100).min(progress.until_next()));

@@ -45,6 +45,15 @@ pub struct Summary {
     pub connections: u64,
     /// Most connections up at once.
     pub peak_up: u64,
+    /// Seconds from the start to the first per-second sample with every
+    /// connection up (the ramp-up); `None` when that never happened.
+    #[serde(default)]
+    pub ramp_s: Option<f64>,
+    /// The fewest connections up in any per-second sample after the ramp:
+    /// equal to `connections` when all were held the whole time. Merged
+    /// over processes it is the sum of each one's fewest, a lower bound.
+    #[serde(default)]
+    pub held_min: Option<u64>,
     pub duration_s: f64,
     /// Over the whole run, ramp-up included.
     pub updates_per_sec: f64,
@@ -68,6 +77,9 @@ pub struct Progress {
     prev_updates: u64,
     prev_at: Instant,
     peak_up: u64,
+    all_up_at: Option<Instant>,
+    ramp_s: Option<f64>,
+    held_min: Option<u64>,
     total: Histogram<u64>,
     /// (all connections were up, rate) per second.
     rates: Vec<(bool, f64)>,
@@ -82,9 +94,17 @@ impl Progress {
             prev_updates: 0,
             prev_at: started,
             peak_up: 0,
+            all_up_at: None,
+            ramp_s: None,
+            held_min: None,
             total: new_histogram(),
             rates: Vec::new(),
         }
+    }
+
+    /// The sample that first saw every connection up, if one has.
+    pub fn all_up_at(&self) -> Option<Instant> {
+        self.all_up_at
     }
 
     pub fn until_next(&self) -> Duration {
@@ -107,6 +127,13 @@ impl Progress {
         self.prev_updates = t.updates;
         self.prev_at = now;
         self.peak_up = self.peak_up.max(t.up);
+        if self.ramp_s.is_some() {
+            self.held_min = Some(self.held_min.map_or(t.up, |m| m.min(t.up)));
+        } else if t.up >= self.target {
+            self.ramp_s = Some(now.duration_since(self.started).as_secs_f64());
+            self.all_up_at = Some(now);
+            self.held_min = Some(t.up);
+        }
         self.rates.push((t.up >= self.target, rate));
         let p = Percentiles::of(&second);
         format!(
@@ -143,6 +170,8 @@ impl Progress {
             servers,
             connections: self.target,
             peak_up: self.peak_up.max(t.up),
+            ramp_s: self.ramp_s,
+            held_min: self.held_min,
             duration_s: elapsed,
             updates_per_sec: t.updates as f64 / elapsed.max(1e-9),
             steady_updates_per_sec: median(steady),
@@ -205,6 +234,12 @@ impl Summary {
             servers: first.servers,
             connections: sum(|p| p.connections),
             peak_up: sum(|p| p.peak_up),
+            // The fleet is up when its slowest process is.
+            ramp_s: parts
+                .iter()
+                .map(|p| p.ramp_s)
+                .try_fold(0.0, |acc: f64, r| r.map(|r| acc.max(r))),
+            held_min: parts.iter().map(|p| p.held_min).sum(),
             duration_s: parts.iter().map(|p| p.duration_s).fold(0.0, f64::max),
             updates_per_sec: fsum(|p| p.updates_per_sec),
             steady_updates_per_sec: fsum(|p| p.steady_updates_per_sec),
@@ -218,13 +253,17 @@ impl Summary {
     pub fn table(&self) -> String {
         let (p, t) = (&self.latency_us, &self.totals);
         format!(
-            "connections {} (peak up {}) to {} servers over {:?}, {:.1} s\n\
+            "connections {} (peak up {}, all up after {}, fewest held after that {}) to {} servers over {:?}, {:.1} s\n\
              updates     {} ({:.0}/s overall, {:.0}/s steady)\n\
              latency     p50 {}  p90 {}  p99 {}  p999 {}  max {}\n\
              checks      lost {}  doubled {}  errors {}  unanswered {}\n\
              connections reconnects {}  disconnects {}  connect failures {}  late {}\n",
             self.connections,
             self.peak_up,
+            self.ramp_s
+                .map_or_else(|| "never".to_owned(), |r| format!("{r:.0} s")),
+            self.held_min
+                .map_or_else(|| "-".to_owned(), |h| h.to_string()),
             self.servers,
             self.wire,
             self.duration_s,
