@@ -7,11 +7,13 @@ use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-/// A connection's key: the client's `IP:PORT` and the server address it
-/// came to. One client address may reach several addresses and ports of one
-/// process (the kernel reuses a source port per destination), so the server
-/// side is part of it.
-pub type Key = (SocketAddr, SocketAddr);
+/// A connection's key: the client's `IP:PORT` and the listener it came to
+/// (its index in the service's list of listener addresses). One client
+/// address may reach several addresses and ports of one process (the kernel
+/// reuses a source port per destination), so the server side is part of it;
+/// an index of 2 bytes instead of an address of 32 keeps a closed counter
+/// at 64 bytes in the map and 56 in the order queue instead of 88 and 80.
+pub type Key = (SocketAddr, u16);
 
 /// The closed counters of one reactor.
 #[derive(Debug)]
@@ -117,10 +119,15 @@ mod tests {
     use super::*;
 
     fn addr(port: u16) -> Key {
-        (
-            SocketAddr::from(([127, 0, 0, 1], port)),
-            SocketAddr::from(([127, 0, 0, 1], 38677)),
-        )
+        (SocketAddr::from(([127, 0, 0, 1], port)), 0)
+    }
+
+    #[test]
+    fn a_closed_counter_stays_small() {
+        // What a million closed connections cost: the map's entry and the
+        // order queue's, before the tables' own slack.
+        assert!(std::mem::size_of::<(Key, (u64, Instant))>() <= 64);
+        assert!(std::mem::size_of::<(Key, Instant)>() <= 56);
     }
 
     #[test]

@@ -187,7 +187,7 @@ impl Service for CounterService {
             self.listeners.resize(listener + 1, info.local);
         }
         self.listeners[listener] = info.local;
-        self.closed.reopen(&(info.peer, info.local));
+        self.closed.reopen(&(info.peer, listener as u16));
         self.stale = true;
         CounterConn {
             count: 0,
@@ -248,8 +248,8 @@ impl Service for CounterService {
     }
 
     fn closed(&mut self, _: ConnId, peer: SocketAddr, conn: CounterConn, env: &mut Env<'_>) {
-        let local = self.listeners[usize::from(conn.listener)];
-        self.closed.insert((peer, local), conn.count, env.now);
+        self.closed
+            .insert((peer, conn.listener), conn.count, env.now);
         self.stale = true;
     }
 
@@ -267,17 +267,17 @@ impl Driven<CounterConn> for CounterService {
     fn reply(&mut self, ask: AdminAsk, conns: &mut Conns<'_, CounterConn>, _: &mut Env<'_>) {
         match ask {
             AdminAsk::Dump(answer) => {
+                let listeners = &self.listeners;
                 let mut entries: Vec<Entry> = self
                     .closed
                     .iter()
-                    .map(|((key, local), count)| Entry {
+                    .map(|((key, listener), count)| Entry {
                         key,
-                        local,
+                        local: listeners[usize::from(listener)],
                         count,
                         open: false,
                     })
                     .collect();
-                let listeners = &self.listeners;
                 conns.for_each(|s| {
                     let key = s.peer();
                     let CounterConn {

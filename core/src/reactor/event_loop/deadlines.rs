@@ -5,7 +5,7 @@
 use super::Reactor;
 use crate::reactor::guard::contain;
 use crate::reactor::session::Session;
-use crate::reactor::Reactive;
+use crate::reactor::{conn_key, Reactive};
 use std::time::Instant;
 
 impl<S: Reactive> Reactor<S> {
@@ -13,7 +13,8 @@ impl<S: Reactive> Reactor<S> {
         self.wheel.expire(now, &mut self.fired);
         let idle = self.config.idle();
         let mut fired = std::mem::take(&mut self.fired);
-        for (key, id, at) in fired.drain(..) {
+        for (id, at) in fired.drain(..) {
+            let key = conn_key(id);
             let Some(conn) = self.conns.get_mut(key) else {
                 continue;
             };

@@ -38,8 +38,12 @@ use std::time::{Duration, Instant};
 
 const TICK: Duration = Duration::from_millis(10);
 const WHEEL_SLOTS: usize = 1024;
-const POOL_BUFFER: usize = 4096;
-const POOL_MAX: usize = 1024;
+/// A fresh buffer: room for a short answer; it grows as a page needs.
+const POOL_BUFFER: usize = 512;
+/// Free buffers a reactor keeps, in bytes of capacity (see `BufferPool`).
+const POOL_BUDGET: usize = 1 << 20;
+/// A buffer that grew past this is freed, not kept.
+const POOL_KEEP_MAX: usize = 64 * 1024;
 
 /// State shared by all reactors of one server (stop flag, open count, metrics).
 #[derive(Debug)]
@@ -51,7 +55,10 @@ pub(crate) struct Shared {
     pub metrics: ReactorMetrics,
 }
 
-type TimerEntry = (usize, ConnId, Instant);
+/// A connection's armed deadline: its id (which holds its slab key, see
+/// `conn_key`) and the instant armed, to tell a stale entry. One per
+/// connection with a deadline, so every byte counts a million times.
+type TimerEntry = (ConnId, Instant);
 
 /// One reactor thread's loop. Built by `Server`, run on its own thread.
 pub struct Reactor<S: Reactive> {
@@ -99,7 +106,7 @@ impl<S: Reactive> Reactor<S> {
             replies,
             wheel: TimerWheel::new(TICK, WHEEL_SLOTS, now),
             fired: Vec::new(),
-            pool: BufferPool::new(POOL_BUFFER, POOL_MAX),
+            pool: BufferPool::new(POOL_BUFFER, POOL_BUDGET, POOL_KEEP_MAX),
             scratch: vec![0u8; config.read_buffer.max(1024)],
             touched: Vec::with_capacity(256),
             config,
@@ -410,7 +417,7 @@ impl<S: Reactive> Reactor<S> {
         if let Some(conn) = self.conns.get_mut(key) {
             if let Some(at) = conn.effective_deadline(idle) {
                 if conn.armed_at.is_none_or(|armed| at < armed) {
-                    self.wheel.insert(at, (key, conn.id, at));
+                    self.wheel.insert(at, (conn.id, at));
                     conn.armed_at = Some(at);
                 }
             }
