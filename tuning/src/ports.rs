@@ -10,7 +10,8 @@
 //! Blocks rather than single ports: each covers a family (the daemons and
 //! their metrics, the stores, the cluster, the bench anchors, the mass
 //! scenarios), so a port added inside a family is covered without a change
-//! here. A test reads every shipped config and script that names a port and
+//! here; the stores' standard ports are in too, for the hosts of DEPLOY.md.
+//! A test reads every shipped config and script that names a port and
 //! fails on one outside these blocks.
 
 use std::fmt;
@@ -25,6 +26,26 @@ pub struct PortBlock {
 
 /// Every port a Throng process (or a store it starts) listens on.
 pub const THRONG_PORTS: &[PortBlock] = &[
+    PortBlock {
+        first: 3306,
+        last: 3306,
+        what: "MariaDB on a host of its own (DEPLOY.md)",
+    },
+    PortBlock {
+        first: 4444,
+        last: 4444,
+        what: "Galera state transfer on a host of its own",
+    },
+    PortBlock {
+        first: 4567,
+        last: 4568,
+        what: "Galera replication and IST on a host of its own",
+    },
+    PortBlock {
+        first: 6379,
+        last: 6380,
+        what: "Redis on a host of its own",
+    },
     PortBlock {
         first: 7070,
         last: 7070,
@@ -42,8 +63,8 @@ pub const THRONG_PORTS: &[PortBlock] = &[
     },
     PortBlock {
         first: 16379,
-        last: 16379,
-        what: "Redis of `make up`",
+        last: 16380,
+        what: "Redis of `make up`; the cluster bus of Redis on 6379-6380 (DEPLOY.md)",
     },
     PortBlock {
         first: 17000,
