@@ -179,20 +179,36 @@ impl Console {
             CtlCommand::Dump {
                 out: Some(path), ..
             } => {
+                // A dead process must not cost the others' counters: each
+                // live one's entries are written, the failures named, and
+                // the first returned at the end. A dump cut off midway
+                // leaves a partial block, so each goes through a buffer.
                 let mut file = BufWriter::new(std::fs::File::create(path)?);
-                let mut all = 0;
+                let (mut all, mut answered) = (0, 0);
+                let mut first = None;
+                let mut block = Vec::new();
                 for &addr in &self.targets {
-                    let (_, n) = self.dump(addr, 0, None, &mut file)?;
-                    all += n;
+                    block.clear();
+                    match self.dump(addr, 0, None, &mut block) {
+                        Ok((_, n)) => {
+                            file.write_all(&block)?;
+                            all += n;
+                            answered += 1;
+                        }
+                        Err(e) => {
+                            writeln!(out, "{addr}: {e}")?;
+                            first.get_or_insert(e);
+                        }
+                    }
                 }
                 file.flush()?;
                 writeln!(
                     out,
-                    "wrote {all} entries from {} process(es) to {}",
+                    "wrote {all} entries from {answered} of {} process(es) to {}",
                     self.targets.len(),
                     path.display()
                 )?;
-                Ok(())
+                first.map_or(Ok(()), Err)
             }
         }
     }
