@@ -96,13 +96,13 @@ kernel_snapshot idle
 
 echo "C1M: $CONNECTIONS connections, an UPDATE every $INTERVAL ms, $SECONDS_PER_RUN s" >&2
 "$BIN/bench" run mass --mass-config "$CONFIG" --connections "$CONNECTIONS" --interval-ms "$INTERVAL" \
-    --duration "$SECONDS_PER_RUN" --threads 1 --record-dir "$OUT/record" --label c1m --json --quiet \
+    --duration "$SECONDS_PER_RUN" --threads 1 --record-dir "$OUT/record" --label c1m --json \
     >"$OUT/report.json" 2>"$OUT/run.err" &
 LOAD=$!
 
-# The ramp: until the servers hold every connection (or 5 minutes).
+# The ramp: until the servers hold every connection (or 20 minutes).
 ramp_start=$(date +%s.%N)
-for _ in $(seq 1 600); do
+for _ in $(seq 1 2400); do
     held=$(awk '/^TCP:/ {print $3}' /proc/net/sockstat)
     # Both ends are TCP sockets in use, plus the listeners.
     [ "$held" -ge $((2 * CONNECTIONS)) ] && break
