@@ -304,7 +304,7 @@ pub fn plan(role: Role, t: &Target) -> Profile {
                     "{} sockets, next power of two, within 131,072-16,777,216 = {}; {} MiB of table.",
                     fmt_num(sockets),
                     fmt_num(ehash),
-                    ehash * 8 >> 20
+                    (ehash * 8) >> 20
                 ),
                 "Documentation/networking/ip-sysctl.rst (tcp_child_ehash_entries)",
             )
