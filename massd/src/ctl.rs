@@ -312,8 +312,10 @@ impl Console {
             out,
             "{:<22} {:>8} {:<24} {:>9} {:>11} {:>10.1} {:>10}",
             "total",
-            "",
-            format!("{answered} of {} processes", self.targets.len()),
+            "-",
+            // One word, so a script splitting the row on whitespace finds
+            // the same columns as in a process's row.
+            format!("{answered}/{}-answered", self.targets.len()),
             conns,
             rate,
             rss as f64 / 1_048_576.0,

@@ -58,7 +58,7 @@ fn launch_starts_servers_then_clients_and_stop_ends_them() {
         String::from_utf8_lossy(&out.stdout)
             .lines()
             .skip(1)
-            .filter(|l| !l.starts_with(' '))
+            .filter(|l| !l.starts_with(' ') && !l.starts_with("total"))
             .map(|l| l.split_whitespace().nth(3).unwrap().parse::<u64>().unwrap())
             .sum()
     };
