@@ -73,8 +73,9 @@ pub const THRONG_PORTS: &[PortBlock] = &[
     },
     PortBlock {
         first: 19000,
-        last: 19099,
-        what: "the cluster's Prometheus and load balancer statistics",
+        last: 19999,
+        what:
+            "the cluster's Prometheus and load balancer statistics; the bench scripts' own daemons",
     },
     PortBlock {
         first: 23300,
@@ -90,6 +91,11 @@ pub const THRONG_PORTS: &[PortBlock] = &[
         first: 26379,
         last: 26379,
         what: "Redis's alternative port",
+    },
+    PortBlock {
+        first: 27000,
+        last: 27099,
+        what: "the Redis Cluster's bus (its ports + 10,000)",
     },
     PortBlock {
         first: 28680,

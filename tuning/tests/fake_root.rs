@@ -97,6 +97,7 @@ const TYPICAL: &[(&str, &str)] = &[
     ("net.ipv4.tcp_mem", "287898\t383867\t575796"),
     ("net.ipv4.ip_local_reserved_ports", ""),
     ("net.ipv4.tcp_max_orphans", "131072"),
+    ("net.ipv4.tcp_child_ehash_entries", "0"),
 ];
 
 #[test]

@@ -5,7 +5,7 @@
 //!
 //! Two sources of ports: each massd config (its counter ports and the admin
 //! port of every server process, `admin.listen` + index), and every
-//! `127.0.0.1:PORT` or `${…PORT:-N}` written in the repository's configs,
+//! `127.0.0.1:PORT`, `${…PORT:-N}`, `…PORT=N` or `--port N` written in the repository's configs,
 //! scripts and sources outside tests.
 
 use std::path::{Path, PathBuf};
@@ -28,7 +28,7 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
             if !matches!(name.as_str(), "tests" | "target" | "var" | "testkit") {
                 files(&path, out);
             }
-        } else if [".toml", ".sh", ".rs", ".cfg", ".conf"]
+        } else if [".toml", ".sh", ".rs", ".cfg", ".conf", ".py", ".yml"]
             .iter()
             .any(|ext| name.ends_with(ext))
         {
@@ -37,11 +37,11 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Ports in `text` written as `127.0.0.1:N` or as a shell default
-/// `PORT:-N}`.
+/// Ports in `text` written as `127.0.0.1:N`, as a shell default
+/// `PORT:-N}`, a shell assignment `…PORT=N` or an option `--port N`.
 fn ports_in(text: &str) -> Vec<u16> {
     let mut found = Vec::new();
-    for marker in ["127.0.0.1:", "PORT:-"] {
+    for marker in ["127.0.0.1:", "PORT:-", "PORT=", "--port "] {
         let mut rest = text;
         while let Some(at) = rest.find(marker) {
             rest = &rest[at + marker.len()..];
@@ -93,7 +93,7 @@ fn every_port_written_in_the_repository_is_reserved() {
     }
     // The scan sees the listeners it is meant to see (webd, MariaDB, make
     // up's massd, the cluster's Galera, a bench anchor).
-    for port in [9090, 13306, 38677, 24561, 17080] {
+    for port in [9090, 13306, 38677, 24561, 17080, 19999] {
         assert!(seen.contains(&port), "the scan missed {port}: {seen:?}");
     }
     assert!(
