@@ -37,37 +37,44 @@ OUT=$ROOT/var/bench/c1m
 NS=throng-c1m
 cd "$ROOT"
 if [ -z "${C1M_IN_NETNS:-}" ]; then
+    [ -x "$BIN/bench" ] && [ -x "$BIN/massd" ] && [ -x "$BIN/tune" ] ||
+        cargo build --release -p bench -p massd -p tuning
+    mkdir -p "$OUT"
+    # In the initial namespace: the fleet's cannot see the global knobs
+    # (tcp_mem, tcp_max_orphans, netdev_max_backlog). Exit 0: all good; 3:
+    # only the per-process open-file limit, which the fleet works around
+    # with many processes. Anything else: say what is short.
+    set +e
+    "$BIN/tune" check --profile mass >"$OUT/tune-check.txt"
+    code=$?
+    set -e
+    if [ "$code" != 0 ] && [ "$code" != 3 ]; then
+        cat "$OUT/tune-check.txt" >&2
+        echo "the kernel is short of the mass profile: run target/release/tune apply --profile mass (root)" >&2
+        exit 1
+    fi
     [ "$(cat /proc/sys/net/ipv4/tcp_child_ehash_entries)" != 0 ] ||
         echo "net.ipv4.tcp_child_ehash_entries is 0: the namespace shares the boot-sized table (tune apply --profile mass sets it)" >&2
     ip netns del "$NS" 2>/dev/null || true
     ip netns add "$NS"
     trap 'ip netns del "$NS" 2>/dev/null || true' EXIT
     ip -n "$NS" link set lo up
-    # Global knobs (fs.*, tcp_mem) are written again with the same values;
-    # ones a namespace may not write are left to the check below.
+    # The per-namespace knobs; global ones it may not write here were
+    # checked above.
     ip netns exec "$NS" sysctl -q -e -p "$ROOT/tuning/profiles/mass/sysctl.d/60-throng-mass.conf" 2>/dev/null || true
     echo "fleet in netns $NS: $(ip netns exec "$NS" cat /proc/sys/net/ipv4/tcp_ehash_entries) established-hash buckets (the initial namespace: $(cat /proc/sys/net/ipv4/tcp_ehash_entries))" >&2
     set +e
-    C1M_IN_NETNS=1 ip netns exec "$NS" "$0" "$@"
-    exit $?
+    C1M_IN_NETNS=1 ip netns exec "$NS" "$ROOT/bench/c1m.sh" "$@"
+    code=$?
+    # Whatever is still inside (a client or server the inner run left on
+    # an error) goes with the namespace, not into an unnamed one.
+    ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+    exit $code
 fi
-[ -x "$BIN/bench" ] && [ -x "$BIN/massd" ] && [ -x "$BIN/tune" ] ||
-    cargo build --release -p bench -p massd -p tuning
-rm -rf "$OUT" && mkdir -p "$OUT/record"
+rm -rf "$OUT/record" "$OUT/dump.txt" && mkdir -p "$OUT/record"
 
-# Exit 0: all good; 3: only the per-process open-file limit, which the fleet
-# works around with many processes. Anything else: say what is short.
-set +e
-"$BIN/tune" check --profile mass >"$OUT/tune-check.txt"
-code=$?
-set -e
-if [ "$code" != 0 ] && [ "$code" != 3 ]; then
-    cat "$OUT/tune-check.txt" >&2
-    echo "the kernel is short of the mass profile: run target/release/tune apply --profile mass (root)" >&2
-    exit 1
-fi
-
-trap '"$BIN/massd" stop --config "$CONFIG" >/dev/null 2>&1 || true' EXIT
+LOAD=
+trap '[ -n "$LOAD" ] && kill "$LOAD" 2>/dev/null; pkill -f "massd client.*c1m.toml" 2>/dev/null; "$BIN/massd" stop --config "$CONFIG" >/dev/null 2>&1 || true' EXIT
 
 kernel_snapshot() { # NAME: meminfo, sockstat and the socket slabs
     cp /proc/meminfo "$OUT/meminfo-$1.txt"
@@ -103,8 +110,8 @@ LOAD=$!
 # The ramp: until the servers hold every connection (or 20 minutes).
 ramp_start=$(date +%s.%N)
 for _ in $(seq 1 2400); do
-    held=$(awk '/^TCP:/ {print $3}' /proc/net/sockstat)
-    # Both ends are TCP sockets in use, plus the listeners.
+    # Both ends are TCP sockets in use; the 60 listeners are not counted.
+    held=$(awk '/^TCP:/ {print $3 - 60}' /proc/net/sockstat)
     [ "$held" -ge $((2 * CONNECTIONS)) ] && break
     kill -0 "$LOAD" 2>/dev/null || break
     sleep 0.5
@@ -125,6 +132,8 @@ sleep 30
 c0=$(cpu_line)
 sleep 60
 c1=$(cpu_line)
+kill -0 "$LOAD" 2>/dev/null ||
+    echo "the clients ended before the steady-state snapshot: its memory and CPU figures are not of the run (give SECONDS > KILL_AT + 100)" | tee -a "$OUT/notes.txt" >&2
 kernel_snapshot during
 server_kib=$(rss_of serve)
 client_kib=$(rss_of client)
