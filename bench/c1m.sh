@@ -39,7 +39,7 @@ cd "$ROOT"
 if [ -z "${C1M_IN_NETNS:-}" ]; then
     [ -x "$BIN/bench" ] && [ -x "$BIN/massd" ] && [ -x "$BIN/tune" ] ||
         cargo build --release -p bench -p massd -p tuning
-    mkdir -p "$OUT"
+    rm -rf "$OUT" && mkdir -p "$OUT"
     # In the initial namespace: the fleet's cannot see the global knobs
     # (tcp_mem, tcp_max_orphans, netdev_max_backlog). Exit 0: all good; 3:
     # only the per-process open-file limit, which the fleet works around
@@ -71,7 +71,7 @@ if [ -z "${C1M_IN_NETNS:-}" ]; then
     ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
     exit $code
 fi
-rm -rf "$OUT/record" "$OUT/dump.txt" && mkdir -p "$OUT/record"
+mkdir -p "$OUT/record"
 
 LOAD=
 trap '[ -n "$LOAD" ] && kill "$LOAD" 2>/dev/null; pkill -f "massd client.*c1m.toml" 2>/dev/null; "$BIN/massd" stop --config "$CONFIG" >/dev/null 2>&1 || true' EXIT
