@@ -12,7 +12,11 @@
 #
 # Usage: bench/c1m.sh [SECONDS] [CONNECTIONS] [INTERVAL_MS]
 #        (defaults 600, 1000000, 20000; KILL_AT=S kills one server process
-#        S seconds into the run, to see only its connections reconnect)
+#        S seconds into the run, to see only its connections reconnect;
+#        UPDATES_DURING_RAMP=1: connections update as soon as they are up,
+#        instead of from the moment the whole fleet is)
+# SECONDS counts from the moment every connection of the fleet is up (the
+# client processes tell each other), however long the ramp takes.
 # Needs the mass profile first (target/release/tune apply --profile mass;
 # tune revert afterwards) and root. Writes var/bench/c1m/ and appends a line
 # to var/bench/c1m.jsonl.
@@ -31,6 +35,8 @@ SECONDS_PER_RUN=${1:-600}
 CONNECTIONS=${2:-1000000}
 INTERVAL=${3:-20000}
 KILL_AT=${KILL_AT:-}
+RAMP_FLAG=--updates-after-ramp
+[ -z "${UPDATES_DURING_RAMP:-}" ] || RAMP_FLAG=
 BIN=$ROOT/target/release
 CONFIG=$ROOT/bench/mass/c1m.toml
 OUT=$ROOT/var/bench/c1m
@@ -104,6 +110,7 @@ kernel_snapshot idle
 echo "C1M: $CONNECTIONS connections, an UPDATE every $INTERVAL ms, $SECONDS_PER_RUN s" >&2
 "$BIN/bench" run mass --mass-config "$CONFIG" --connections "$CONNECTIONS" --interval-ms "$INTERVAL" \
     --duration "$SECONDS_PER_RUN" --threads 1 --record-dir "$OUT/record" --label c1m --json \
+    $RAMP_FLAG \
     >"$OUT/report.json" 2>"$OUT/run.err" &
 LOAD=$!
 
@@ -195,7 +202,9 @@ d = [b - a for a, b in zip(c0, c1)]
 busy = sum(d) - d[3] - d[4]
 up = r["connections_up"]
 print(f"C1M: {r['connections']} connections, {r['processes']} client processes, an UPDATE every {interval} ms")
-print(f"held: all up after {r.get('ramp_s')} s; fewest after that {r.get('held_min')} (peak {up})")
+print(f"held: all up after {r.get('ramp_s')} s; fewest after that {r.get('held_min')} (peak {up}); "
+      f"the whole fleet up together for {r.get('held_together_s')} s"
+      f"{' (no UPDATE until then)' if r.get('updates_after_ramp') else ''}")
 print(f"updates/s: {r['throughput']:.0f} (median second) against {conns * 1000 / interval:.0f} scheduled")
 l = r["latency_ms"]
 print(f"latency ms: p50 {l['p50']:.2f}  p99 {l['p99']:.2f}  p999 {l['p999']:.2f}  max {l['max']:.2f}")

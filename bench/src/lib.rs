@@ -164,6 +164,10 @@ pub struct RunArgs {
     /// with `massd ctl dump --out`.
     #[arg(long)]
     pub record_dir: Option<std::path::PathBuf>,
+    /// `mass` with `--interval-ms`: no UPDATE until every connection of the
+    /// fleet is up, so the ramp has the CPU to itself.
+    #[arg(long)]
+    pub updates_after_ramp: bool,
     /// `mass`: the scenario's name in the report (default mass, or
     /// mass-resp with `--wire resp`), to tell server set-ups apart.
     #[arg(long)]
@@ -278,6 +282,7 @@ fn run_mass(args: &RunArgs) -> Result<(), String> {
         redis_password: args.redis_password.as_deref(),
         threads: args.threads.unwrap_or(0),
         record_dir: args.record_dir.as_deref(),
+        updates_after_ramp: args.updates_after_ramp,
     };
     let mut report = mass::run(&run, args.quiet)?;
     if let Some(label) = &args.label {

@@ -37,6 +37,8 @@ pub struct MassRun<'a> {
     pub threads: usize,
     /// Where each client process writes its record (`client-K.txt`).
     pub record_dir: Option<&'a Path>,
+    /// Interval mode: no UPDATE until every connection of the fleet is up.
+    pub updates_after_ramp: bool,
 }
 
 /// The common report fields plus the fleet's own checks.
@@ -50,6 +52,13 @@ pub struct MassReport {
     pub ramp_s: Option<f64>,
     /// Fewest connections up in a second after the ramp (sum over processes).
     pub held_min: Option<u64>,
+    /// Seconds until every process had seen the whole fleet up.
+    pub fleet_up_s: Option<f64>,
+    /// How long the whole fleet was up together: from then until the first
+    /// process ended.
+    pub held_together_s: Option<f64>,
+    /// Whether UPDATEs waited for the fleet to be up.
+    pub updates_after_ramp: bool,
     pub processes: usize,
     /// Event-loop threads per client process.
     pub threads: usize,
@@ -101,12 +110,18 @@ pub fn run(run: &MassRun<'_>, quiet: bool) -> Result<MassReport, String> {
     // queues, and the SYN retransmits and connect timeouts that followed
     // made the ramp slower, not quicker).
     let connect_rate = (CONNECTS_PER_SEC / processes).max(100);
-    // Every process holds its connections for the run's duration once they
-    // are all up, however long the ramp takes; the cap gives a ramp up to
-    // twenty times the planned one (at least 30 s) before giving up: on two
-    // saturated cores a million connections took 137-740 s against 50 planned.
+    // Every process holds its connections for the run's duration once the
+    // whole fleet is up (the processes tell each other through marker files
+    // in a directory of their own), however long the ramp takes; the cap
+    // gives a ramp up to twenty times the planned one (at least 30 s)
+    // before giving up: on two saturated cores a million connections took
+    // 137-740 s against 50 planned.
     let ramp = connections as f64 / (connect_rate * processes) as f64;
     let cap = run.duration + (ramp * 20.0).max(30.0);
+    let fleet_dir = tempfile::Builder::new()
+        .prefix("throng-mass-fleet-")
+        .tempdir()
+        .map_err(|e| format!("a directory for the fleet's markers: {e}"))?;
     let mut children = Vec::with_capacity(processes);
     for k in 0..processes {
         let mut c = Command::new(&exe);
@@ -115,6 +130,8 @@ pub fn run(run: &MassRun<'_>, quiet: bool) -> Result<MassReport, String> {
             .arg(run.config)
             .args(["--share", &format!("{k}/{processes}")])
             .args(["--hold", &run.duration.to_string()])
+            .arg("--fleet-dir")
+            .arg(fleet_dir.path())
             .args(["--duration", &cap.to_string()])
             .args(["--wire", run.wire, "--json"])
             .args(["--set", &format!("client_num_per_host={clients}")])
@@ -132,6 +149,9 @@ pub fn run(run: &MassRun<'_>, quiet: bool) -> Result<MassReport, String> {
             });
         if let Some(t) = run.target {
             c.args(["--target", &t.to_string()]);
+        }
+        if run.updates_after_ramp {
+            c.arg("--updates-after-ramp");
         }
         if let Some(dir) = run.record_dir {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -168,6 +188,9 @@ pub fn run(run: &MassRun<'_>, quiet: bool) -> Result<MassReport, String> {
         connections_up: all.peak_up,
         ramp_s: all.ramp_s,
         held_min: all.held_min,
+        fleet_up_s: all.fleet_up_s,
+        held_together_s: all.held_together_s,
+        updates_after_ramp: run.updates_after_ramp,
         processes,
         threads: throng_core::cores::or_per_core(run.threads),
         pipeline: run.pipeline,
@@ -195,7 +218,7 @@ impl MassReport {
         let l = &self.latency_ms;
         format!(
             "scenario     {}\ntarget       {}\nconnections  {} ({} up), {} client processes, pipeline {}, interval {} ms\n\
-             held         all up after {}, fewest after that {}\n\
+             held         all up after {}, fewest after that {}, the fleet up together for {}{}\n\
              duration     {:.1} s\nupdates      {}\nthroughput   {:.0} updates/s (median second, all up)\nerrors       {}\n\
              checks       lost {}  doubled {}  reconnects {}  unanswered {}\n\
              latency ms   p50 {:.3}  p90 {:.3}  p99 {:.3}  p999 {:.3}  max {:.3}\n",
@@ -210,6 +233,13 @@ impl MassReport {
                 .map_or_else(|| "never".to_owned(), |r| format!("{r:.0} s")),
             self.held_min
                 .map_or_else(|| "-".to_owned(), |h| h.to_string()),
+            self.held_together_s
+                .map_or_else(|| "-".to_owned(), |s| format!("{s:.0} s")),
+            if self.updates_after_ramp {
+                " (UPDATEs after the ramp)"
+            } else {
+                ""
+            },
             self.duration_s,
             self.ops,
             self.throughput,

@@ -54,6 +54,16 @@ pub enum Command {
         /// the ramp (`--duration` still caps the run).
         #[arg(long)]
         hold: Option<f64>,
+        /// A directory the fleet's processes share (emptied of markers by
+        /// whoever starts them): the ramp, the hold and the steady state
+        /// count from when every process of the `--share` has all its
+        /// connections up, not just this one.
+        #[arg(long)]
+        fleet_dir: Option<PathBuf>,
+        /// No UPDATE until the fleet is up (interval mode): the ramp gets
+        /// the CPU to itself.
+        #[arg(long)]
+        updates_after_ramp: bool,
         /// Drive these servers instead of the config's (repeatable).
         #[arg(long)]
         target: Vec<SocketAddr>,
@@ -147,6 +157,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
             duration,
             updates,
             hold,
+            fleet_dir,
+            updates_after_ramp,
             target,
             wire,
             json,
@@ -163,6 +175,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
                 share,
                 duration: seconds("--duration", duration)?,
                 hold: seconds("--hold", hold)?,
+                fleet_sync: fleet_dir
+                    .map(|dir| client::fleet_sync::FleetSync::new(dir, share.index, share.count)),
+                updates_after_ramp,
                 quota: updates,
                 targets: target,
                 record,

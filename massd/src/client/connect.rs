@@ -3,6 +3,9 @@
 //! port at `connect` time for the whole 4-tuple. Without that option a
 //! `bind` reserves its port for every destination, and one source address
 //! could never exceed the 28,232 ephemeral ports, whatever the servers.
+//! A connection is registered once, readable and writable, for its whole
+//! life: mio's edge-triggered interest costs nothing while the socket stays
+//! writable, and switching it took one `epoll_ctl` per connect.
 
 use mio::net::TcpStream;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
@@ -12,12 +15,13 @@ use std::os::fd::AsRawFd;
 
 /// Starts a non-blocking connect from `source` (any port) to `target`.
 pub fn start(source: Option<IpAddr>, target: SocketAddr) -> io::Result<TcpStream> {
+    // Non-blocking from the start (SOCK_NONBLOCK): two fcntl calls fewer
+    // per connection, which counts when a million are opened in a minute.
     let socket = Socket::new(
         Domain::for_address(target),
-        Type::STREAM,
+        Type::STREAM.nonblocking(),
         Some(Protocol::TCP),
     )?;
-    socket.set_nonblocking(true)?;
     socket.set_tcp_nodelay(true)?;
     // The servers' ports (38677…) lie inside the ephemeral range: without
     // this, a client socket (or its TIME_WAIT) that got such a port as its

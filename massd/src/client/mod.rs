@@ -7,6 +7,7 @@
 
 pub mod connect;
 mod fleet;
+pub mod fleet_sync;
 pub mod summary;
 pub mod tally;
 pub mod wire;
@@ -14,6 +15,7 @@ pub mod wire;
 use crate::config::{Config, Wire};
 use crate::limits;
 use fleet::Plan;
+use fleet_sync::FleetSync;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,10 +51,17 @@ pub struct RunOptions {
     pub share: Share,
     /// Stop after this long; `None`: until a signal or the quota.
     pub duration: Option<Duration>,
-    /// Stop once every connection of this process has been up this long
-    /// (counted from the end of the ramp, however long the ramp took);
-    /// `duration` still caps the whole run.
+    /// Stop once every connection has been up this long, counted from when
+    /// the fleet was up (with `fleet_sync`: every process's connections;
+    /// without: this process's), however long the ramp took; `duration`
+    /// still caps the whole run.
     pub hold: Option<Duration>,
+    /// The other processes of the fleet, to know when all of them are up.
+    pub fleet_sync: Option<FleetSync>,
+    /// Interval mode: connections send no UPDATE until the fleet is up,
+    /// then start spread over one interval. The ramp then has the CPU to
+    /// itself, and the steady state starts all at once.
+    pub updates_after_ramp: bool,
     /// Each connection stops after this many answered UPDATEs.
     pub quota: Option<u64>,
     /// Servers to use instead of the config's list (a Redis, say).
@@ -120,6 +129,7 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<Summary, ClientError
         hello,
         key_prefix: format!("massd:{}:", uuid::Uuid::new_v4().simple()),
         record: options.record.is_some(),
+        updates_released: AtomicBool::new(!options.updates_after_ramp),
     });
     let tally = Arc::new(Tally::new(threads));
     let stop = Arc::new(AtomicBool::new(false));
@@ -136,12 +146,13 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<Summary, ClientError
         );
     }
     let mut progress = Progress::new(share, started);
+    let mut said_up = false;
     loop {
         let finished = handles.iter().all(|h| h.is_finished());
         let out_of_time = options.duration.is_some_and(|d| started.elapsed() >= d);
         let held = options
             .hold
-            .is_some_and(|h| progress.all_up_at().is_some_and(|at| at.elapsed() >= h));
+            .is_some_and(|h| progress.fleet_up_at().is_some_and(|at| at.elapsed() >= h));
         if finished || out_of_time || held || stop.load(Ordering::Acquire) {
             break;
         }
@@ -150,6 +161,25 @@ pub fn run(config: &Config, options: &RunOptions) -> Result<Summary, ClientError
             let line = progress.sample(&tally);
             if !options.quiet {
                 eprintln!("{line}");
+            }
+            if progress.all_up_at().is_some() && progress.fleet_up_at().is_none() {
+                if !said_up {
+                    if let Some(sync) = &options.fleet_sync {
+                        sync.mark_up()?;
+                    }
+                    said_up = true;
+                }
+                let fleet_up = match &options.fleet_sync {
+                    Some(sync) => sync.everyone_up()?,
+                    None => true,
+                };
+                if fleet_up {
+                    progress.fleet_up(Instant::now());
+                    plan.updates_released.store(true, Ordering::Release);
+                    if !options.quiet {
+                        eprintln!("the fleet is up");
+                    }
+                }
             }
         }
     }

@@ -54,11 +54,22 @@ pub struct Summary {
     /// over processes it is the sum of each one's fewest, a lower bound.
     #[serde(default)]
     pub held_min: Option<u64>,
+    /// Seconds from the start until this process saw the whole fleet up
+    /// (every process's connections; see `fleet_sync`). Without a fleet to
+    /// wait for, the same as `ramp_s`. Merged: the latest.
+    #[serde(default)]
+    pub fleet_up_s: Option<f64>,
+    /// Seconds from then to the end of the run: how long every connection
+    /// of the fleet was up together (when `held_min` is all of them).
+    /// Merged: the shortest, since the fleet is whole only until its first
+    /// process ends.
+    #[serde(default)]
+    pub held_together_s: Option<f64>,
     pub duration_s: f64,
     /// Over the whole run, ramp-up included.
     pub updates_per_sec: f64,
-    /// Median of the per-second rates once every connection was up (or of
-    /// all seconds when the ramp never completed).
+    /// Median of the per-second rates once the fleet was up (or of all
+    /// seconds when that never happened).
     pub steady_updates_per_sec: f64,
     pub latency_us: Percentiles,
     /// Updates, lost and doubled ones, reconnects, errors… (flattened into
@@ -80,8 +91,9 @@ pub struct Progress {
     all_up_at: Option<Instant>,
     ramp_s: Option<f64>,
     held_min: Option<u64>,
+    fleet_up_at: Option<Instant>,
     total: Histogram<u64>,
-    /// (all connections were up, rate) per second.
+    /// (the fleet was up, rate) per second.
     rates: Vec<(bool, f64)>,
 }
 
@@ -97,6 +109,7 @@ impl Progress {
             all_up_at: None,
             ramp_s: None,
             held_min: None,
+            fleet_up_at: None,
             total: new_histogram(),
             rates: Vec::new(),
         }
@@ -105,6 +118,16 @@ impl Progress {
     /// The sample that first saw every connection up, if one has.
     pub fn all_up_at(&self) -> Option<Instant> {
         self.all_up_at
+    }
+
+    /// The moment the whole fleet was seen up; the steady state and the
+    /// hold count from here.
+    pub fn fleet_up(&mut self, at: Instant) {
+        self.fleet_up_at.get_or_insert(at);
+    }
+
+    pub fn fleet_up_at(&self) -> Option<Instant> {
+        self.fleet_up_at
     }
 
     pub fn until_next(&self) -> Duration {
@@ -134,7 +157,7 @@ impl Progress {
             self.all_up_at = Some(now);
             self.held_min = Some(t.up);
         }
-        self.rates.push((t.up >= self.target, rate));
+        self.rates.push((self.fleet_up_at.is_some(), rate));
         let p = Percentiles::of(&second);
         format!(
             "[{:>4}s] up {}/{}  updates/s {:.0}  p50 {}  p99 {}  p999 {}  lost {}  doubled {}  reconnects {}  errors {}",
@@ -156,7 +179,7 @@ impl Progress {
         let t: Totals = tally.sum();
         let _ = self.total.add(tally.take_latency());
         let elapsed = self.started.elapsed().as_secs_f64();
-        let steady: Vec<f64> = if self.rates.iter().any(|(all_up, _)| *all_up) {
+        let steady: Vec<f64> = if self.rates.iter().any(|(fleet_up, _)| *fleet_up) {
             self.rates
                 .iter()
                 .filter(|(u, _)| *u)
@@ -172,6 +195,14 @@ impl Progress {
             peak_up: self.peak_up.max(t.up),
             ramp_s: self.ramp_s,
             held_min: self.held_min,
+            fleet_up_s: self
+                .fleet_up_at
+                .map(|at| at.duration_since(self.started).as_secs_f64()),
+            // To the last sample, taken when the run was told to stop (the
+            // drain after it is not holding).
+            held_together_s: self
+                .fleet_up_at
+                .map(|at| self.prev_at.saturating_duration_since(at).as_secs_f64()),
             duration_s: elapsed,
             updates_per_sec: t.updates as f64 / elapsed.max(1e-9),
             steady_updates_per_sec: median(steady),
@@ -240,6 +271,14 @@ impl Summary {
                 .map(|p| p.ramp_s)
                 .try_fold(0.0, |acc: f64, r| r.map(|r| acc.max(r))),
             held_min: parts.iter().map(|p| p.held_min).sum(),
+            fleet_up_s: parts
+                .iter()
+                .map(|p| p.fleet_up_s)
+                .try_fold(0.0, |acc: f64, r| r.map(|r| acc.max(r))),
+            held_together_s: parts
+                .iter()
+                .map(|p| p.held_together_s)
+                .try_fold(f64::INFINITY, |acc: f64, r| r.map(|r| acc.min(r))),
             duration_s: parts.iter().map(|p| p.duration_s).fold(0.0, f64::max),
             updates_per_sec: fsum(|p| p.updates_per_sec),
             steady_updates_per_sec: fsum(|p| p.steady_updates_per_sec),
@@ -253,7 +292,7 @@ impl Summary {
     pub fn table(&self) -> String {
         let (p, t) = (&self.latency_us, &self.totals);
         format!(
-            "connections {} (peak up {}, all up after {}, fewest held after that {}) to {} servers over {:?}, {:.1} s\n\
+            "connections {} (peak up {}, all up after {}, fewest held after that {}, the fleet up together for {}) to {} servers over {:?}, {:.1} s\n\
              updates     {} ({:.0}/s overall, {:.0}/s steady)\n\
              latency     p50 {}  p90 {}  p99 {}  p999 {}  max {}\n\
              checks      lost {}  doubled {}  errors {}  unanswered {}\n\
@@ -264,6 +303,8 @@ impl Summary {
                 .map_or_else(|| "never".to_owned(), |r| format!("{r:.0} s")),
             self.held_min
                 .map_or_else(|| "-".to_owned(), |h| h.to_string()),
+            self.held_together_s
+                .map_or_else(|| "-".to_owned(), |s| format!("{s:.0} s")),
             self.servers,
             self.wire,
             self.duration_s,

@@ -40,6 +40,9 @@ pub struct Plan {
     pub key_prefix: String,
     /// Keep every connection's final (key, count), for checks.
     pub record: bool,
+    /// Interval mode: false while UPDATEs wait for the fleet to be up
+    /// (`RunOptions::updates_after_ramp`); the process sets it once.
+    pub updates_released: AtomicBool,
 }
 
 /// Where a link stands.
@@ -115,6 +118,10 @@ struct Fleet {
     owed: u32,
     records: Vec<(SocketAddr, SocketAddr, u64)>,
     done: usize,
+    /// Links up before UPDATEs were released, with their generation; empty
+    /// for good once they are.
+    parked: Vec<(u32, u32)>,
+    released: bool,
 }
 
 impl Fleet {
@@ -163,6 +170,8 @@ impl Fleet {
             owed: 0,
             records: Vec::new(),
             done: 0,
+            parked: Vec::new(),
+            released: false,
         })
     }
 
@@ -194,6 +203,9 @@ impl Fleet {
                 self.start_connects(now);
                 if self.plan.quota.is_some() && self.done == self.links.len() {
                     break;
+                }
+                if !self.released && self.plan.updates_released.load(Ordering::Acquire) {
+                    self.release_updates(now);
                 }
             }
             let timeout = self
@@ -330,7 +342,7 @@ impl Fleet {
 
     fn finish_connect(&mut self, key: u32, now: Instant) {
         let link = &mut self.links[key as usize];
-        let Some(stream) = link.stream.as_mut() else {
+        let Some(stream) = link.stream.as_ref() else {
             return;
         };
         let outcome = match stream.take_error() {
@@ -346,10 +358,6 @@ impl Fleet {
                 return;
             }
         };
-        let _ = self
-            .poll
-            .registry()
-            .reregister(stream, Token(key as usize), Interest::READABLE);
         link.local = Some(local);
         link.last_value = 0;
         link.backoff = self.plan.backoff;
@@ -378,17 +386,38 @@ impl Fleet {
         self.links[key as usize].state = State::Ready;
         self.counters().up.fetch_add(1, Ordering::Relaxed);
         match self.plan.interval {
-            Some(interval) => {
-                // Spread the first UPDATEs over one interval, not a burst.
-                let offset = interval.mul_f64(f64::from(key % 1000) / 1000.0);
-                let link = &mut self.links[key as usize];
-                link.due_ms = (now + offset).duration_since(self.started).as_millis() as u64;
-                let generation = link.generation;
-                self.timers
-                    .insert(now + offset, (key, generation, Timer::Due));
+            Some(_) if !self.released => {
+                let generation = self.links[key as usize].generation;
+                self.parked.push((key, generation));
             }
+            Some(interval) => self.schedule_first_update(key, interval, now),
             None => {
                 self.send_updates(key, self.plan.depth, now);
+            }
+        }
+    }
+
+    /// Spreads the first UPDATEs over one interval, not a burst.
+    fn schedule_first_update(&mut self, key: u32, interval: Duration, now: Instant) {
+        let offset = interval.mul_f64(f64::from(key % 1000) / 1000.0);
+        let link = &mut self.links[key as usize];
+        link.due_ms = (now + offset).duration_since(self.started).as_millis() as u64;
+        let generation = link.generation;
+        self.timers
+            .insert(now + offset, (key, generation, Timer::Due));
+    }
+
+    /// The fleet is up: every parked link that is still the same connection
+    /// starts its schedule; later ones start as soon as they are ready.
+    fn release_updates(&mut self, now: Instant) {
+        self.released = true;
+        let Some(interval) = self.plan.interval else {
+            return;
+        };
+        for (key, generation) in std::mem::take(&mut self.parked) {
+            let link = &self.links[key as usize];
+            if link.generation == generation && link.state == State::Ready {
+                self.schedule_first_update(key, interval, now);
             }
         }
     }
@@ -420,8 +449,15 @@ impl Fleet {
             }
             (Timer::Reconnect, State::Waiting) if !draining => self.connect_queue.push_back(key),
             (Timer::ConnectTimeout, State::Connecting) => {
-                log::debug!("connect to {} timed out", self.target_of(key));
-                self.failed_connect(key, now);
+                // A thread that waited for a core (or whose poll returned
+                // more ready sockets than one batch holds) may reach the
+                // timer before the event: a connect that did succeed is
+                // not a timeout.
+                self.finish_connect(key, now);
+                if self.links[key as usize].state == State::Connecting {
+                    log::debug!("connect to {} timed out", self.target_of(key));
+                    self.failed_connect(key, now);
+                }
             }
             _ => {}
         }

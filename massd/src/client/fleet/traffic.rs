@@ -4,7 +4,6 @@
 
 use super::{Fleet, Link, State};
 use crate::client::wire::{self, Answer};
-use mio::{Interest, Token};
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -55,21 +54,11 @@ impl Fleet {
         };
         match stream.write(bytes) {
             Ok(n) if n == bytes.len() => {}
-            Ok(n) => {
-                link.pending_out.extend_from_slice(&bytes[n..]);
-                let _ = self.poll.registry().reregister(
-                    stream,
-                    Token(key as usize),
-                    Interest::READABLE | Interest::WRITABLE,
-                );
-            }
+            // The rest goes when the socket says it is writable again (it
+            // is registered for both for its whole life).
+            Ok(n) => link.pending_out.extend_from_slice(&bytes[n..]),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                link.pending_out.extend_from_slice(bytes);
-                let _ = self.poll.registry().reregister(
-                    stream,
-                    Token(key as usize),
-                    Interest::READABLE | Interest::WRITABLE,
-                );
+                link.pending_out.extend_from_slice(bytes)
             }
             Err(_) => self.lost(key, now),
         }
@@ -93,10 +82,6 @@ impl Fleet {
             }
         }
         link.pending_out = Vec::new();
-        let _ = self
-            .poll
-            .registry()
-            .reregister(stream, Token(key as usize), Interest::READABLE);
     }
 
     pub(super) fn read(&mut self, key: u32, now: Instant) {
