@@ -42,6 +42,7 @@ test: lint
 
 lint:
 	@deploy/deps.sh stores browser
+	@deploy/pyenv.sh >/dev/null
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the Debian packages Throng needs are installed: installs the
 # missing ones with apt-get when running as root, otherwise prints the exact
-# command and fails. Usage: deps.sh [stores] [bench] [browser] [cluster]
+# command and fails. Usage: deps.sh [stores] [bench] [browser] [cluster] [python]
 . "$(dirname "$0")/lib.sh"
 
 want=()
@@ -9,7 +9,13 @@ for group in "${@:-stores}"; do
     case $group in
         stores) want+=(mariadb-server:mariadbd redis-server:redis-server mariadb-client:mariadb redis-tools:redis-cli) ;;
         bench) want+=(wrk:wrk nginx:nginx hyperfine:hyperfine fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf) ;;
-        browser) want+=(chromium:chromium) ;;
+        # The screenshots show CJK and emoji nicknames: without these fonts
+        # they were empty boxes.
+        browser) want+=(chromium:chromium fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+                        fonts-noto-color-emoji:/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf) ;;
+        # The tests' Python clients live in a virtual environment under
+        # ./var (deploy/pyenv.sh), made with Debian's python3.
+        python) want+=(python3:/usr/bin/python3 python3-venv:/usr/lib/python3.11/ensurepip/__init__.py) ;;
         cluster) want+=(galera-4:/usr/lib/galera/libgalera_smm.so mariadb-backup:mariabackup socat:socat
                         haproxy:haproxy prometheus:prometheus prometheus-mysqld-exporter:prometheus-mysqld-exporter
                         prometheus-redis-exporter:prometheus-redis-exporter curl:curl python3:python3

@@ -90,6 +90,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub massd: MassdConfig,
     pub records: RecordConfig,
+    pub security: SecurityConfig,
     /// Where `GET /metrics` is served for Prometheus: a loopback address
     /// of its own (`throng_core::metrics_http`); unset: nowhere (the
     /// `stats` opcode still answers callers with the key).
@@ -118,6 +119,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             massd: MassdConfig::default(),
             records: RecordConfig::default(),
+            security: SecurityConfig::default(),
             metrics_listen: None,
         }
     }
@@ -388,6 +390,30 @@ pub struct RecordConfig {
     /// Longest a record waits before its batch is written.
     #[serde(with = "humantime_serde")]
     pub flush_every: Duration,
+}
+
+/// Sign-in history and warnings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// A MaxMind GeoIP2/GeoLite2 City or Country database (`.mmdb`);
+    /// empty: regions unknown, region and travel warnings off.
+    pub geoip: PathBuf,
+    /// Warn (mail and notice) on a sign-in from a new device or region,
+    /// or one that would need more than `travel_kmh`.
+    pub warnings: bool,
+    /// The speed no traveller exceeds between two sign-ins.
+    pub travel_kmh: f64,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        SecurityConfig {
+            geoip: PathBuf::new(),
+            warnings: true,
+            travel_kmh: 1000.0,
+        }
+    }
 }
 
 impl Default for RecordConfig {

@@ -9,7 +9,10 @@
 //! queue, then the records are flushed — nothing acknowledged is lost.
 
 pub mod address;
+pub mod admin_cli;
+pub mod agent;
 pub mod config;
+pub mod geo;
 pub mod handler;
 pub mod hasher;
 pub mod keys;
@@ -42,6 +45,10 @@ use throng_core::rpc::RpcService;
 pub struct Cli {
     #[command(flatten)]
     pub daemon: DaemonArgs,
+    /// Without a command authd serves; `admin` changes roles from the
+    /// host, with the daemon's config.
+    #[command(subcommand)]
+    pub command: Option<admin_cli::Command>,
 }
 
 /// The server secret: from config, or (outside production) a random one.
@@ -91,6 +98,9 @@ fn production_checks(cfg: &Config) -> Result<(), DaemonError> {
 
 /// Runs authd until SIGTERM/SIGINT has drained it.
 pub fn run(cli: Cli) -> Result<(), DaemonError> {
+    if let Some(command) = cli.command {
+        return admin_cli::run(&cli.daemon, command).map_err(DaemonError::Other);
+    }
     let Some(d) = daemon::init::<Config>("authd", &cli.daemon)? else {
         return Ok(());
     };
@@ -159,7 +169,16 @@ pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
     if !applied.is_empty() {
         log::info!("applied migrations: {}", applied.join(", "));
     }
-    let (records_tx, records_thread) = records::start(db.clone(), &cfg.records);
+    let geo = geo::Geo::open(&cfg.security.geoip).map_err(DaemonError::Other)?;
+    let redis_target = store::cache::Cache::target(&cfg.redis.url, cfg.redis.cluster)
+        .map_err(|e| DaemonError::Other(format!("redis.url: invalid ({:?})", e.kind())))?;
+    let health: Arc<store::cache::Health> = Arc::default();
+    let (records_tx, records_thread) = records::start(
+        db.clone(),
+        store::cache::Cache::new(redis_target, &cfg.redis.prefix, health.clone()),
+        cfg.clone(),
+    )
+    .map_err(DaemonError::Other)?;
     let (mail_tx, mail_thread) = mailer::start(&cfg.mail).map_err(DaemonError::Other)?;
     let hash_threads = throng_core::cores::or_per_core(cfg.argon2.threads);
     let size = hasher::PoolSize {
@@ -182,7 +201,8 @@ pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
         hasher,
         records: records_tx,
         mail: mail_tx,
-        health: Arc::default(),
+        health,
+        geo,
         keys,
         decoy_hash,
         local_limits: local_limits::LocalLimits::new(cfg.limits.window, 100_000),

@@ -16,14 +16,24 @@ pub struct Mail {
     pub to: String,
     pub purpose: &'static str,
     pub code: Option<String>,
+    /// What a notice says beyond its purpose's text (the where and when of
+    /// an unusual sign-in); never a secret.
+    pub detail: Option<String>,
 }
 
 /// What the mail of `purpose` (a notice) says.
-fn notice_text(purpose: &str) -> String {
-    match purpose {
-        "password changed" => "The password of your Throng account was just changed, and every session of the account was ended. If you did not do this, reset your password now: someone else knows a code sent to this address.\n".into(),
+fn notice_text(purpose: &str, detail: Option<&str>) -> String {
+    let mut text = match purpose {
+        "password changed" => "The password of your Throng account was just changed, and every session of the account was ended. If you did not do this, reset your password now: someone else knows a code sent to this address.\n".to_owned(),
+        "unusual sign-in" => "Someone signed in to your Throng account in a way it has not been used before. If it was you, there is nothing to do. If not, sign out that session on your security page (/security) and reset your password.\n".to_owned(),
         other => format!("Something changed on your Throng account: {other}.\n"),
+    };
+    if let Some(detail) = detail {
+        text.push('\n');
+        text.push_str(detail);
+        text.push('\n');
     }
+    text
 }
 
 enum Transport {
@@ -93,6 +103,7 @@ fn deliver(
                 "to": mail.to,
                 "purpose": mail.purpose,
                 "code": mail.code,
+                "text": mail.code.is_none().then(|| notice_text(mail.purpose, mail.detail.as_deref())),
             })
             .to_string();
             line.push('\n');
@@ -122,7 +133,7 @@ fn deliver(
                     )),
                 None => builder
                     .subject(format!("Throng: {}", mail.purpose))
-                    .body(notice_text(mail.purpose)),
+                    .body(notice_text(mail.purpose, mail.detail.as_deref())),
             }
             .map_err(|e| e.to_string())?;
             smtp.send(&message).map(|_| ()).map_err(|e| e.to_string())

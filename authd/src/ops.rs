@@ -62,6 +62,8 @@ fn validate_request(mut request: Request) -> Result<Request, Refusal> {
             plausible_credentials(&op.username, &op.password)?;
             ip(&mut op.ip);
             op.agent = validate::clip(&op.agent, 512);
+            op.device = validate::clip(&op.device, 64);
+            op.referrer = validate::clip(&op.referrer, 512);
         }
         Request::ChangeNickname(ChangeNickname { nickname, .. }) => {
             check(validate::nickname(nickname))?
@@ -93,6 +95,29 @@ fn validate_request(mut request: Request) -> Result<Request, Refusal> {
         }
         Request::ValidateSession(_) | Request::Logout(_) | Request::Lookup(_) => {}
         Request::Whoami(_) | Request::LogoutEverywhere(_) => {}
+        Request::SecurityOverview(_) | Request::EndSession(_) => {}
+        Request::AdminFindUsers(op) => {
+            ip(&mut op.actor.ip);
+            let n = op.query.trim().chars().count();
+            if !(2..=254).contains(&n) {
+                return Err(Refusal::new(Status::InvalidQuery));
+            }
+        }
+        Request::AdminInsight(op) => {
+            ip(&mut op.actor.ip);
+            op.hours = op.hours.clamp(1, 168);
+        }
+        Request::AdminSetRole(op) => {
+            ip(&mut op.actor.ip);
+            if validate::username(&op.role).is_err() {
+                return Err(Refusal::new(Status::UnknownRole));
+            }
+        }
+        Request::AdminOverview(op) => ip(&mut op.actor.ip),
+        Request::AdminUser(op) => ip(&mut op.actor.ip),
+        Request::AdminLock(op) => ip(&mut op.actor.ip),
+        Request::AdminEndSessions(op) => ip(&mut op.actor.ip),
+        Request::AdminAudit(op) => ip(&mut op.actor.ip),
     }
     Ok(request)
 }
@@ -209,6 +234,8 @@ mod tests {
             password: Secret("hunter22hunter22".into()),
             ip: "127.0.0.1".into(),
             agent: "t".into(),
+            device: String::new(),
+            referrer: String::new(),
         });
         let text = format!("{op:?}");
         assert!(

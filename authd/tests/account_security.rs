@@ -60,6 +60,8 @@ fn sign_in_from(c: &mut common::Client, username: &str, password: &str, ip: &str
         password: password.into(),
         ip: ip.into(),
         agent: "test-agent/1.0".into(),
+        device: String::new(),
+        referrer: String::new(),
     })
     .status()
 }

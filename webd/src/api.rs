@@ -227,9 +227,10 @@ pub fn http_status(status: Status) -> u16 {
     match status {
         Ok => 200,
         Malformed | InvalidUsername | InvalidNickname | InvalidPassword | InvalidEmail
-        | InvalidCode | InvalidPhotoId => 400,
+        | InvalidCode | InvalidPhotoId | InvalidQuery => 400,
         BadCredentials | NoSession => 401,
-        NotFound => 404,
+        Forbidden | AccountLocked => 403,
+        NotFound | UnknownRole => 404,
         Taken | EmailTaken => 409,
         TooManyAttempts | TooManyCodes => 429,
         UnknownOpcode | Internal => 500,

@@ -30,7 +30,27 @@ pub enum Route {
     /// `/avatars/{id}`; the handler checks the id.
     Avatar,
     Health,
+    /// The signed-in user's sign-ins and sessions.
+    Security,
+    /// Ends one of those sessions.
+    SecurityEnd,
+    /// The console's pages and forms.
+    Admin(AdminPage),
     Api(&'static Endpoint),
+}
+
+/// The console's pages (GET) and forms (POST).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AdminPage {
+    Index,
+    Users,
+    User,
+    Lock,
+    EndSessions,
+    Role,
+    Audit,
+    Insight,
+    InsightJson,
 }
 
 /// The routes with a fixed path.
@@ -45,6 +65,17 @@ const FIXED: &[(&str, Route)] = &[
     ("/logout/everywhere", Route::LogoutEverywhere),
     ("/edit/avatar", Route::Upload),
     ("/healthz", Route::Health),
+    ("/security", Route::Security),
+    ("/security/end", Route::SecurityEnd),
+    ("/admin", Route::Admin(AdminPage::Index)),
+    ("/admin/users", Route::Admin(AdminPage::Users)),
+    ("/admin/user", Route::Admin(AdminPage::User)),
+    ("/admin/lock", Route::Admin(AdminPage::Lock)),
+    ("/admin/sessions/end", Route::Admin(AdminPage::EndSessions)),
+    ("/admin/role", Route::Admin(AdminPage::Role)),
+    ("/admin/audit", Route::Admin(AdminPage::Audit)),
+    ("/admin/insight", Route::Admin(AdminPage::Insight)),
+    ("/admin/insight.json", Route::Admin(AdminPage::InsightJson)),
 ];
 
 impl Route {
@@ -75,6 +106,7 @@ impl Route {
     fn same(self, other: Route) -> bool {
         match (self, other) {
             (Route::Api(a), Route::Api(b)) => a.path == b.path,
+            (Route::Admin(a), Route::Admin(b)) => a == b,
             (a, b) => std::mem::discriminant(&a) == std::mem::discriminant(&b),
         }
     }
@@ -83,8 +115,19 @@ impl Route {
     pub fn allowed(self) -> &'static str {
         match self {
             Route::Root | Route::Style | Route::Home | Route::Avatar | Route::Health => "GET, HEAD",
+            Route::Security => "GET, HEAD",
+            Route::Admin(
+                AdminPage::Index
+                | AdminPage::Users
+                | AdminPage::User
+                | AdminPage::Audit
+                | AdminPage::Insight
+                | AdminPage::InsightJson,
+            ) => "GET, HEAD",
             Route::SignUp | Route::Login | Route::Edit => "GET, HEAD, POST",
             Route::Logout | Route::LogoutEverywhere | Route::Upload | Route::Api(_) => "POST",
+            Route::SecurityEnd
+            | Route::Admin(AdminPage::Lock | AdminPage::EndSessions | AdminPage::Role) => "POST",
         }
     }
 

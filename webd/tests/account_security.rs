@@ -146,6 +146,8 @@ fn a_reset_code_for_a_look_alike_address_takes_over_nothing() {
             password: PW.into(),
             ip: "127.0.0.4".into(),
             agent: "test".into(),
+            device: String::new(),
+            referrer: String::new(),
         });
         assert!(signed_in.is_ok(), "{victim}'s own password: {signed_in:?}");
     }
@@ -183,6 +185,8 @@ fn a_password_reset_ends_a_stolen_session() {
         password: PW.into(),
         ip: "127.0.0.6".into(),
         agent: "thief".into(),
+        device: String::new(),
+        referrer: String::new(),
     };
     let stolen = c.call(&sign_in).unwrap().token.0;
     let own = c.call(&sign_in).unwrap().token.0;

@@ -123,4 +123,33 @@ impl Cache {
             }
         }
     }
+
+    /// Deletes a user's cache entries (and its fast verifier); false when
+    /// Redis is unavailable, so a caller can refuse its write instead of
+    /// leaving a stale cache behind.
+    pub fn forget_user(&mut self, user: &super::User, also_verifier: bool) -> bool {
+        let name = user.username.to_ascii_lowercase();
+        let mut keys = vec![self.key("u:n", &name), self.key("u:i", &user.uuid_hex())];
+        if also_verifier {
+            keys.push(self.key("fv", &name));
+        }
+        self.run(|c| redis::cmd("DEL").arg(&keys).query::<()>(c))
+            .is_some()
+    }
+
+    /// Marks every session of the account `uuid` made by `now_ms` as over
+    /// (`sv:<uuid>`, kept `max_age_s`: past it every older session is over
+    /// anyway); false when Redis is unavailable.
+    pub fn mark_sessions_ended(&mut self, uuid: &[u8; 16], now_ms: u64, max_age_s: u64) -> bool {
+        let key = self.key("sv", &hex::encode(uuid));
+        self.run(|c| {
+            redis::cmd("SET")
+                .arg(&key)
+                .arg(now_ms)
+                .arg("EX")
+                .arg(max_age_s.max(1))
+                .query::<()>(c)
+        })
+        .is_some()
+    }
 }

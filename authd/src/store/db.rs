@@ -20,8 +20,13 @@ pub enum DbError {
     Mysql(#[from] mysql::Error),
 }
 
+/// A user with its profile, whether it is locked, and the permissions its
+/// roles give (one correlated subquery: loaded only on a cache miss).
 const USER_COLUMNS: &str =
-    "SELECT u.id, u.uuid, u.username, u.email, u.pwhash, p.nickname, p.avatar \
+    "SELECT u.id, u.uuid, u.username, u.email, u.pwhash, p.nickname, p.avatar, \
+     u.locked_at IS NOT NULL, \
+     (SELECT GROUP_CONCAT(DISTINCT rp.permission) FROM user_roles ur \
+      JOIN role_permissions rp ON rp.role = ur.role WHERE ur.user_id = u.id) \
      FROM users u JOIN profiles p ON p.user_id = u.id";
 
 type UserRow = (
@@ -32,10 +37,12 @@ type UserRow = (
     String,
     String,
     Option<String>,
+    bool,
+    Option<String>,
 );
 
 fn to_user(row: UserRow) -> Option<User> {
-    let (id, uuid, username, email, pwhash, nickname, avatar) = row;
+    let (id, uuid, username, email, pwhash, nickname, avatar, locked, permissions) = row;
     Some(User {
         id,
         uuid: uuid.try_into().ok()?,
@@ -45,11 +52,17 @@ fn to_user(row: UserRow) -> Option<User> {
         pwhash: Some(pwhash),
         nickname,
         avatar,
+        locked,
+        permissions: authd_wire::ops::Permission::bits_of(
+            permissions.as_deref().unwrap_or("").split(','),
+        ),
     })
 }
 
-/// A login attempt, as written to `login_records`.
-#[derive(Debug, Clone)]
+/// A login attempt, as written to `login_records`, with what the sign-in
+/// learnt about it and, for one that made a session, the session's token
+/// hash for the session index.
+#[derive(Debug, Clone, Default)]
 pub struct LoginRecord {
     pub user_id: Option<u64>,
     pub username: String,
@@ -57,6 +70,17 @@ pub struct LoginRecord {
     pub ip: String,
     pub agent: String,
     pub result: &'static str,
+    /// ISO country code and city of `ip`, empty when unknown.
+    pub country: String,
+    pub city: String,
+    /// A hash of the browser's device id (never the id itself).
+    pub device: Option<[u8; 16]>,
+    /// The origin of the page that sent the visitor to the sign-in form.
+    pub referrer: String,
+    /// `authd_wire::ops::warnings` bits.
+    pub warnings: u32,
+    /// The SHA-256 of the token of the session it made.
+    pub session: Option<[u8; 32]>,
 }
 
 /// The database: its nodes ([`Replicas`]) and the statements authd runs.
@@ -72,6 +96,16 @@ impl Db {
         Ok(Db {
             replicas: Arc::new(Replicas::new(url, min, max)?),
         })
+    }
+
+    /// Runs `f` on a connection as [`Db::with`] does, for the statements
+    /// of the other store modules (`history`, `admin`, `insight`).
+    pub(super) fn run<T>(
+        &self,
+        again: bool,
+        f: impl FnMut(&mut mysql::PooledConn) -> Result<T, mysql::Error>,
+    ) -> Result<T, mysql::Error> {
+        self.with(again, f)
     }
 
     /// A connection for work of the caller's own (migrations, the seeder).
@@ -256,39 +290,60 @@ impl Db {
         })
     }
 
-    /// Writes records in one transaction of multi-row INSERTs of 1,000,
-    /// 100, 10 or 1 rows: a handful of statement texts, so the
-    /// prepared-statement cache holds them all instead of preparing a new
-    /// statement for every batch size, and one commit per batch (on Galera
-    /// one write set to certify and replicate, not one per INSERT).
-    pub fn insert_records(&self, records: &[LoginRecord]) -> Result<(), mysql::Error> {
+    /// Writes a batch of login records in one transaction: the records,
+    /// the session index rows of those that made a session, and the
+    /// analysis rollups of them all ([`super::rollup`]). Multi-row
+    /// statements of 1,000, 100, 10 or 1 rows: a handful of statement
+    /// texts, so the prepared-statement cache holds them all, and one
+    /// commit per batch (on Galera one write set to certify and replicate).
+    pub fn insert_records(
+        &self,
+        records: &[LoginRecord],
+        rollup: &super::rollup::Rollup,
+    ) -> Result<(), mysql::Error> {
+        let sessions: Vec<&LoginRecord> = records.iter().filter(|r| r.session.is_some()).collect();
         // Not again: a batch whose commit answer was lost may be in.
         self.with(false, |c| {
             let mut tx = c.start_transaction(TxOpts::default())?;
-            let mut rest = records;
-            while !rest.is_empty() {
-                let n = [1000, 100, 10, 1]
-                    .into_iter()
-                    .find(|n| *n <= rest.len())
-                    .unwrap_or(1);
-                insert_record_rows(&mut tx, &rest[..n])?;
-                rest = &rest[n..];
-            }
+            in_chunks(records, |rows| insert_record_rows(&mut tx, rows))?;
+            in_chunks(&sessions, |rows| {
+                super::history::insert_index_rows(&mut tx, rows)
+            })?;
+            rollup.write(&mut tx)?;
             tx.commit()
         })
     }
+}
+
+/// Runs `write` over `items` in chunks of 1,000, 100, 10 or 1: the few
+/// multi-row statement texts the prepared-statement cache keeps.
+pub(super) fn in_chunks<T>(
+    items: &[T],
+    mut write: impl FnMut(&[T]) -> Result<(), mysql::Error>,
+) -> Result<(), mysql::Error> {
+    let mut rest = items;
+    while !rest.is_empty() {
+        let n = [1000, 100, 10, 1]
+            .into_iter()
+            .find(|n| *n <= rest.len())
+            .unwrap_or(1);
+        write(&rest[..n])?;
+        rest = &rest[n..];
+    }
+    Ok(())
 }
 
 fn insert_record_rows(
     tx: &mut mysql::Transaction<'_>,
     records: &[LoginRecord],
 ) -> Result<(), mysql::Error> {
-    let row = "(?, ?, FROM_UNIXTIME(? / 1000), ?, ?, ?)";
+    let row = "(?, ?, FROM_UNIXTIME(? / 1000), ?, ?, ?, ?, ?, ?, ?, ?)";
     let sql = format!(
-        "INSERT INTO login_records (user_id, username, at, ip, user_agent, result) VALUES {}",
+        "INSERT INTO login_records (user_id, username, at, ip, user_agent, result, \
+         country, city, device, referrer, warnings) VALUES {}",
         vec![row; records.len()].join(", ")
     );
-    let mut params: Vec<mysql::Value> = Vec::with_capacity(records.len() * 6);
+    let mut params: Vec<mysql::Value> = Vec::with_capacity(records.len() * 11);
     for r in records {
         params.push(r.user_id.into());
         params.push(r.username.as_str().into());
@@ -296,6 +351,11 @@ fn insert_record_rows(
         params.push(r.ip.as_str().into());
         params.push(r.agent.as_str().into());
         params.push(r.result.into());
+        params.push(r.country.as_str().into());
+        params.push(r.city.as_str().into());
+        params.push(r.device.map(|d| d.to_vec()).into());
+        params.push(r.referrer.as_str().into());
+        params.push(r.warnings.into());
     }
     tx.exec_drop(sql.as_str(), params)
 }

@@ -33,6 +33,10 @@ const MIGRATIONS: &[(&str, Step)] = &[
         "0005_session_password",
         Step::Sql(include_str!("../../migrations/0005_session_password.sql")),
     ),
+    (
+        "0006_security",
+        Step::Sql(include_str!("../../migrations/0006_security.sql")),
+    ),
 ];
 
 /// After 0003 lowercased every address, the ones with non-ASCII letters

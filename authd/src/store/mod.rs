@@ -1,10 +1,17 @@
 //! authd's two stores: MySQL/MariaDB ([`db`]) holds the truth, Redis
 //! ([`cache`]) holds the cache, sessions, codes, counters and node loads.
+//! Beside the accounts ([`db`]), MySQL holds the history ([`history`]),
+//! its rollups ([`rollup`], read by [`insight`]) and what operators change
+//! ([`admin`]).
 
+pub mod admin;
 pub mod cache;
 pub mod db;
+pub mod history;
+pub mod insight;
 pub mod migrate;
 pub mod replicas;
+pub mod rollup;
 pub mod user;
 
 pub use user::User;

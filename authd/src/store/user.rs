@@ -20,6 +20,12 @@ pub struct User {
     pub pw_fingerprint: String,
     pub nickname: String,
     pub avatar: Option<String>,
+    /// An operator locked the account: it cannot sign in.
+    pub locked: bool,
+    /// The bits of the permissions its roles give
+    /// (`authd_wire::ops::Permission`), for showing and hiding; privileged
+    /// operations read them from MySQL again.
+    pub permissions: u32,
 }
 
 impl std::fmt::Debug for User {
@@ -48,17 +54,19 @@ impl User {
         hex::encode(self.uuid)
     }
 
-    /// The cache encoding: no hash, no e-mail (a `v2` tag first, so an
+    /// The cache encoding: no hash, no e-mail (a `v3` tag first, so an
     /// entry written by an older authd is a miss).
     pub fn encode(&self) -> String {
         [
-            "v2".to_owned(),
+            "v3".to_owned(),
             self.id.to_string(),
             self.uuid_hex(),
             self.username.clone(),
             self.pw_fingerprint.clone(),
             self.nickname.clone(),
             self.avatar.clone().unwrap_or_default(),
+            u8::from(self.locked).to_string(),
+            self.permissions.to_string(),
         ]
         .join(&SEP.to_string())
     }
@@ -67,7 +75,7 @@ impl User {
     /// foreign value is treated as a cache miss).
     pub fn decode(text: &str) -> Option<User> {
         let f: Vec<&str> = text.split(SEP).collect();
-        if f.len() != 7 || f[0] != "v2" {
+        if f.len() != 9 || f[0] != "v3" {
             return None;
         }
         let mut uuid = [0u8; 16];
@@ -82,6 +90,12 @@ impl User {
             pw_fingerprint: f[4].to_owned(),
             nickname: f[5].to_owned(),
             avatar: opt(f[6]),
+            locked: match f[7] {
+                "0" => false,
+                "1" => true,
+                _ => return None,
+            },
+            permissions: f[8].parse().ok()?,
         })
     }
 }
@@ -102,6 +116,8 @@ mod tests {
             pw_fingerprint: fingerprint(hash),
             nickname: "小明 🐱 a|b".into(),
             avatar: Some("ab".repeat(32)),
+            locked: true,
+            permissions: 5,
         };
         let text = u.encode();
         assert!(

@@ -81,11 +81,22 @@ impl Worker {
             }
             Request::LogoutEverywhere(LogoutEverywhere { token }) => {
                 match self.session_user(token.as_str()) {
-                    Ok(user) if self.end_all_sessions(&user) => job.ok::<LogoutEverywhere>(&()),
+                    Ok(user) if self.end_all_sessions(&user, "everywhere") => {
+                        job.ok::<LogoutEverywhere>(&())
+                    }
                     Ok(_) => job.refuse(Status::Unavailable),
                     Err(status) => job.refuse(status),
                 }
             }
+            Request::SecurityOverview(_) | Request::EndSession(_) => self.security(job),
+            Request::AdminOverview(_)
+            | Request::AdminFindUsers(_)
+            | Request::AdminUser(_)
+            | Request::AdminLock(_)
+            | Request::AdminEndSessions(_)
+            | Request::AdminSetRole(_)
+            | Request::AdminAudit(_)
+            | Request::AdminInsight(_) => self.admin(job),
             // Batched operations never arrive here.
             Request::SignIn(_)
             | Request::TryLogin(_)
@@ -277,7 +288,7 @@ impl Worker {
         self.forget_user(user, true);
         // After the change, so a session made with the old password just
         // before it ends too.
-        if !self.end_all_sessions(user) {
+        if !self.end_all_sessions(user, "reset") {
             return job.refuse(Status::Unavailable);
         }
         // The owner hears of it, whoever reset it (a full mail queue costs
@@ -287,6 +298,7 @@ impl Worker {
                 to: to.clone(),
                 purpose: "password changed",
                 code: None,
+                detail: None,
             });
         }
         job.ok::<ResetPassword>(&());

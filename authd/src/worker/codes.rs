@@ -152,6 +152,7 @@ impl Worker {
             to: email.to_owned(),
             purpose: purpose.mail_purpose(),
             code: Some(code),
+            detail: None,
         };
         if self.shared.mail.try_send(mail).is_err() {
             return Err(Refusal::new(Status::Busy));

@@ -24,6 +24,8 @@ impl Worker {
             pw_fingerprint: String::new(),
             nickname: String::new(),
             avatar: None,
+            locked: false,
+            permissions: 0,
         }
     }
 }

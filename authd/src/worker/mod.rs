@@ -6,19 +6,23 @@
 //! pool ([`crate::hasher`]); its results come back here to be finished.
 
 mod account;
+mod admin;
 mod codes;
 pub mod decoy;
 mod flood;
 mod limits;
 mod revoke;
+mod security;
 mod sessions;
 mod signin;
+mod unusual;
 mod users;
 
 use crate::config::Config;
 use crate::hasher::{Hasher, Resumed};
 use crate::mailer::Mail;
 use crate::ops::Job;
+use crate::records::Entry;
 use crate::store::cache::{Cache, Health};
 use crate::store::db::{Db, LoginRecord};
 use authd_wire::Request;
@@ -36,7 +40,9 @@ pub struct Shared {
     pub reachable: crate::reachable::Reachable,
     pub db: Db,
     pub hasher: Hasher,
-    pub records: Sender<LoginRecord>,
+    pub records: Sender<Entry>,
+    /// Where client addresses are ([`crate::geo`]).
+    pub geo: crate::geo::Geo,
     pub mail: Sender<Mail>,
     pub health: Arc<Health>,
     /// The keys per purpose ([`crate::keys`]).
@@ -170,7 +176,13 @@ impl Worker {
 
     /// Queues a login record (waits if the writer is behind: never drops).
     fn record(&self, record: LoginRecord) {
-        let _ = self.shared.records.send(record);
+        let _ = self.shared.records.send(Entry::Attempt(record));
+    }
+
+    /// Tells the history writer that sessions ended (their index rows
+    /// close, their lengths go to the analysis).
+    fn tell_history(&self, entry: Entry) {
+        let _ = self.shared.records.send(entry);
     }
 }
 

@@ -38,6 +38,7 @@ pub(super) fn profile(user: &User) -> Profile {
         username: user.username.clone(),
         nickname: user.nickname.clone(),
         avatar: user.avatar.clone(),
+        permissions: user.permissions,
     }
 }
 
@@ -236,25 +237,48 @@ impl Worker {
 
     /// Ends a session wherever it lives; `ok` also when it was already gone.
     pub(super) fn logout(&mut self, token: &str) -> Result<(), Refusal> {
-        match self.home(token) {
-            None => Ok(()),
-            Some(Home::Redis(key)) => self
-                .cache
+        let (redis, mysql) = match self.home(token) {
+            None => return Ok(()),
+            Some(Home::Redis(_)) => (true, false),
+            Some(Home::Mysql(_)) => (false, true),
+        };
+        self.end_session_by_hash(token_hash(token), redis, mysql, "logout")
+    }
+
+    /// Ends the session of a token hash in the homes named (an index row
+    /// does not say which: both) and closes its index row; `ok` also when
+    /// it was gone.
+    pub(super) fn end_session_by_hash(
+        &mut self,
+        hash: [u8; 32],
+        redis: bool,
+        mysql: bool,
+        reason: &'static str,
+    ) -> Result<(), Refusal> {
+        if redis {
+            let key = self.cache.key("s", &hex::encode(hash));
+            self.cache
                 .run(|c| redis::cmd("DEL").arg(&key).query::<()>(c))
-                .ok_or(Refusal::new(Status::Unavailable)),
-            Some(Home::Mysql(hash)) => self
-                .shared
-                .db
-                .delete_session(&hash)
-                .map_err(|e| super::store_failed("deleting a fallback session", e).into()),
+                .ok_or(Refusal::new(Status::Unavailable))?;
         }
+        if mysql {
+            self.shared.db.delete_session(&hash).map_err(|e| {
+                Refusal::from(super::store_failed("deleting a fallback session", e))
+            })?;
+        }
+        self.tell_history(crate::records::Entry::SessionEnded {
+            token_hash: hash,
+            reason,
+            at_ms: crate::records::now_ms(),
+        });
+        Ok(())
     }
 }
 
 impl Worker {
     /// The user uuid of a Redis session's value and when it was made,
     /// unless it outlived `sessions.max_age` (however often it slid).
-    fn live_session(&self, value: &str) -> Option<([u8; 16], u64, String)> {
+    pub(super) fn live_session(&self, value: &str) -> Option<([u8; 16], u64, String)> {
         let (uuid, made, fingerprint) = parse_session(value)?;
         let age = crate::records::now_ms().saturating_sub(made);
         (u128::from(age) < self.shared.cfg.sessions.max_age.as_millis()).then_some((
@@ -291,7 +315,7 @@ impl Worker {
 /// `"<id>:<uuid hex>:<made, unix ms>"` → (uuid, made).
 /// `id:uuid:made_ms:password fingerprint`; a value without the
 /// fingerprint (from before it was kept) matches no password.
-fn parse_session(v: &str) -> Option<([u8; 16], u64, String)> {
+pub(super) fn parse_session(v: &str) -> Option<([u8; 16], u64, String)> {
     let mut parts = v.split(':');
     let (_, uuid, made) = (parts.next()?, parts.next()?, parts.next()?);
     let fingerprint = parts.next().unwrap_or("").to_owned();

@@ -15,6 +15,7 @@
 //! signs in.
 
 use super::sessions::profile;
+use super::unusual::Look;
 use super::Worker;
 use crate::hasher::Task;
 use crate::nodes;
@@ -33,6 +34,10 @@ pub(super) struct Creds {
     pub password: Secret,
     pub ip: String,
     pub agent: String,
+    /// The browser's device id (a long-lived random cookie) and the page
+    /// that sent the visitor to the sign-in form; empty for TryLogin.
+    pub device: String,
+    pub referrer: String,
     /// This address signed in to this account before (within
     /// [`KNOWN_FOR`]): its own failures on the account lock it, not the
     /// account's. `None` until read: only attempts the account lock could
@@ -50,11 +55,15 @@ fn creds(job: &Job) -> Creds {
             password,
             ip,
             agent,
+            device,
+            referrer,
         }) => Creds {
             username: username.clone(),
             password: password.clone(),
             ip: ip.clone(),
             agent: agent.clone(),
+            device: device.clone(),
+            referrer: referrer.clone(),
             known: None,
         },
         Request::TryLogin(TryLogin {
@@ -66,6 +75,8 @@ fn creds(job: &Job) -> Creds {
             password: password.clone(),
             ip: ip.clone(),
             agent: String::new(),
+            device: String::new(),
+            referrer: String::new(),
             known: None,
         },
         _ => unreachable!("only sign-in jobs reach the sign-in batch"),
@@ -265,17 +276,28 @@ impl Worker {
         }
     }
 
-    /// Writes what the winners need in one pipeline, then answers them.
+    /// Writes what the winners need in one pipeline, then answers them. A
+    /// locked account is refused here, once its password was found right:
+    /// a wrong password on it is an ordinary failure and tells nothing.
     fn finish_wins(&mut self, wins: Vec<Win>) {
+        if wins.is_empty() {
+            return;
+        }
+        for win in wins.iter().filter(|w| w.counted) {
+            self.forgive(&win.creds);
+        }
+        let (locked, wins): (Vec<Win>, Vec<Win>) = wins.into_iter().partition(|w| w.user.locked);
+        for win in locked {
+            self.record_attempt(&win.creds, Some(win.user.id), "locked");
+            win.job.refuse(Status::AccountLocked);
+        }
         if wins.is_empty() {
             return;
         }
         let session_ttl = self.shared.cfg.sessions.ttl.as_secs().max(1);
         let fv_ttl = self.shared.cfg.argon2.verifier_ttl.as_secs();
         let mut sessions: Vec<Option<(String, String)>> = Vec::with_capacity(wins.len());
-        for win in wins.iter().filter(|w| w.counted) {
-            self.forgive(&win.creds);
-        }
+        let mut looks: Vec<Option<Look>> = Vec::with_capacity(wins.len());
         let mut p = redis::pipe();
         for win in &wins {
             let name = win.creds.username.to_ascii_lowercase();
@@ -309,10 +331,16 @@ impl Worker {
                 p.set_ex(key, Self::session_value(&win.user), session_ttl)
                     .ignore();
             }
+            looks.push(match win.job.op {
+                Request::SignIn(_) => Some(self.look(&win.creds, &win.user, &mut p)),
+                _ => None,
+            });
             sessions.push(session);
         }
-        let stored = self.cache.run(|c| p.query::<()>(c)).is_some();
-        for (win, session) in wins.into_iter().zip(sessions) {
+        let answers: Option<Vec<redis::Value>> = self.cache.run(|c| p.query(c));
+        let stored = answers.is_some();
+        let mut answers = answers.unwrap_or_default().into_iter();
+        for ((win, session), look) in wins.into_iter().zip(sessions).zip(looks) {
             let Win {
                 job, creds, user, ..
             } = win;
@@ -327,16 +355,37 @@ impl Worker {
                 job.answer::<TryLogin>(ticket.map_err(Refusal::new));
                 continue;
             }
+            let (look, warnings) = match look {
+                Some(look) => {
+                    let warnings = if stored {
+                        look.judge(&mut answers, self.shared.cfg.security.travel_kmh)
+                    } else {
+                        0
+                    };
+                    (look, warnings)
+                }
+                None => (Look::default(), 0),
+            };
             let token = match session {
                 Some((token, _)) if stored => Ok(token),
                 _ => self.mysql_session(&user),
             };
             match token {
                 Ok(token) => {
-                    self.record_attempt(&creds, Some(user.id), "ok");
+                    if warnings != 0 {
+                        self.warn(&user, &creds, &look, warnings);
+                    }
+                    self.record(LoginRecord {
+                        user_id: Some(user.id),
+                        result: "ok",
+                        warnings,
+                        session: Some(crate::password::token_hash(&token)),
+                        ..self.login_record(&creds, &look)
+                    });
                     job.ok::<SignIn>(&SignedIn {
                         token: Secret(token),
                         profile: profile(&user),
+                        warnings,
                     });
                 }
                 Err(status) => job.refuse(status),
@@ -383,14 +432,30 @@ impl Worker {
     }
 
     fn record_attempt(&self, c: &Creds, user_id: Option<u64>, result: &'static str) {
+        let look = Look::at(self.shared.geo.place(&c.ip));
         self.record(LoginRecord {
             user_id,
+            result,
+            ..self.login_record(c, &look)
+        });
+    }
+
+    /// The record of an attempt, as far as its credentials and look say.
+    fn login_record(&self, c: &Creds, look: &Look) -> LoginRecord {
+        LoginRecord {
+            user_id: None,
             username: c.username.clone(),
             at_ms: now_ms(),
             ip: c.ip.clone(),
             agent: c.agent.clone(),
-            result,
-        });
+            result: "",
+            country: look.place.country.clone(),
+            city: look.place.city.clone(),
+            device: look.device,
+            referrer: crate::store::rollup::referrer_origin(&c.referrer),
+            warnings: 0,
+            session: None,
+        }
     }
 
     /// The least-loaded live massd node and a token for it.

@@ -89,18 +89,8 @@ impl Worker {
     }
 
     /// Deletes a user's cache entries (and fast verifier); false when Redis
-    /// is unavailable, so the caller can refuse the write instead of leaving
-    /// a stale cache behind.
+    /// is unavailable ([`crate::store::cache::Cache::forget_user`]).
     pub(super) fn forget_user(&mut self, user: &User, also_verifier: bool) -> bool {
-        let mut keys = vec![
-            self.user_key(By::Name(&user.username)),
-            self.user_key(By::Uuid(&user.uuid)),
-        ];
-        if also_verifier {
-            keys.push(self.cache.key("fv", &user.username.to_ascii_lowercase()));
-        }
-        self.cache
-            .run(|c| redis::cmd("DEL").arg(&keys).query::<()>(c))
-            .is_some()
+        self.cache.forget_user(user, also_verifier)
     }
 }

@@ -92,6 +92,29 @@ impl Authd {
     }
 }
 
+/// Runs `authd admin …` against `stores` with the daemon's environment.
+pub fn admin_cli(stores: &TestStores, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_authd"))
+        .arg("admin")
+        .args(args)
+        .env("THRONG_AUTHD_MYSQL__URL", &stores.mysql_url)
+        .env("THRONG_AUTHD_REDIS__URL", &stores.redis_url)
+        .env("THRONG_AUTHD_REDIS__PREFIX", &stores.prefix)
+        .output()
+        .unwrap()
+}
+
+/// `authd admin …` that must succeed; its standard output.
+pub fn admin(stores: &TestStores, args: &[&str]) -> String {
+    let out = admin_cli(stores, args);
+    assert!(
+        out.status.success(),
+        "authd admin {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 impl Drop for Authd {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -154,6 +177,8 @@ impl Client {
             password: password.into(),
             ip: "127.0.0.1".into(),
             agent: "test-agent/1.0".into(),
+            device: String::new(),
+            referrer: String::new(),
         })
     }
 

@@ -19,5 +19,15 @@ throng_core::code_table! {
         TryLogin = 0x1b, "try_login";
         Whoami = 0x1c, "whoami";
         LogoutEverywhere = 0x1d, "logout_everywhere";
+        SecurityOverview = 0x1e, "security_overview";
+        EndSession = 0x1f, "end_session";
+        AdminOverview = 0x20, "admin_overview";
+        AdminFindUsers = 0x21, "admin_find_users";
+        AdminUser = 0x22, "admin_user";
+        AdminLock = 0x23, "admin_lock";
+        AdminEndSessions = 0x24, "admin_end_sessions";
+        AdminSetRole = 0x25, "admin_set_role";
+        AdminAudit = 0x26, "admin_audit";
+        AdminInsight = 0x27, "admin_insight";
     }
 }

@@ -19,6 +19,10 @@ throng_core::status_table! {
         TooManyCodes = 43, "too_many_codes";
         InvalidPhotoId = 44, "invalid_photo_id";
         NoNode = 45, "no_node";
+        Forbidden = 46, "forbidden";
+        AccountLocked = 47, "account_locked";
+        UnknownRole = 48, "unknown_role";
+        InvalidQuery = 49, "invalid_query";
     }
 }
 

@@ -40,20 +40,21 @@ proptest! {
             username: a.clone(),
             nickname: b.clone(),
             avatar: avatar.clone(),
+            permissions: n,
         };
         round_trip(
             SignUp { username: a.clone(), nickname: b.clone(), password: c.as_str().into(), ip: d.clone() },
             SignedUp { user },
         );
         round_trip(
-            SignIn { username: a.clone(), password: b.as_str().into(), ip: c.clone(), agent: d.clone() },
-            SignedIn { token: c.as_str().into(), profile: profile.clone() },
+            SignIn { username: a.clone(), password: b.as_str().into(), ip: c.clone(), agent: d.clone(), device: a.clone(), referrer: b.clone() },
+            SignedIn { token: c.as_str().into(), profile: profile.clone(), warnings: n },
         );
         round_trip(ValidateSession { token: a.as_str().into() }, profile.clone());
         round_trip(Logout { token: a.as_str().into() }, ());
         round_trip(
             Lookup { user },
-            LookedUp { username: a.clone(), nickname: b.clone(), avatar },
+            LookedUp { username: a.clone(), nickname: b.clone(), avatar: avatar.clone() },
         );
         round_trip(ChangeNickname { token: a.as_str().into(), nickname: b.clone() }, ());
         round_trip(ChangeAvatar { token: a.as_str().into(), photo: b.clone() }, ());
@@ -71,8 +72,54 @@ proptest! {
             TryLogin { username: a.clone(), password: b.as_str().into(), ip: c.clone() },
             NodeTicket { host: c.clone(), port: n, token: d.as_str().into(), expires: t },
         );
-        round_trip(Whoami { token: a.as_str().into() }, Identity { user, username: b });
+        round_trip(Whoami { token: a.as_str().into() }, Identity { user, username: b.clone() });
         round_trip(LogoutEverywhere { token: a.as_str().into() }, ());
+        let history = History {
+            sign_ins: vec![SignInRow { at_ms: t, ip: a.clone(), country: b.clone(), city: c.clone(), browser: d.clone(), platform: a.clone(), result: b.clone(), warnings: n }; 3],
+            sessions: vec![SessionRow { id: t, created_ms: t, last_seen_ms: t, ip: a.clone(), country: b.clone(), city: c.clone(), browser: d.clone(), platform: a.clone(), current: n % 2 == 0 }; 2],
+        };
+        round_trip(SecurityOverview { token: a.as_str().into() }, history.clone());
+        round_trip(EndSession { token: a.as_str().into(), session: t }, ());
+        let actor = Actor { token: a.as_str().into(), ip: b.clone() };
+        round_trip(
+            AdminOverview { actor: actor.clone() },
+            Console { permissions: vec![a.clone(), b.clone()], roles: vec![RoleRow { name: c.clone(), description: d.clone(), builtin: true, permissions: vec![a.clone()] }] },
+        );
+        let row = UserRow { user, username: a.clone(), nickname: b.clone(), email: avatar.clone(), created_ms: t, locked: n % 3 == 0 };
+        round_trip(AdminFindUsers { actor: actor.clone(), query: c.clone() }, FoundUsers { users: vec![row.clone(); 2] });
+        round_trip(AdminUser { actor: actor.clone(), user }, UserDetail { user: row, roles: vec![d.clone()], history, all_roles: vec![a.clone(), b.clone()], caller_permissions: vec![c.clone()] });
+        round_trip(AdminLock { actor: actor.clone(), user, locked: n % 2 == 1 }, ());
+        round_trip(AdminEndSessions { actor: actor.clone(), user, session: t }, ());
+        round_trip(AdminSetRole { actor: actor.clone(), user, role: c.clone(), grant: true }, ());
+        round_trip(
+            AdminAudit { actor: actor.clone(), before: t },
+            AuditPage { entries: vec![AuditRow { id: t, at_ms: t, actor: a.clone(), action: b.clone(), target: c.clone(), detail: d.clone(), ip: a.clone() }] },
+        );
+        round_trip(
+            AdminInsight { actor, hours: n, hour: t },
+            Insight {
+                hours: n,
+                from_hour: t,
+                hour: t,
+                usernames: vec![UsernameRow { username: a.clone(), attempts: n, successes: n, addresses: n }],
+                failing_addresses: vec![AddressRow { ip: b.clone(), attempts: n, failures: n, usernames: n }],
+                stuffing_addresses: vec![],
+                stuffed_usernames: vec![UsernameRow { username: c.clone(), attempts: 1, successes: 0, addresses: n }],
+                dimensions: vec![DimensionRow { dimension: d.clone(), value: a.clone(), signins: n }],
+                by_hour: vec![HourRow { hour: t, attempts: n, successes: n }],
+                session_lengths: vec![SessionLengthRow { bucket_s: n, sessions: n, seconds: t }],
+            },
+        );
+    }
+
+    #[test]
+    fn a_list_count_the_body_cannot_hold_is_a_typed_error(count in any::<u32>(), body in proptest::collection::vec(any::<u8>(), 0..64)) {
+        let mut raw = Vec::new();
+        throng_core::proto::FieldWriter::new(&mut raw).u32(count);
+        raw.extend_from_slice(&body);
+        // Whatever the count claims, decoding ends: an answer or an error.
+        let _ = decode_answer::<AdminAudit>(Status::Ok.into(), &raw);
+        let _ = decode_answer::<AdminFindUsers>(Status::Ok.into(), &raw);
     }
 
     #[test]
@@ -88,6 +135,9 @@ proptest! {
     fn any_answer_bytes_decode_or_fail_typed(status in any::<u8>(), body in proptest::collection::vec(any::<u8>(), 0..64)) {
         let _ = decode_answer::<SignIn>(status, &body);
         let _ = decode_answer::<TryLogin>(status, &body);
+        let _ = decode_answer::<AdminInsight>(status, &body);
+        let _ = decode_answer::<SecurityOverview>(status, &body);
+        let _ = decode_answer::<AdminUser>(status, &body);
     }
 }
 
@@ -124,6 +174,8 @@ fn secrets_never_print() {
         password: "hunter22hunter22".into(),
         ip: String::new(),
         agent: String::new(),
+        device: String::new(),
+        referrer: String::new(),
     };
     let text = format!("{op:?}");
     assert!(

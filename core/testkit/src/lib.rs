@@ -12,6 +12,7 @@
 
 mod client;
 pub mod doc_table;
+pub mod geoip;
 mod outbox;
 mod relay;
 pub mod spawn;

@@ -69,6 +69,9 @@ pub struct Head<'a> {
     pub cookie: Option<&'a [u8]>,
     pub content_type: Option<&'a [u8]>,
     pub user_agent: Option<&'a [u8]>,
+    /// The page that linked here (the sign-in form keeps it for the
+    /// analysis of where sign-ins come from).
+    pub referer: Option<&'a [u8]>,
     pub if_none_match: Option<&'a [u8]>,
     /// The last `X-Forwarded-For` line: the one the nearest proxy added
     /// (read only when that proxy is trusted).
@@ -133,6 +136,7 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
         cookie: None,
         content_type: None,
         user_agent: None,
+        referer: None,
         if_none_match: None,
         forwarded_for: None,
     };
@@ -186,6 +190,8 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
             head.content_type = Some(h.value);
         } else if eq(name, "user-agent") {
             head.user_agent = Some(h.value);
+        } else if eq(name, "referer") {
+            head.referer = Some(h.value);
         } else if eq(name, "if-none-match") {
             head.if_none_match = Some(h.value);
         } else if eq(name, "x-forwarded-for") {

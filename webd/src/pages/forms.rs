@@ -16,6 +16,15 @@ pub const SESSION_COOKIE: &str = "throng_session";
 /// The pre-session cookie: a random id the signed-out forms' CSRF tokens
 /// are bound to ([`super::csrf`]).
 pub const PRE_SESSION_COOKIE: &str = "throng_csrf";
+/// The device cookie: a long-lived random id of this browser, so authd
+/// can tell a sign-in from a device the account has not used.
+pub const DEVICE_COOKIE: &str = "throng_device";
+/// The notice cookie: the warnings of the last sign-in, shown once on the
+/// next page.
+pub const NOTICE_COOKIE: &str = "throng_notice";
+
+/// How long a device id is kept by the browser: two years.
+const DEVICE_DAYS: i64 = 730;
 
 /// A cookie's name as set and read: `__Host-` prefixed when `secure`.
 pub fn cookie_name(name: &str, secure: bool) -> String {
@@ -32,6 +41,8 @@ pub fn cookie_name(name: &str, secure: bool) -> String {
 pub struct RequestCookies {
     pub session: Option<String>,
     pub pre_session: Option<String>,
+    pub device: Option<String>,
+    pub notice: Option<String>,
 }
 
 impl RequestCookies {
@@ -42,15 +53,21 @@ impl RequestCookies {
         let Some(raw) = head.cookie.and_then(|c| std::str::from_utf8(c).ok()) else {
             return out;
         };
-        let (session, pre) = (
+        let (session, pre, device, notice) = (
             cookie_name(SESSION_COOKIE, secure),
             cookie_name(PRE_SESSION_COOKIE, secure),
+            cookie_name(DEVICE_COOKIE, secure),
+            cookie_name(NOTICE_COOKIE, secure),
         );
         for c in Cookie::split_parse(raw).filter_map(Result::ok) {
             let slot = if c.name() == session {
                 &mut out.session
             } else if c.name() == pre {
                 &mut out.pre_session
+            } else if c.name() == device {
+                &mut out.device
+            } else if c.name() == notice {
+                &mut out.notice
             } else {
                 continue;
             };
@@ -69,6 +86,21 @@ impl RequestCookies {
             }
             _ => (random_token(), true),
         }
+    }
+
+    /// This browser's device id: its cookie, or a new one to set.
+    pub fn device_id(&self) -> (String, bool) {
+        match &self.device {
+            Some(t) if t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                (t.clone(), false)
+            }
+            _ => (random_token(), true),
+        }
+    }
+
+    /// The warnings of the last sign-in, if a notice is waiting.
+    pub fn notice(&self) -> Option<u32> {
+        self.notice.as_deref()?.parse().ok().filter(|w| *w != 0)
     }
 }
 
@@ -92,6 +124,9 @@ pub struct LoginForm {
     pub csrf: String,
     pub username: String,
     pub password: String,
+    /// The page that sent the visitor to the form (its `Referer`, kept in
+    /// a hidden field): where sign-ins come from, for the analysis.
+    pub from: String,
 }
 
 /// The profile form (the nickname; the avatar has its own upload).
@@ -174,6 +209,40 @@ pub fn clear_session_cookie(secure: bool) -> String {
             .same_site(SameSite::Lax)
             .secure(secure)
             .max_age(cookie::time::Duration::ZERO)
+            .build(),
+    )
+}
+
+/// `Set-Cookie` for the device id: two years, sent on top-level
+/// navigations only.
+pub fn device_cookie(id: &str, secure: bool) -> String {
+    set_cookie(
+        Cookie::build((cookie_name(DEVICE_COOKIE, secure), id))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(secure)
+            .max_age(cookie::time::Duration::days(DEVICE_DAYS))
+            .build(),
+    )
+}
+
+/// `Set-Cookie` for a sign-in's notice (`warnings` bits; 0 ends it):
+/// ten minutes at most, read once.
+pub fn notice_cookie(warnings: u32, secure: bool) -> String {
+    let value = warnings.to_string();
+    let age = if warnings == 0 {
+        cookie::time::Duration::ZERO
+    } else {
+        cookie::time::Duration::minutes(10)
+    };
+    set_cookie(
+        Cookie::build((cookie_name(NOTICE_COOKIE, secure), value))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(secure)
+            .max_age(age)
             .build(),
     )
 }

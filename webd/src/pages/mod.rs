@@ -6,8 +6,12 @@
 //! configured. A request needs at most one authd call: [`Pages::start`]
 //! says which, [`Pages::finish`] turns its answer into the page.
 
+mod admin;
+mod admin_views;
 pub mod csrf;
 mod forms;
+mod security;
+mod time;
 mod views;
 
 use crate::avatars::UploadError;
@@ -21,8 +25,8 @@ use authd_wire::{decode_answer, Operation, Refusal, Request, Status};
 use csrf::{CsrfKey, Holder};
 pub use forms::{clear_session_cookie, redirect, RequestCookies};
 use forms::{
-    page, parse_form, pre_session_cookie, session_cookie, EditForm, LoginForm, LogoutForm,
-    SignUpForm,
+    device_cookie, notice_cookie, page, parse_form, pre_session_cookie, session_cookie, EditForm,
+    LoginForm, LogoutForm, SignUpForm,
 };
 use std::net::IpAddr;
 use throng_core::client::{CallError, Response as Answer};
@@ -39,10 +43,17 @@ pub enum PageCall {
     Login {
         username: String,
         csrf: String,
+        from: String,
+        /// A device id new to this browser, to set with the answer.
+        new_device: Option<String>,
     },
     Home {
         csrf: String,
+        /// The warnings of the sign-in that made this session, shown once.
+        notice: Option<u32>,
     },
+    Security(security::SecurityCall),
+    Admin(admin::AdminCall),
     EditForm {
         csrf: String,
         error: Option<&'static str>,
@@ -171,9 +182,19 @@ impl Pages {
                     .query
                     .is_some_and(|q| q.split('&').any(|p| p == "notice=created"))
                     .then_some("Your account is ready: log in.");
+                let from = head
+                    .referer
+                    .map(|r| {
+                        String::from_utf8_lossy(r)
+                            .chars()
+                            .take(512)
+                            .collect::<String>()
+                    })
+                    .unwrap_or_default();
                 let html = render(&views::Login {
                     csrf: &csrf,
                     username: "",
+                    from: &from,
                     notice,
                     error: None,
                 });
@@ -188,16 +209,21 @@ impl Pages {
                     .user_agent
                     .map(|a| String::from_utf8_lossy(a).into_owned())
                     .unwrap_or_default();
+                let (device, new_device) = cookies.device_id();
                 Step::Call {
                     request: Request::SignIn(SignIn {
                         username: form.username.clone(),
                         password: form.password.into(),
                         ip: client.to_string(),
                         agent,
+                        device: device.clone(),
+                        referrer: form.from.clone(),
                     }),
                     then: PageCall::Login {
                         username: form.username,
                         csrf,
+                        from: form.from,
+                        new_device: new_device.then_some(device),
                     },
                 }
             }
@@ -210,7 +236,10 @@ impl Pages {
                             token: token.into(),
                         }),
                         then: if matches!(route, Route::Home) {
-                            PageCall::Home { csrf }
+                            PageCall::Home {
+                                csrf,
+                                notice: cookies.notice(),
+                            }
                         } else {
                             PageCall::EditForm {
                                 csrf,
@@ -271,6 +300,10 @@ impl Pages {
                     },
                 }
             }
+            (Route::Security | Route::SecurityEnd, _) => {
+                security::start(self, route, head, body, cookies)
+            }
+            (Route::Admin(page), _) => admin::start(self, page, head, client, body, cookies),
             _ => Step::Now(Response::html(404, "<h1>404 Not Found</h1>\n")),
         }
     }
@@ -325,12 +358,31 @@ impl Pages {
                 });
                 page(code, html)
             }
-            PageCall::Login { username, csrf } => {
+            PageCall::Login {
+                username,
+                csrf,
+                from,
+                new_device,
+            } => {
+                let with_device = |r: Response| match &new_device {
+                    Some(id) => r.header(device_cookie(id, secure)),
+                    None => r,
+                };
                 let (code, error) = match decode_answer::<SignIn>(status, body) {
                     Ok(Ok(signed_in)) => {
-                        return redirect("/home")
+                        let r = redirect("/home")
                             .header(session_cookie(signed_in.token.as_str(), secure));
+                        let r = if signed_in.warnings != 0 {
+                            r.header(notice_cookie(signed_in.warnings, secure))
+                        } else {
+                            r
+                        };
+                        return with_device(r);
                     }
+                    Ok(Err(refusal)) if refusal.status == Status::AccountLocked => (
+                        403,
+                        "This account is locked. Ask the support team to unlock it.".to_string(),
+                    ),
                     Ok(Err(refusal)) if refusal.status == Status::BadCredentials => {
                         (401, "Wrong username or password.".to_string())
                     }
@@ -346,16 +398,20 @@ impl Pages {
                 let html = render(&views::Login {
                     csrf: &csrf,
                     username: &username,
+                    from: &from,
                     notice: None,
                     error: Some(&error),
                 });
-                page(code, html)
+                with_device(page(code, html))
             }
-            PageCall::Home { csrf } => match typed::<ValidateSession>(status, body) {
+            PageCall::Security(call) => security::finish(self, call, status, body),
+            PageCall::Admin(call) => admin::finish(self, call, status, body),
+            PageCall::Home { csrf, notice } => match typed::<ValidateSession>(status, body) {
                 Ok(Profile {
                     username,
                     nickname,
                     avatar,
+                    permissions,
                     ..
                 }) => {
                     let initial = nickname
@@ -363,14 +419,23 @@ impl Pages {
                         .next()
                         .map(|c| c.to_uppercase().to_string())
                         .unwrap_or_default();
+                    let notice = notice.map(security::warning_text);
                     let html = render(&views::Home {
                         csrf: &csrf,
                         username: &username,
                         nickname: &nickname,
                         initial,
                         avatar: avatar.as_deref(),
+                        notice: notice.as_deref(),
+                        console: permissions != 0,
                     });
-                    page(200, html)
+                    let r = page(200, html);
+                    // Shown once: the cookie goes with this page.
+                    if notice.is_some() {
+                        r.header(notice_cookie(0, secure))
+                    } else {
+                        r
+                    }
                 }
                 Err(Status::NoSession) => redirect("/login").header(clear_session_cookie(secure)),
                 Err(_) => busy_page(),
@@ -445,7 +510,7 @@ impl Pages {
 }
 
 /// A form with a CSRF field.
-trait HasCsrf {
+pub(crate) trait HasCsrf {
     fn csrf(&self) -> &str;
 }
 

@@ -1,6 +1,8 @@
 //! The page templates (askama, HTML-escaped automatically) and their data.
 
+use super::time;
 use askama::Template;
+use authd_wire::ops::{SessionRow, SignInRow};
 
 #[derive(Template)]
 #[template(path = "signup.html")]
@@ -16,6 +18,8 @@ pub struct SignUp<'a> {
 pub struct Login<'a> {
     pub csrf: &'a str,
     pub username: &'a str,
+    /// The referring page, carried to the sign-in for the analysis.
+    pub from: &'a str,
     pub notice: Option<&'a str>,
     pub error: Option<&'a str>,
 }
@@ -28,6 +32,10 @@ pub struct Home<'a> {
     pub nickname: &'a str,
     pub initial: String,
     pub avatar: Option<&'a str>,
+    /// The warning of the sign-in that made this session, shown once.
+    pub notice: Option<&'a str>,
+    /// Whether the account holds any console permission (shows the link).
+    pub console: bool,
 }
 
 #[derive(Template)]
@@ -37,6 +45,91 @@ pub struct Edit<'a> {
     pub nickname: &'a str,
     pub error: Option<&'a str>,
     pub avatar: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "security.html")]
+pub struct Security<'a> {
+    pub csrf: &'a str,
+    pub said: Option<&'a str>,
+    pub sign_ins: Vec<SignInLine>,
+    pub sessions: Vec<SessionLine>,
+}
+
+/// A sign-in as a table row shows it.
+pub struct SignInLine {
+    pub at: String,
+    pub ip: String,
+    pub place: String,
+    pub browser: String,
+    pub platform: String,
+    pub result: String,
+    pub ok: bool,
+    pub warning: Option<String>,
+}
+
+impl From<&SignInRow> for SignInLine {
+    fn from(r: &SignInRow) -> SignInLine {
+        SignInLine {
+            at: time::utc(r.at_ms),
+            ip: r.ip.clone(),
+            place: place(&r.city, &r.country),
+            browser: r.browser.clone(),
+            platform: r.platform.clone(),
+            result: result_text(&r.result).to_owned(),
+            ok: r.result.starts_with("ok"),
+            warning: (r.warnings != 0).then(|| super::security::warning_text(r.warnings)),
+        }
+    }
+}
+
+/// An open session as a table row shows it.
+pub struct SessionLine {
+    pub id: u64,
+    pub created: String,
+    pub last_seen: String,
+    pub ip: String,
+    pub place: String,
+    pub browser: String,
+    pub platform: String,
+    pub current: bool,
+}
+
+impl From<&SessionRow> for SessionLine {
+    fn from(r: &SessionRow) -> SessionLine {
+        SessionLine {
+            id: r.id,
+            created: time::utc(r.created_ms),
+            last_seen: time::utc(r.last_seen_ms),
+            ip: r.ip.clone(),
+            place: place(&r.city, &r.country),
+            browser: r.browser.clone(),
+            platform: r.platform.clone(),
+            current: r.current,
+        }
+    }
+}
+
+/// "Paris, FR", "FR" or "unknown".
+pub fn place(city: &str, country: &str) -> String {
+    match (city, country) {
+        ("", "") => "unknown".into(),
+        ("", c) => c.into(),
+        (city, "") => city.into(),
+        (city, c) => format!("{city}, {c}"),
+    }
+}
+
+/// A login record's result in words.
+fn result_text(result: &str) -> &str {
+    match result {
+        "ok" => "signed in",
+        "ok_trylogin" | "ok_no_node" => "signed in (chat gateway)",
+        "bad_password" => "wrong password",
+        "too_many_attempts" => "refused: too many attempts",
+        "locked" => "refused: account locked",
+        other => other,
+    }
 }
 
 /// Renders a template; a rendering failure is a bug, shown as such.

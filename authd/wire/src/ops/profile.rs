@@ -4,7 +4,8 @@ use super::{optional, string};
 use crate::Message;
 use throng_core::proto::{DecodeError, FieldReader, FieldWriter};
 
-/// `uuid` user, `str` username, `str` nickname, `str`/`null` avatar.
+/// `uuid` user, `str` username, `str` nickname, `str`/`null` avatar, `u32`
+/// permissions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
     pub user: [u8; 16],
@@ -12,6 +13,10 @@ pub struct Profile {
     pub nickname: String,
     /// The avatar's photo id, once one was uploaded.
     pub avatar: Option<String>,
+    /// The bits of the [`crate::ops::Permission`]s the account's roles
+    /// give, for a caller deciding what to show; authd checks each
+    /// privileged operation itself.
+    pub permissions: u32,
 }
 
 impl Message for Profile {
@@ -21,6 +26,7 @@ impl Message for Profile {
             Some(a) => w.str(a),
             None => w.null(),
         };
+        w.u32(self.permissions);
     }
 
     fn decode(r: &mut FieldReader<'_>) -> Result<Profile, DecodeError> {
@@ -29,6 +35,7 @@ impl Message for Profile {
             username: string(r)?,
             nickname: string(r)?,
             avatar: optional(r)?,
+            permissions: r.u32()?,
         })
     }
 }

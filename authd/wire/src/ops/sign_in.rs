@@ -6,20 +6,26 @@ use crate::{Message, Opcode, Operation, Secret};
 use throng_core::proto::{DecodeError, FieldReader, FieldWriter};
 
 /// `str` username, `str` password, `str` client ip, `str` user agent (the
-/// last two for the login record and the per-address limit).
+/// last two for the login record and the per-address limit), `str` device
+/// (the browser's long-lived random device id, empty when unknown), `str`
+/// referrer (the page that sent the visitor to the sign-in form).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignIn {
     pub username: String,
     pub password: Secret,
     pub ip: String,
     pub agent: String,
+    pub device: String,
+    pub referrer: String,
 }
 
-/// `str` token, then the [`Profile`].
+/// `str` token, then the [`Profile`], then `u32` warnings (the bits of
+/// [`crate::ops::warnings`]: why this sign-in was unusual, 0 when not).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedIn {
     pub token: Secret,
     pub profile: Profile,
+    pub warnings: u32,
 }
 
 impl Operation for SignIn {
@@ -34,7 +40,9 @@ impl Message for SignIn {
         w.str(&self.username)
             .str(self.password.as_str())
             .str(&self.ip)
-            .str(&self.agent);
+            .str(&self.agent)
+            .str(&self.device)
+            .str(&self.referrer);
     }
 
     fn decode(r: &mut FieldReader<'_>) -> Result<SignIn, DecodeError> {
@@ -43,6 +51,8 @@ impl Message for SignIn {
             password: secret(r)?,
             ip: string(r)?,
             agent: string(r)?,
+            device: string(r)?,
+            referrer: string(r)?,
         })
     }
 }
@@ -51,12 +61,14 @@ impl Message for SignedIn {
     fn encode(&self, w: &mut FieldWriter<'_>) {
         w.str(self.token.as_str());
         self.profile.encode(w);
+        w.u32(self.warnings);
     }
 
     fn decode(r: &mut FieldReader<'_>) -> Result<SignedIn, DecodeError> {
         Ok(SignedIn {
             token: secret(r)?,
             profile: Profile::decode(r)?,
+            warnings: r.u32()?,
         })
     }
 }
