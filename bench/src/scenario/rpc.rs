@@ -61,6 +61,8 @@ impl Rpc {
             password: Secret(users::password(user, users::DEFAULT_HASH_POOL)),
             ip: "127.0.0.1".into(),
             agent: "throng-bench/1".into(),
+            device: String::new(),
+            referrer: String::new(),
         };
         frame(&op, id, out);
     }
