@@ -1,8 +1,11 @@
 //! End to end in a real browser: headless Chromium (Debian's `chromium`,
 //! which `make test` installs) drives the pages through the real stack with
 //! real forms and a real file upload — sign-up, log-in, home, a nickname
-//! with emoji and CJK, an avatar, log-out — and saves a screenshot of each
-//! page under `target/browser/` for review.
+//! with emoji and CJK, an avatar, log-out — then the security page, a
+//! warning after a sign-in from a new device in a far country (client
+//! addresses through a trusted proxy's `X-Forwarded-For`, places from a
+//! GeoIP2 database made for the test) and every console page, and saves a
+//! screenshot of each page under `target/browser/` for review.
 
 mod common;
 
@@ -51,14 +54,12 @@ fn submit(tab: &Tab, selector: &str, expect: &str) {
     }
 }
 
-#[test]
-fn the_whole_flow_in_chromium() {
+/// Headless Chromium with the flags this machine needs.
+fn chromium() -> Browser {
     assert!(
         Path::new(CHROMIUM).exists(),
         "{CHROMIUM} is missing: `make test` installs Debian's chromium (deploy/deps.sh browser)"
     );
-    let stack = Stack::start("browser");
-    let base = format!("http://{}", stack.web);
     let args: Vec<&OsStr> = [
         "--no-first-run",
         "--disable-gpu",
@@ -70,7 +71,7 @@ fn the_whole_flow_in_chromium() {
     .iter()
     .map(OsStr::new)
     .collect();
-    let browser = Browser::new(
+    Browser::new(
         LaunchOptions::default_builder()
             .path(Some(CHROMIUM.into()))
             .headless(true)
@@ -81,7 +82,21 @@ fn the_whole_flow_in_chromium() {
             .build()
             .unwrap(),
     )
-    .unwrap();
+    .unwrap()
+}
+
+fn go(tab: &Tab, url: &str) {
+    tab.navigate_to(url)
+        .unwrap()
+        .wait_until_navigated()
+        .unwrap();
+}
+
+#[test]
+fn the_whole_flow_in_chromium() {
+    let stack = Stack::start("browser");
+    let base = format!("http://{}", stack.web);
+    let browser = chromium();
     let tab = browser.new_tab().unwrap();
     tab.set_default_timeout(Duration::from_secs(20));
 
@@ -169,4 +184,142 @@ fn the_whole_flow_in_chromium() {
         "logged out: /home sends back to log-in"
     );
     shot(&tab, "6-logged-out");
+}
+
+/// Signs `username` up and in on `tab` from client address `from` (the
+/// trusted proxy's header), ending on /home.
+fn sign_up_and_in(tab: &Tab, base: &str, username: &str, nickname: &str) {
+    go(tab, &format!("{base}/signup"));
+    fill(tab, "input[name=username]", username);
+    fill(tab, "input[name=nickname]", nickname);
+    fill(tab, "input[name=password]", "hunter2-hunter2");
+    fill(tab, "input[name=password2]", "hunter2-hunter2");
+    submit(tab, "button[type=submit]", "Your account is ready");
+    log_in(tab, username);
+}
+
+fn log_in(tab: &Tab, username: &str) {
+    fill(tab, "input[name=username]", username);
+    fill(tab, "input[name=password]", "hunter2-hunter2");
+    submit(tab, "button[type=submit]", "Edit profile");
+}
+
+/// A tab in a fresh browser context (its own cookies: another device),
+/// whose requests come "from" `ip` through the trusted proxy.
+fn device_tab(
+    context: &headless_chrome::browser::context::Context<'_>,
+    ip: &str,
+) -> std::sync::Arc<Tab> {
+    let tab = context.new_tab().unwrap();
+    tab.set_default_timeout(Duration::from_secs(20));
+    tab.set_extra_http_headers(std::collections::HashMap::from([("X-Forwarded-For", ip)]))
+        .unwrap();
+    tab
+}
+
+#[test]
+fn security_warnings_and_the_console_in_chromium() {
+    use throng_testkit::geoip::{PARIS, TOKYO};
+    let limits = webd::http::HttpLimits {
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+        ..webd::http::HttpLimits::default()
+    };
+    let stack = Stack::start_tuned("browser_console", None, limits, |cfg, stores| {
+        cfg.security.geoip = throng_testkit::geoip::database(stores.dir.path());
+    });
+    let base = format!("http://{}", stack.web);
+    let browser = chromium();
+
+    // Kim signs up and in at home in Paris, then from a phone in Tokyo.
+    let home = browser.new_context().unwrap();
+    let laptop = device_tab(&home, PARIS);
+    go(&laptop, &format!("{base}/"));
+    sign_up_and_in(&laptop, &base, "kim", "Kim 김치 🌶 漢字");
+    let travel = browser.new_context().unwrap();
+    let phone = device_tab(&travel, TOKYO);
+    go(&phone, &format!("{base}/login"));
+    log_in(&phone, "kim");
+    let page = phone.get_content().unwrap();
+    assert!(
+        page.contains("a device this account had not used"),
+        "{page}"
+    );
+    assert!(
+        page.contains("a country this account had not signed in from"),
+        "{page}"
+    );
+    assert!(page.contains("too far from the previous sign-in"), "{page}");
+    shot(&phone, "7-warning-notice");
+
+    go(&laptop, &format!("{base}/security"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !laptop.get_content().unwrap().contains("Tokyo, JP") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the Tokyo session never showed"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        go(&laptop, &format!("{base}/security"));
+    }
+    let page = laptop.get_content().unwrap();
+    assert!(
+        page.contains("Paris, FR") && page.contains("this session"),
+        "{page}"
+    );
+    shot(&laptop, "8-security");
+
+    // The phone's session, signed out from the laptop.
+    submit(
+        &laptop,
+        "tr:not(:has(.tag)) form[action='/security/end'] button",
+        "That session is signed out",
+    );
+    go(&phone, &format!("{base}/home"));
+    assert!(phone.get_url().ends_with("/login"), "{}", phone.get_url());
+
+    // The console, as an admin (granted from the host).
+    let office = browser.new_context().unwrap();
+    let admin = device_tab(&office, PARIS);
+    go(&admin, &format!("{base}/signup"));
+    sign_up_and_in(&admin, &base, "boss", "老板 👑");
+    stack.grant("boss", "admin");
+    go(&admin, &format!("{base}/login"));
+    log_in(&admin, "boss");
+    go(&admin, &format!("{base}/admin"));
+    assert!(admin.get_content().unwrap().contains("Your permissions"));
+    shot(&admin, "9-admin");
+    fill(&admin, "input[name=q]", "ki");
+    submit(&admin, "form button[type=submit]", "/admin/user?id=");
+    shot(&admin, "10-admin-users");
+    admin.find_element("td a").unwrap().click().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !admin.get_content().unwrap().contains("Recent sign-ins") {
+        assert!(std::time::Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    shot(&admin, "11-admin-user");
+    submit(
+        &admin,
+        "form[action='/admin/lock'] button",
+        "The account is locked",
+    );
+    shot(&admin, "12-admin-user-locked");
+    go(&laptop, &format!("{base}/home"));
+    assert!(
+        laptop.get_url().ends_with("/login"),
+        "the lock ended kim's session"
+    );
+    go(&admin, &format!("{base}/admin/audit"));
+    let page = admin.get_content().unwrap();
+    assert!(
+        page.contains("user.lock") && page.contains("role.grant"),
+        "{page}"
+    );
+    shot(&admin, "13-admin-audit");
+    go(&admin, &format!("{base}/admin/insight"));
+    assert!(admin
+        .get_content()
+        .unwrap()
+        .contains("Usernames tried most"));
+    shot(&admin, "14-admin-insight");
 }

@@ -58,8 +58,8 @@ pub struct LockForm {
 pub struct EndSessionsForm {
     pub csrf: String,
     pub user: String,
-    /// 0: every session.
-    pub session: u64,
+    /// A session's id, digits; "0": every session.
+    pub session: String,
 }
 
 #[derive(Default, Deserialize)]
@@ -187,11 +187,14 @@ pub fn start(
             let Some(user) = uuid(&form.user) else {
                 return Step::Now(not_found());
             };
+            let Ok(session) = form.session.parse::<u64>() else {
+                return Step::Now(super::unreadable_form());
+            };
             call(
                 Request::AdminEndSessions(AdminEndSessions {
                     actor,
                     user,
-                    session: form.session,
+                    session,
                 }),
                 AdminCall::Changed {
                     user: hex::encode(user),

@@ -504,9 +504,14 @@ impl Pages {
         match parse_form::<F>(body) {
             Some(form) if holder.is_some_and(|h| self.csrf.check(h, form.csrf())) => Ok(form),
             Some(_) => Err(page(403, "<!doctype html><meta charset=\"utf-8\"><h1>This form has expired</h1><p><a href=\"\">Reload the page</a> and send it again.</p>".into())),
-            None => Err(page(400, "<!doctype html><meta charset=\"utf-8\"><h1>This form could not be read</h1><p><a href=\"\">Reload the page</a> and send it again.</p>".into())),
+            None => Err(unreadable_form()),
         }
     }
+}
+
+/// The page for a form whose fields are not what the form sends.
+fn unreadable_form() -> Response {
+    page(400, "<!doctype html><meta charset=\"utf-8\"><h1>This form could not be read</h1><p><a href=\"\">Reload the page</a> and send it again.</p>".into())
 }
 
 /// A form with a CSRF field.

@@ -29,7 +29,8 @@ pub enum SecurityCall {
 #[serde(default)]
 pub struct EndForm {
     pub csrf: String,
-    pub session: u64,
+    /// The session's id (digits; form values are text).
+    pub session: String,
 }
 
 impl super::HasCsrf for EndForm {
@@ -74,10 +75,13 @@ pub fn start(
                 Ok(form) => form,
                 Err(refusal) => return Step::Now(refusal),
             };
+            let Ok(session) = form.session.parse::<u64>() else {
+                return Step::Now(super::unreadable_form());
+            };
             Step::Call {
                 request: Request::EndSession(EndSession {
                     token: token.into(),
-                    session: form.session,
+                    session,
                 }),
                 then: PageCall::Security(SecurityCall::End),
             }

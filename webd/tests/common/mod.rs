@@ -47,6 +47,17 @@ impl Stack {
     }
 
     fn start_full(name: &str, redis_url: Option<&str>, limits: HttpLimits) -> Stack {
+        Stack::start_tuned(name, redis_url, limits, |_, _| {})
+    }
+
+    /// The stack with webd's HTTP layer set by `limits`, after `tune` set
+    /// authd's config (it gets the test's stores, to place files there).
+    pub fn start_tuned(
+        name: &str,
+        redis_url: Option<&str>,
+        limits: HttpLimits,
+        tune: impl FnOnce(&mut authd::config::Config, &TestStores),
+    ) -> Stack {
         let stores = TestStores::new(&format!("webd_{name}"));
         let mut cfg = authd::config::Config::default();
         cfg.reactor.listen = vec!["127.0.0.1:0".parse().unwrap()];
@@ -60,6 +71,7 @@ impl Stack {
         cfg.argon2.memory_kib = 1024;
         cfg.argon2.iterations = 1;
         cfg.mail.outbox = stores.outbox_path();
+        tune(&mut cfg, &stores);
         let running = authd::start(&Daemon {
             name: "authd",
             config: cfg,
@@ -126,6 +138,26 @@ impl Stack {
     /// The code of the `mails`th mail (1-based) to `email`.
     pub fn last_code(&self, email: &str, mails: usize) -> String {
         self.stores.outbox().nth_code(email, mails)
+    }
+
+    /// `authd admin grant USERNAME ROLE` on this stack's stores, as the
+    /// operator at the host would run it.
+    pub fn grant(&self, username: &str, role: &str) {
+        use clap::Parser;
+        let cli = authd::Cli::parse_from([
+            "authd",
+            "--set",
+            &format!("mysql.url={:?}", self.stores.mysql_url),
+            "--set",
+            &format!("redis.url={:?}", self.stores.redis_url),
+            "--set",
+            &format!("redis.prefix={:?}", self.stores.prefix),
+            "admin",
+            "grant",
+            username,
+            role,
+        ]);
+        authd::run(cli).unwrap();
     }
 
     pub fn stop_authd(&mut self) {
