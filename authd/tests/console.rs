@@ -326,3 +326,75 @@ fn a_locked_account_cannot_sign_in_and_the_log_cannot_be_edited() {
         .unwrap();
     assert_eq!(after, n);
 }
+
+#[test]
+fn nobody_acts_above_their_own_permissions() {
+    let stores = stores();
+    let authd = Authd::start(&stores, None, &[]);
+    let mut c = authd.client();
+    let boss = c.sign_up("boss", "Boss", PW).unwrap().user;
+    let sam = c.sign_up("sam", "Sam", PW).unwrap().user;
+    let gus = c.sign_up("gus", "Gus", PW).unwrap().user;
+    admin(&stores, &["grant", "boss", "admin"]);
+    admin(&stores, &["grant", "sam", "support"]);
+    admin(&stores, &["role", "granter", "--permission", "roles.grant"]);
+    admin(&stores, &["grant", "gus", "granter"]);
+    let (boss_t, sam_t, gus_t) = (c.token("boss", PW), c.token("sam", PW), c.token("gus", PW));
+
+    // Support cannot lock out, or end the sessions of, an admin.
+    let lock = c.call(&AdminLock {
+        actor: actor(&sam_t),
+        user: boss,
+        locked: true,
+    });
+    assert_eq!(lock.status(), Status::Forbidden);
+    let end = c.call(&AdminEndSessions {
+        actor: actor(&sam_t),
+        user: boss,
+        session: 0,
+    });
+    assert_eq!(end.status(), Status::Forbidden);
+    assert!(c.validate(&boss_t).is_ok());
+    // A holder of roles.grant alone cannot make itself (or anyone) admin…
+    for target in [gus, sam] {
+        let grant = c.call(&AdminSetRole {
+            actor: actor(&gus_t),
+            user: target,
+            role: "admin".into(),
+            grant: true,
+        });
+        assert_eq!(grant.status(), Status::Forbidden);
+    }
+    // …nor take support away from someone who holds more than it does.
+    let revoke = c.call(&AdminSetRole {
+        actor: actor(&gus_t),
+        user: sam,
+        role: "support".into(),
+        grant: false,
+    });
+    assert_eq!(revoke.status(), Status::Forbidden);
+    // What it holds it may give: its own role, to an account below it.
+    c.sign_up("ned", "Ned", PW).unwrap();
+    let ned = c
+        .call(&AdminFindUsers {
+            actor: actor(&boss_t),
+            query: "ned".into(),
+        })
+        .unwrap()
+        .users[0]
+        .user;
+    c.call(&AdminSetRole {
+        actor: actor(&gus_t),
+        user: ned,
+        role: "granter".into(),
+        grant: true,
+    })
+    .unwrap();
+    // And the admin may do all of it.
+    c.call(&AdminLock {
+        actor: actor(&boss_t),
+        user: sam,
+        locked: true,
+    })
+    .unwrap();
+}

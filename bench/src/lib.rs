@@ -43,6 +43,14 @@ pub enum Command {
         /// Precomputed argon2id hashes, reused by index.
         #[arg(long, default_value_t = users::DEFAULT_HASH_POOL)]
         hash_pool: u64,
+        /// Then add sign-in attempts of those users until `login_records`
+        /// holds this many, with their analysis rollups (for the console
+        /// benchmark: 50,000,000).
+        #[arg(long)]
+        login_records: Option<u64>,
+        /// Days the attempts spread over, ending now.
+        #[arg(long, default_value_t = 30)]
+        days: u64,
     },
     /// Verifications per second of argon2 alone (authd's defaults).
     Argon2 {
@@ -188,11 +196,16 @@ pub fn run(cli: Cli) -> Result<(), String> {
             users,
             mysql_url,
             hash_pool,
-        } => seed::seed(
-            &stack_env::or_from_stack_env(mysql_url, "THRONG_MYSQL_URL")?,
-            users,
-            hash_pool,
-        ),
+            login_records,
+            days,
+        } => {
+            let url = stack_env::or_from_stack_env(mysql_url, "THRONG_MYSQL_URL")?;
+            seed::seed(&url, users, hash_pool)?;
+            match login_records {
+                Some(n) => seed::seed_records(&url, n, users, days),
+                None => Ok(()),
+            }
+        }
         Command::Argon2 { threads, duration } => {
             let threads = throng_core::cores::or_per_core(threads);
             let rate = seed::argon2_rate(threads, duration)?;

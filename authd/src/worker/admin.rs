@@ -41,6 +41,18 @@ impl Admin {
         }
     }
 
+    /// An operator acts on an account only if it holds every permission
+    /// that account holds: support cannot lock out, or end the sessions
+    /// of, the admins it answers to; nobody takes a role from someone more
+    /// privileged than themselves.
+    fn outranks(&self, target: &[String]) -> Result<(), Refusal> {
+        if target.iter().all(|p| self.permissions.contains(p)) {
+            Ok(())
+        } else {
+            Err(Refusal::new(Status::Forbidden))
+        }
+    }
+
     fn who(&self) -> Who<'_> {
         Who {
             id: Some(self.user.id),
@@ -89,6 +101,22 @@ impl Worker {
             ip: actor.ip.clone(),
             permissions,
         })
+    }
+
+    /// The account a change is about, if `admin` outranks it.
+    fn target_below(
+        &mut self,
+        admin: &Admin,
+        uuid: &[u8; 16],
+    ) -> Result<(AccountRow, User), Refusal> {
+        let (account, user) = self.target(uuid)?;
+        let theirs = self
+            .shared
+            .db
+            .permissions_of(account.id)
+            .map_err(|e| failed("reading permissions", e))?;
+        admin.outranks(&theirs)?;
+        Ok((account, user))
     }
 
     /// The account an operation is about, with what a history needs.
@@ -176,7 +204,7 @@ impl Worker {
             }) => {
                 let admin = self.admin_of(actor)?;
                 admin.may(Permission::UsersLock)?;
-                let (account, target) = self.target(user)?;
+                let (account, target) = self.target_below(&admin, user)?;
                 self.shared
                     .db
                     .set_locked(&admin.who(), account.id, &account.username, *locked)
@@ -194,7 +222,7 @@ impl Worker {
             }) => {
                 let admin = self.admin_of(actor)?;
                 admin.may(Permission::SessionsRevoke)?;
-                let (account, target) = self.target(user)?;
+                let (account, target) = self.target_below(&admin, user)?;
                 if *session == 0 {
                     if !self.end_all_sessions(&target, "admin") {
                         return Err(Refusal::new(Status::Unavailable));
@@ -218,15 +246,20 @@ impl Worker {
             }) => {
                 let admin = self.admin_of(actor)?;
                 admin.may(Permission::RolesGrant)?;
-                let exists = self
+                // The role exists, and gives nothing its granter lacks: a
+                // holder of roles.grant alone cannot make anyone (itself
+                // included) an admin.
+                let roles = self
                     .shared
                     .db
-                    .role_exists(role)
+                    .roles()
                     .map_err(|e| failed("reading roles", e))?;
-                if !exists {
-                    return Err(Refusal::new(Status::UnknownRole));
-                }
-                let (account, target) = self.target(user)?;
+                let the_role = roles
+                    .iter()
+                    .find(|r| &r.name == role)
+                    .ok_or(Refusal::new(Status::UnknownRole))?;
+                admin.outranks(&the_role.permissions)?;
+                let (account, target) = self.target_below(&admin, user)?;
                 self.shared
                     .db
                     .set_role(&admin.who(), account.id, &account.username, role, *grant)

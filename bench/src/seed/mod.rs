@@ -16,6 +16,7 @@
 mod gaps;
 pub mod hashes;
 mod infile;
+mod records;
 
 pub use hashes::argon2_rate;
 
@@ -30,6 +31,14 @@ use std::time::Instant;
 
 /// Users per LOAD transaction.
 const CHUNK: u64 = 500_000;
+
+/// Adds sign-in attempts of users 1..=`users` until `login_records`
+/// holds `n`, over the last `days` days ([`records`]).
+pub fn seed_records(mysql_url: &str, n: u64, users: u64, days: u64) -> Result<(), String> {
+    let db = Db::connect(mysql_url, 1, 2).map_err(|e| format!("mysql: {e}"))?;
+    db.migrate().map_err(|e| format!("migrations: {e}"))?;
+    records::seed(&db, n, users, days)
+}
 
 /// Seeds users 1..=n; prints what it did.
 pub fn seed(mysql_url: &str, n: u64, pool_size: u64) -> Result<(), String> {
