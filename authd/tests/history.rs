@@ -274,3 +274,38 @@ fn the_analysis_counts_attempts_addresses_and_signs_of_stuffing() {
         "boss's, the guesses, alice's"
     );
 }
+
+#[test]
+fn a_client_that_never_keeps_its_device_cookie_cannot_grow_the_device_list() {
+    let stores = stores();
+    let authd = Authd::start(&stores, None, &[]);
+    let mut c = authd.client();
+    let user = c.sign_up("alice", "Alice", PW).unwrap().user;
+    for i in 0..40 {
+        let w = sign_in(&mut c, "alice", PW, "10.0.0.1", &format!("device-{i}"))
+            .unwrap()
+            .warnings;
+        assert_eq!(
+            w,
+            if i == 0 { 0 } else { warnings::NEW_DEVICE },
+            "sign-in {i}"
+        );
+    }
+    let mut r = stores.redis();
+    let key = format!("{}sd:{}", stores.prefix, hex::encode(user));
+    let n: u64 = redis::cmd("ZCARD").arg(&key).query(&mut r).unwrap();
+    assert_eq!(n, 32);
+    // The latest are the ones kept: the last device is known, the first is not.
+    assert_eq!(
+        sign_in(&mut c, "alice", PW, "10.0.0.1", "device-39")
+            .unwrap()
+            .warnings,
+        0
+    );
+    assert_eq!(
+        sign_in(&mut c, "alice", PW, "10.0.0.1", "device-0")
+            .unwrap()
+            .warnings,
+        warnings::NEW_DEVICE
+    );
+}

@@ -47,6 +47,7 @@ fn to_user(row: UserRow) -> Option<User> {
         id,
         uuid: uuid.try_into().ok()?,
         username,
+        has_email: email.is_some(),
         email,
         pw_fingerprint: super::user::fingerprint(&pwhash),
         pwhash: Some(pwhash),

@@ -14,6 +14,9 @@ pub struct User {
     pub username: String,
     /// `None` from the cache as well as when the account has none.
     pub email: Option<String>,
+    /// Whether the account has an address (known from the cache too, so a
+    /// mail that needs the address loads it only when there is one).
+    pub has_email: bool,
     /// The argon2id PHC string; `None` when the user came from the cache.
     pub pwhash: Option<String>,
     /// [`fingerprint`] of the hash: changes whenever the password does.
@@ -67,6 +70,7 @@ impl User {
             self.avatar.clone().unwrap_or_default(),
             u8::from(self.locked).to_string(),
             self.permissions.to_string(),
+            u8::from(self.has_email).to_string(),
         ]
         .join(&SEP.to_string())
     }
@@ -75,7 +79,7 @@ impl User {
     /// foreign value is treated as a cache miss).
     pub fn decode(text: &str) -> Option<User> {
         let f: Vec<&str> = text.split(SEP).collect();
-        if f.len() != 9 || f[0] != "v3" {
+        if f.len() != 10 || f[0] != "v3" {
             return None;
         }
         let mut uuid = [0u8; 16];
@@ -96,6 +100,11 @@ impl User {
                 _ => return None,
             },
             permissions: f[8].parse().ok()?,
+            has_email: match f[9] {
+                "0" => false,
+                "1" => true,
+                _ => return None,
+            },
         })
     }
 }
@@ -112,6 +121,7 @@ mod tests {
             uuid: [3; 16],
             username: "alice".into(),
             email: Some("alice@example.com".into()),
+            has_email: true,
             pwhash: Some(hash.into()),
             pw_fingerprint: fingerprint(hash),
             nickname: "小明 🐱 a|b".into(),

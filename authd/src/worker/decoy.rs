@@ -20,6 +20,7 @@ impl Worker {
             uuid: [0; 16],
             username: String::new(),
             email: None,
+            has_email: false,
             pwhash: Some(self.shared.decoy_hash.clone()),
             pw_fingerprint: String::new(),
             nickname: String::new(),

@@ -2,10 +2,12 @@
 //! not signed in from, or a trip from its previous sign-in faster than an
 //! airliner (`security.travel_kmh`, 1,000 km/h). The facts ride in the
 //! sign-in's own write pipeline, so a sign-in pays a few more commands in
-//! the round trip it makes anyway, not another one: the account's device
-//! set (`sd:<uuid>`) and country set (`sc:<uuid>`), each `SCARD` then
-//! `SADD` (1: new), and its last place (`loc:<uuid>`, `SET … GET`: the
-//! previous one comes back). An account's first device or first known
+//! the round trip it makes anyway, not another one: the account's devices
+//! (`sd:<uuid>`, a sorted set by last use, cut to the 32 latest so a client
+//! that never keeps its cookie cannot grow it: `ZCARD` then `ZADD`, 1 when
+//! new) and countries (`sc:<uuid>`, at most ~250: `SCARD` then `SADD`), and
+//! its last place (`loc:<uuid>`, `SET … GET`: the previous one comes
+//! back). An account's first device or first known
 //! country raises nothing (there is nothing to compare with). Sets and
 //! place live 400 days. A warning goes to the sign-in's answer (webd shows
 //! a notice), to its login record and, when the account has an address, in
@@ -19,6 +21,9 @@ use authd_wire::ops::warnings;
 
 /// How long an account's devices, countries and last place are kept.
 const REMEMBERED_FOR: u64 = 400 * 24 * 3600;
+
+/// Devices remembered per account (the most recently used).
+const DEVICES: isize = 32;
 
 /// Trips shorter than this are GeoIP's imprecision, not travel.
 const NEAREST_TRIP_KM: f64 = 100.0;
@@ -128,8 +133,16 @@ impl Worker {
         let uuid = user.uuid_hex();
         if let Some(device) = look.device {
             let key = self.cache.key("sd", &uuid);
-            p.cmd("SCARD").arg(&key);
-            p.cmd("SADD").arg(&key).arg(hex::encode(device));
+            p.cmd("ZCARD").arg(&key);
+            p.cmd("ZADD")
+                .arg(&key)
+                .arg(look.at_ms)
+                .arg(hex::encode(device));
+            p.cmd("ZREMRANGEBYRANK")
+                .arg(&key)
+                .arg(0)
+                .arg(-(DEVICES + 1))
+                .ignore();
             p.expire(&key, REMEMBERED_FOR as i64).ignore();
             look.asked_device = true;
         }
@@ -157,6 +170,7 @@ impl Worker {
     pub(super) fn warn(&self, user: &User, creds: &Creds, look: &Look, raised: u32) {
         let email = match &user.email {
             Some(e) => Some(e.clone()),
+            None if !user.has_email => None,
             None => match self.shared.db.user_by_id(user.id) {
                 Ok(Some(u)) => u.email,
                 Ok(None) => None,
