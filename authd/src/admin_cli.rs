@@ -112,6 +112,9 @@ pub fn run(args: &DaemonArgs, command: Command) -> Result<(), String> {
             db.set_locked(&OPERATOR, user.id, &user.username, false)
                 .map_err(|e| e.to_string())?;
             forget(&cfg, &user)?;
+            if !cache(&cfg)?.set_lock(&user.uuid, false) {
+                return Err("redis: the account's lock key could not be removed".into());
+            }
             println!("{} unlocked", user.username);
             Ok(())
         }

@@ -50,10 +50,17 @@ pub enum Entry {
 }
 
 /// How often the sweep runs, how long a checked row rests, how many rows
-/// one sweep looks at: bounded work a minute, whatever the index holds.
+/// one round looks at and how many rounds a sweep makes at most: bounded
+/// work a minute (20,000 rows), whatever the index holds.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 const RECHECK_AFTER_MS: u64 = 5 * 60 * 1000;
 const SWEEP_ROWS: u32 = 2000;
+const SWEEP_ROUNDS: u32 = 10;
+
+/// How long the last write at shutdown keeps trying before it gives up
+/// (while running, a write is tried until it succeeds: the bounded queue
+/// makes the workers wait meanwhile, and nothing is dropped).
+const SHUTDOWN_PATIENCE: Duration = Duration::from_secs(30);
 
 /// Starts the writer; returns the queue and the thread.
 pub fn start(
@@ -67,6 +74,7 @@ pub fn start(
         cache,
         cfg,
         next_sweep: Instant::now() + SWEEP_EVERY,
+        patience: None,
     };
     let handle = std::thread::Builder::new()
         .name("login-records".into())
@@ -80,6 +88,9 @@ struct Writer {
     cache: Cache,
     cfg: Arc<Config>,
     next_sweep: Instant,
+    /// How long a write keeps trying: forever while running, bounded once
+    /// authd stops.
+    patience: Option<Duration>,
 }
 
 impl Writer {
@@ -113,10 +124,17 @@ impl Writer {
                     }
                     if Instant::now() >= self.next_sweep {
                         self.next_sweep = Instant::now() + SWEEP_EVERY;
-                        self.guarded("sweeping the session index", Writer::sweep);
+                        self.guarded("sweeping the session index", |w| {
+                            for _ in 0..SWEEP_ROUNDS {
+                                if w.sweep() < SWEEP_ROWS as usize {
+                                    break;
+                                }
+                            }
+                        });
                     }
                 }
                 Err(RecvTimeoutError::Disconnected) => {
+                    self.patience = Some(SHUTDOWN_PATIENCE);
                     self.write(&mut pending);
                     return;
                 }
@@ -198,67 +216,102 @@ impl Writer {
         });
     }
 
+    /// Runs a write until it succeeds (or, at shutdown, until patience runs
+    /// out). A write whose commit answer was lost is tried again, so its
+    /// records may be written twice and counted twice by the analysis:
+    /// losing them was the worse choice.
     fn retrying(&self, what: &str, f: impl Fn(&Db) -> Result<(), mysql::Error>) {
-        for attempt in 1..=5u64 {
+        let started = Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
             match f(&self.db) {
                 Ok(()) => return,
                 Err(e) => {
-                    log::warn!("{what} failed (attempt {attempt}/5): {e}");
-                    std::thread::sleep(Duration::from_millis(200 * attempt));
+                    if attempt <= 5 || attempt % 60 == 0 {
+                        log::warn!("{what} failed (attempt {attempt}): {e}");
+                    }
+                    if self.patience.is_some_and(|p| started.elapsed() >= p) {
+                        log::error!("{what}: given up at shutdown after {attempt} attempts");
+                        return;
+                    }
+                    let pause = Duration::from_millis(200 * u64::from(attempt.min(25)));
+                    std::thread::sleep(pause);
                 }
             }
         }
-        log::error!("{what}: given up after 5 failed writes");
     }
 
-    /// Looks at index rows not checked lately: a session still in Redis
-    /// (or the fallback table) is alive, last used when its sliding TTL was
-    /// last renewed; one gone is closed at that moment plus the idle TTL
-    /// (never past its absolute lifetime, never in the future).
-    fn sweep(&mut self) {
+    /// Looks at index rows not checked lately and returns how many: a
+    /// session still in Redis (or the fallback table), not made before its
+    /// account's sessions were ended and not of a locked account, is
+    /// alive, last used when its sliding TTL was last renewed; one that
+    /// expired is closed at that moment plus the idle TTL (never past its
+    /// absolute lifetime, never in the future); one ended by its account's
+    /// mark at the mark.
+    fn sweep(&mut self) -> usize {
         let now = now_ms();
         let rows = match self
             .db
             .sessions_to_check(now.saturating_sub(RECHECK_AFTER_MS), SWEEP_ROWS)
         {
-            Ok(rows) if !rows.is_empty() => rows,
-            Ok(_) => return,
-            Err(e) => return log::warn!("reading the session index: {e}"),
-        };
-        let keys: Vec<String> = rows
-            .iter()
-            .map(|r| self.cache.key("s", &hex::encode(r.token_hash)))
-            .collect();
-        let Some(ttls) = self.cache.run(|c| {
-            let mut p = redis::pipe();
-            for k in &keys {
-                p.cmd("PTTL").arg(k);
+            Ok(rows) => rows,
+            Err(e) => {
+                log::warn!("reading the session index: {e}");
+                return 0;
             }
-            p.query::<Vec<i64>>(c)
+        };
+        if rows.is_empty() {
+            return 0;
+        }
+        let keys: Vec<[String; 3]> = rows
+            .iter()
+            .map(|r| {
+                [
+                    self.cache.key("s", &hex::encode(r.token_hash)),
+                    self.cache.key("sv", &hex::encode(r.user_uuid)),
+                    self.cache.lock_key(&r.user_uuid),
+                ]
+            })
+            .collect();
+        let Some(seen) = self.cache.run(|c| {
+            let mut p = redis::pipe();
+            for [session, mark, lock] in &keys {
+                p.cmd("PTTL").arg(session).get(mark).exists(lock);
+            }
+            p.query::<Vec<(i64, Option<u64>, bool)>>(c)
         }) else {
-            return; // Redis down: nothing can be judged now.
+            return 0; // Redis down: nothing can be judged now.
         };
         let missing: Vec<[u8; 32]> = rows
             .iter()
-            .zip(&ttls)
-            .filter(|(_, t)| **t < 0)
+            .zip(&seen)
+            .filter(|(_, (pttl, _, _))| *pttl < 0)
             .map(|(r, _)| r.token_hash)
             .collect();
         let fallback = match self.db.live_fallback_sessions(&missing) {
             Ok(live) => live,
-            Err(e) => return log::warn!("reading fallback sessions: {e}"),
+            Err(e) => {
+                log::warn!("reading fallback sessions: {e}");
+                return 0;
+            }
         };
         let ttl_ms = self.cfg.sessions.ttl.as_millis() as u64;
         let max_age_ms = self.cfg.sessions.max_age.as_millis() as u64;
         let (mut alive, mut expired) = (Vec::new(), Vec::new());
-        for (row, pttl) in rows.iter().zip(ttls) {
-            if pttl >= 0 {
+        for (row, (pttl, mark, locked)) in rows.iter().zip(seen) {
+            let last = row.last_seen_ms.unwrap_or(row.created_ms);
+            let ended_by_mark = mark.filter(|m| *m >= row.created_ms);
+            if locked {
+                expired.push((row.id, row.created_ms, now));
+            } else if let Some(mark) = ended_by_mark {
+                expired.push((row.id, row.created_ms, mark.min(now)));
+            } else if pttl >= 0 {
                 let idle = ttl_ms.saturating_sub(pttl as u64);
                 alive.push((row.id, now.saturating_sub(idle).max(row.created_ms)));
             } else if fallback.contains(&row.token_hash) {
-                alive.push((row.id, row.last_seen_ms.unwrap_or(row.created_ms)));
+                alive.push((row.id, last));
             } else {
-                let last = row.last_seen_ms.unwrap_or(row.created_ms);
                 let end = (last + ttl_ms).min(row.created_ms + max_age_ms).min(now);
                 expired.push((row.id, row.created_ms, end));
             }
@@ -273,5 +326,6 @@ impl Writer {
             }
             Err(e) => log::warn!("recording the sweep: {e}"),
         }
+        rows.len()
     }
 }

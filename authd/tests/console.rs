@@ -266,7 +266,18 @@ fn a_locked_account_cannot_sign_in_and_the_log_cannot_be_edited() {
             locked,
         })
     };
+    // The cached copy of alice from before the lock, as a sign-in racing
+    // the lock would write it back.
+    let mut r = stores.redis();
+    let cached_key = format!("{}u:n:alice", stores.prefix);
+    let stale: Option<String> = redis::cmd("GET").arg(&cached_key).query(&mut r).unwrap();
+    assert!(stale.is_some(), "alice is cached");
     lock(&mut c, true).unwrap();
+    let _: () = redis::cmd("SET")
+        .arg(&cached_key)
+        .arg(stale.unwrap())
+        .query(&mut r)
+        .unwrap();
     assert_eq!(c.validate(&alice_token).status(), Status::NoSession);
     // The right password learns of the lock; a wrong one learns nothing.
     assert_eq!(c.sign_in("alice", PW).status(), Status::AccountLocked);

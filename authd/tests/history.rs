@@ -292,7 +292,7 @@ fn a_client_that_never_keeps_its_device_cookie_cannot_grow_the_device_list() {
         );
     }
     let mut r = stores.redis();
-    let key = format!("{}sd:{}", stores.prefix, hex::encode(user));
+    let key = format!("{}dev:{}", stores.prefix, hex::encode(user));
     let n: u64 = redis::cmd("ZCARD").arg(&key).query(&mut r).unwrap();
     assert_eq!(n, 32);
     // The latest are the ones kept: the last device is known, the first is not.

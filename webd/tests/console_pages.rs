@@ -190,6 +190,21 @@ fn the_console_is_forbidden_without_permissions_and_escapes_what_it_shows() {
     assert!(!found.body.contains(evil));
     let page = boss.get(&format!("/admin/user?id={target}"));
     assert!(!page.body.contains(evil));
+    // A console page opened from another site runs nothing in the
+    // operator's name.
+    let (status, _, _) = boss.exchange(
+        "GET",
+        "/admin/users?q=planted-by-another-site",
+        "Sec-Fetch-Site: cross-site\r\n",
+        None,
+    );
+    assert_eq!(status, 403);
+    let (status, _, _) = boss.exchange("GET", "/admin", "Sec-Fetch-Site: same-origin\r\n", None);
+    assert_eq!(status, 200);
+    assert!(!boss
+        .get("/admin/audit")
+        .body
+        .contains("planted-by-another-site"));
     // The search itself is in the audit log, escaped too.
     let searched = boss.get("/admin/users?q=%3Cb%3Ebold");
     assert_eq!(searched.status, 200);

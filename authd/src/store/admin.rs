@@ -293,15 +293,13 @@ impl Db {
                 let name = username.unwrap_or("");
                 let prefix = format!(
                     "{}%",
-                    name.replace('\\', "\\\\")
-                        .replace('%', "\\%")
-                        .replace('_', "\\_")
+                    name.replace('!', "!!").replace('%', "!%").replace('_', "!_")
                 );
                 let mut rows: Vec<AccountTuple> =
                     c.exec(format!("{ACCOUNT_COLUMNS} WHERE u.username = ?").as_str(), (name,))?;
                 let more: Vec<AccountTuple> = c.exec(
                     format!(
-                        "{ACCOUNT_COLUMNS} WHERE u.username LIKE ? AND u.username <> ? ORDER BY u.username LIMIT ?"
+                        "{ACCOUNT_COLUMNS} WHERE u.username LIKE ? ESCAPE '!' AND u.username <> ? ORDER BY u.username LIMIT ?"
                     )
                     .as_str(),
                     (prefix, name, limit),

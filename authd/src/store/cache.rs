@@ -152,4 +152,24 @@ impl Cache {
         })
         .is_some()
     }
+
+    /// The key that says an account is locked (`lock:<uuid>`, no expiry,
+    /// present only while it is).
+    pub fn lock_key(&self, uuid: &[u8; 16]) -> String {
+        self.key("lock", &hex::encode(uuid))
+    }
+
+    /// Sets or clears the account's lock key; false when Redis is
+    /// unavailable.
+    pub fn set_lock(&mut self, uuid: &[u8; 16], locked: bool) -> bool {
+        let key = self.lock_key(uuid);
+        self.run(|c| {
+            if locked {
+                redis::cmd("SET").arg(&key).arg(1).query::<()>(c)
+            } else {
+                redis::cmd("DEL").arg(&key).query::<()>(c)
+            }
+        })
+        .is_some()
+    }
 }

@@ -26,6 +26,7 @@ pub struct PastSignIn {
 pub struct IndexedSession {
     pub id: u64,
     pub user_id: u64,
+    pub user_uuid: [u8; 16],
     pub token_hash: [u8; 32],
     pub created_ms: u64,
     pub last_seen_ms: Option<u64>,
@@ -44,14 +45,15 @@ pub enum Ended {
     AllOf(u64),
 }
 
-const SESSION_COLUMNS: &str = "SELECT id, user_id, token_hash, \
-     CAST(UNIX_TIMESTAMP(created_at) * 1000 AS UNSIGNED), \
-     CAST(UNIX_TIMESTAMP(last_seen_at) * 1000 AS UNSIGNED), ip, country, city, user_agent \
-     FROM session_index";
+const SESSION_COLUMNS: &str = "SELECT s.id, s.user_id, u.uuid, s.token_hash, \
+     CAST(UNIX_TIMESTAMP(s.created_at) * 1000 AS UNSIGNED), \
+     CAST(UNIX_TIMESTAMP(s.last_seen_at) * 1000 AS UNSIGNED), s.ip, s.country, s.city, s.user_agent \
+     FROM session_index s JOIN users u ON u.id = s.user_id";
 
 type SessionTuple = (
     u64,
     u64,
+    Vec<u8>,
     Vec<u8>,
     u64,
     Option<u64>,
@@ -62,10 +64,11 @@ type SessionTuple = (
 );
 
 fn to_session(t: SessionTuple) -> Option<IndexedSession> {
-    let (id, user_id, hash, created_ms, last_seen_ms, ip, country, city, agent) = t;
+    let (id, user_id, uuid, hash, created_ms, last_seen_ms, ip, country, city, agent) = t;
     Some(IndexedSession {
         id,
         user_id,
+        user_uuid: uuid.try_into().ok()?,
         token_hash: hash.try_into().ok()?,
         created_ms,
         last_seen_ms,
@@ -139,8 +142,8 @@ impl Db {
         limit: u32,
     ) -> Result<Vec<IndexedSession>, mysql::Error> {
         let sql = format!(
-            "{SESSION_COLUMNS} WHERE user_id = ? AND created_at > FROM_UNIXTIME(? / 1000) \
-             AND ended_at IS NULL ORDER BY created_at DESC LIMIT ?"
+            "{SESSION_COLUMNS} WHERE s.user_id = ? AND s.created_at > FROM_UNIXTIME(? / 1000) \
+             AND s.ended_at IS NULL ORDER BY s.created_at DESC LIMIT ?"
         );
         let rows: Vec<SessionTuple> =
             self.run(true, |c| c.exec(sql.as_str(), (user_id, since_ms, limit)))?;
@@ -149,7 +152,7 @@ impl Db {
 
     /// One session of the index by id.
     pub fn indexed_session(&self, id: u64) -> Result<Option<IndexedSession>, mysql::Error> {
-        let sql = format!("{SESSION_COLUMNS} WHERE id = ?");
+        let sql = format!("{SESSION_COLUMNS} WHERE s.id = ?");
         let row: Option<SessionTuple> = self.run(true, |c| c.exec_first(sql.as_str(), (id,)))?;
         Ok(row.and_then(to_session))
     }
@@ -202,8 +205,8 @@ impl Db {
         limit: u32,
     ) -> Result<Vec<IndexedSession>, mysql::Error> {
         let sql = format!(
-            "{SESSION_COLUMNS} WHERE ended_at IS NULL AND \
-             (checked_at IS NULL OR checked_at < FROM_UNIXTIME(? / 1000)) ORDER BY checked_at LIMIT ?"
+            "{SESSION_COLUMNS} WHERE s.ended_at IS NULL AND \
+             (s.checked_at IS NULL OR s.checked_at < FROM_UNIXTIME(? / 1000)) ORDER BY s.checked_at LIMIT ?"
         );
         let rows: Vec<SessionTuple> =
             self.run(true, |c| c.exec(sql.as_str(), (checked_before_ms, limit)))?;

@@ -11,7 +11,7 @@ use super::Worker;
 use crate::ops::Job;
 use crate::records::now_ms;
 use crate::store::admin::{AccountRow, Action, Who};
-use crate::store::insight::{Counted, TOP};
+use crate::store::insight::Counted;
 use crate::store::rollup::hour_of;
 use crate::store::User;
 use authd_wire::ops::{
@@ -205,13 +205,32 @@ impl Worker {
                 let admin = self.admin_of(actor)?;
                 admin.may(Permission::UsersLock)?;
                 let (account, target) = self.target_below(&admin, user)?;
-                self.shared
-                    .db
-                    .set_locked(&admin.who(), account.id, &account.username, *locked)
-                    .map_err(|e| failed("locking an account", e))?;
-                self.forget_user(&target, true);
-                if *locked && !self.end_all_sessions(&target, "locked") {
-                    return Err(Refusal::new(Status::Unavailable));
+                let unavailable = || Refusal::new(Status::Unavailable);
+                if *locked {
+                    // Redis first: from here every session and sign-in of
+                    // the account is refused, whatever is cached.
+                    if !self.lock_sessions(&target) || !self.forget_user(&target, true) {
+                        return Err(unavailable());
+                    }
+                    if let Err(e) =
+                        self.shared
+                            .db
+                            .set_locked(&admin.who(), account.id, &account.username, true)
+                    {
+                        // Not locked after all (its sessions stay ended).
+                        self.cache.set_lock(&target.uuid, false);
+                        return Err(failed("locking an account", e));
+                    }
+                    self.forget_user(&target, true);
+                } else {
+                    self.shared
+                        .db
+                        .set_locked(&admin.who(), account.id, &account.username, false)
+                        .map_err(|e| failed("unlocking an account", e))?;
+                    self.forget_user(&target, true);
+                    if !self.cache.set_lock(&target.uuid, false) {
+                        return Err(unavailable());
+                    }
                 }
                 Ok(AdminAnswer::Done)
             }
@@ -273,6 +292,7 @@ impl Worker {
             Request::AdminAudit(AdminAudit { actor, before }) => {
                 let admin = self.admin_of(actor)?;
                 admin.may(Permission::AuditRead)?;
+                self.audit(&admin, "audit.read", None, &format!("before {before}"))?;
                 let entries = self
                     .shared
                     .db
@@ -296,6 +316,12 @@ impl Worker {
             Request::AdminInsight(AdminInsight { actor, hours, hour }) => {
                 let admin = self.admin_of(actor)?;
                 admin.may(Permission::InsightRead)?;
+                self.audit(
+                    &admin,
+                    "insight.read",
+                    None,
+                    &format!("{hours} h, hour {hour}"),
+                )?;
                 self.insight(*hours, *hour)
                     .map(AdminAnswer::Insight)
                     .map_err(|e| failed("reading the analysis", e))
@@ -377,15 +403,15 @@ impl Worker {
                 })
                 .collect()
         };
-        let (stuffing, stuffed) = db.stuffing_signs(hour)?;
+        let lists = db.hour_lists(hour)?;
         Ok(Insight {
             hours,
             from_hour: from,
             hour,
-            usernames: usernames(db.top_usernames(hour, TOP)?),
-            failing_addresses: addresses(db.top_addresses(hour, true, TOP)?),
-            stuffing_addresses: addresses(stuffing),
-            stuffed_usernames: usernames(stuffed),
+            usernames: usernames(lists.usernames),
+            failing_addresses: addresses(lists.failing),
+            stuffing_addresses: addresses(lists.stuffing),
+            stuffed_usernames: usernames(lists.stuffed),
             dimensions: db
                 .dimensions(from, now_hour, 10)?
                 .into_iter()

@@ -26,11 +26,6 @@ impl Worker {
     /// (a session may live on).
     pub(super) fn end_all_sessions(&mut self, user: &User, reason: &'static str) -> bool {
         let now = crate::records::now_ms();
-        self.tell_history(crate::records::Entry::AllSessionsEnded {
-            user_id: user.id,
-            reason,
-            at_ms: now,
-        });
         let max_age = self.shared.cfg.sessions.max_age.as_secs();
         let redis_done = self.cache.mark_sessions_ended(&user.uuid, now, max_age);
         let mysql_done = match self.shared.db.delete_user_sessions(user.id) {
@@ -40,17 +35,45 @@ impl Worker {
                 false
             }
         };
+        // The index closes only sessions that did end.
+        if redis_done && mysql_done {
+            self.tell_history(crate::records::Entry::AllSessionsEnded {
+                user_id: user.id,
+                reason,
+                at_ms: now,
+            });
+        }
         redis_done && mysql_done
     }
 
-    /// When the sessions of each user were last ended (ms; 0: never), or
-    /// `None` when Redis cannot say.
+    /// Locks the account in Redis first (`lock:<uuid>`: every session of it
+    /// over, every sign-in refused, even one whose user was cached or
+    /// verified a moment before), then ends its sessions. False when Redis
+    /// could not be told: the caller then changes nothing in MySQL.
+    pub(super) fn lock_sessions(&mut self, user: &User) -> bool {
+        self.cache.set_lock(&user.uuid, true) && self.end_all_sessions(user, "locked")
+    }
+
+    /// When the sessions of each user were last ended (ms; 0: never;
+    /// `u64::MAX` while the account is locked), or `None` when Redis cannot
+    /// say. One `MGET` of both keys of every account.
     pub(super) fn sessions_ended(&mut self, uuids: &[[u8; 16]]) -> Option<Vec<u64>> {
         if uuids.is_empty() {
             return Some(Vec::new());
         }
-        let keys: Vec<String> = uuids.iter().map(|u| self.mark_key(u)).collect();
-        let marks: Vec<Option<u64>> = self.cache.run(|c| redis::cmd("MGET").arg(&keys).query(c))?;
-        Some(marks.into_iter().map(|m| m.unwrap_or(0)).collect())
+        let keys: Vec<String> = uuids
+            .iter()
+            .flat_map(|u| [self.mark_key(u), self.cache.lock_key(u)])
+            .collect();
+        let got: Vec<Option<u64>> = self.cache.run(|c| redis::cmd("MGET").arg(&keys).query(c))?;
+        Some(
+            got.chunks(2)
+                .map(|pair| match pair {
+                    [_, Some(_)] => u64::MAX,
+                    [mark, None] => mark.unwrap_or(0),
+                    _ => 0,
+                })
+                .collect(),
+        )
     }
 }

@@ -63,10 +63,10 @@ impl Worker {
         Ok((token, key))
     }
 
-    /// The value of a Redis session: its user, when it was made (ms) and
-    /// the password it was made with.
-    pub(super) fn session_value(user: &User) -> String {
-        let made = crate::records::now_ms();
+    /// The value of a Redis session: its user, when it was made (`made`,
+    /// ms; the login record and the session index carry the same instant)
+    /// and the password it was made with.
+    pub(super) fn session_value(user: &User, made: u64) -> String {
         format!(
             "{}:{}:{made}:{}",
             user.id,
@@ -168,6 +168,8 @@ impl Worker {
             .zip(passwords)
             .map(|(u, password)| {
                 u.and_then(|_| match found.next() {
+                    // A locked account has no session, whatever its mark says.
+                    Some(Ok(Some(user))) if user.locked => Err(Status::NoSession),
                     Some(Ok(Some(user)))
                         if crate::password::same(&user.pw_fingerprint, &password) =>
                     {

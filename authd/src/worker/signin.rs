@@ -84,10 +84,10 @@ fn creds(job: &Job) -> Creds {
 }
 
 /// A verified attempt waiting for its writes.
-struct Win {
-    job: Job,
-    creds: Creds,
-    user: User,
+pub(super) struct Win {
+    pub job: Job,
+    pub creds: Creds,
+    pub user: User,
     clear_failures: bool,
     store_verifier: bool,
     /// It was counted against the limits before argon2 (give it back).
@@ -279,6 +279,10 @@ impl Worker {
     /// Writes what the winners need in one pipeline, then answers them. A
     /// locked account is refused here, once its password was found right:
     /// a wrong password on it is an ordinary failure and tells nothing.
+    /// The lock is read twice: from the user (MySQL, or the cache) and from
+    /// the account's `lock:<uuid>` key in Redis, which a lock sets before
+    /// anything else — so a user cached just before the lock, or a sign-in
+    /// verified while it was being set, is refused all the same.
     fn finish_wins(&mut self, wins: Vec<Win>) {
         if wins.is_empty() {
             return;
@@ -288,16 +292,15 @@ impl Worker {
         }
         let (locked, wins): (Vec<Win>, Vec<Win>) = wins.into_iter().partition(|w| w.user.locked);
         for win in locked {
-            self.record_attempt(&win.creds, Some(win.user.id), "locked");
-            win.job.refuse(Status::AccountLocked);
+            self.refuse_locked(win);
         }
         if wins.is_empty() {
             return;
         }
         let session_ttl = self.shared.cfg.sessions.ttl.as_secs().max(1);
         let fv_ttl = self.shared.cfg.argon2.verifier_ttl.as_secs();
+        let made = now_ms();
         let mut sessions: Vec<Option<(String, String)>> = Vec::with_capacity(wins.len());
-        let mut looks: Vec<Option<Look>> = Vec::with_capacity(wins.len());
         let mut p = redis::pipe();
         for win in &wins {
             let name = win.creds.username.to_ascii_lowercase();
@@ -328,22 +331,33 @@ impl Worker {
                 _ => None,
             };
             if let Some((_, key)) = &session {
-                p.set_ex(key, Self::session_value(&win.user), session_ttl)
+                p.set_ex(key, Self::session_value(&win.user, made), session_ttl)
                     .ignore();
             }
-            looks.push(match win.job.op {
-                Request::SignIn(_) => Some(self.look(&win.creds, &win.user, &mut p)),
-                _ => None,
-            });
+            // The one answer this pipeline gives per winner.
+            p.get(self.cache.lock_key(&win.user.uuid));
             sessions.push(session);
         }
-        let answers: Option<Vec<redis::Value>> = self.cache.run(|c| p.query(c));
-        let stored = answers.is_some();
-        let mut answers = answers.unwrap_or_default().into_iter();
-        for ((win, session), look) in wins.into_iter().zip(sessions).zip(looks) {
+        let marks: Option<Vec<Option<String>>> = self.cache.run(|c| p.query(c));
+        let stored = marks.is_some();
+        let marks = marks.unwrap_or_else(|| vec![None; wins.len()]);
+        let mut kept: Vec<(Win, Option<(String, String)>)> = Vec::with_capacity(wins.len());
+        for ((win, session), mark) in wins.into_iter().zip(sessions).zip(marks) {
+            if mark.is_some() {
+                self.refuse_locked(win);
+            } else {
+                kept.push((win, session));
+            }
+        }
+        let wins = kept;
+        let looks = self.looks(&wins, made);
+        for ((win, session), (look, warnings)) in wins.into_iter().zip(looks) {
             let Win {
                 job, creds, user, ..
             } = win;
+            if warnings != 0 {
+                self.warn(&user, &creds, &look, warnings);
+            }
             if let Request::TryLogin(_) = job.op {
                 let ticket = self.pick_node(&user);
                 let result = if ticket.is_ok() {
@@ -351,36 +365,27 @@ impl Worker {
                 } else {
                     "ok_no_node"
                 };
-                self.record_attempt(&creds, Some(user.id), result);
+                self.record(LoginRecord {
+                    user_id: Some(user.id),
+                    result,
+                    warnings,
+                    ..self.login_record(&creds, &look, made)
+                });
                 job.answer::<TryLogin>(ticket.map_err(Refusal::new));
                 continue;
             }
-            let (look, warnings) = match look {
-                Some(look) => {
-                    let warnings = if stored {
-                        look.judge(&mut answers, self.shared.cfg.security.travel_kmh)
-                    } else {
-                        0
-                    };
-                    (look, warnings)
-                }
-                None => (Look::default(), 0),
-            };
             let token = match session {
                 Some((token, _)) if stored => Ok(token),
                 _ => self.mysql_session(&user),
             };
             match token {
                 Ok(token) => {
-                    if warnings != 0 {
-                        self.warn(&user, &creds, &look, warnings);
-                    }
                     self.record(LoginRecord {
                         user_id: Some(user.id),
                         result: "ok",
                         warnings,
                         session: Some(crate::password::token_hash(&token)),
-                        ..self.login_record(&creds, &look)
+                        ..self.login_record(&creds, &look, made)
                     });
                     job.ok::<SignIn>(&SignedIn {
                         token: Secret(token),
@@ -391,6 +396,12 @@ impl Worker {
                 Err(status) => job.refuse(status),
             }
         }
+    }
+
+    /// A right password on a locked account.
+    fn refuse_locked(&self, win: Win) {
+        self.record_attempt(&win.creds, Some(win.user.id), "locked");
+        win.job.refuse(Status::AccountLocked);
     }
 
     /// Reads whether each attempt's address is known to its account, into
@@ -436,16 +447,17 @@ impl Worker {
         self.record(LoginRecord {
             user_id,
             result,
-            ..self.login_record(c, &look)
+            ..self.login_record(c, &look, now_ms())
         });
     }
 
-    /// The record of an attempt, as far as its credentials and look say.
-    fn login_record(&self, c: &Creds, look: &Look) -> LoginRecord {
+    /// The record of an attempt at `at_ms`, as far as its credentials and
+    /// look say.
+    fn login_record(&self, c: &Creds, look: &Look, at_ms: u64) -> LoginRecord {
         LoginRecord {
             user_id: None,
             username: c.username.clone(),
-            at_ms: now_ms(),
+            at_ms,
             ip: c.ip.clone(),
             agent: c.agent.clone(),
             result: "",

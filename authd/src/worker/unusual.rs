@@ -1,9 +1,10 @@
 //! Unusual sign-ins: a device this account has not used, a country it has
 //! not signed in from, or a trip from its previous sign-in faster than an
-//! airliner (`security.travel_kmh`, 1,000 km/h). The facts ride in the
-//! sign-in's own write pipeline, so a sign-in pays a few more commands in
-//! the round trip it makes anyway, not another one: the account's devices
-//! (`sd:<uuid>`, a sorted set by last use, cut to the 32 latest so a client
+//! airliner (`security.travel_kmh`, 1,000 km/h). The facts of a whole batch
+//! of sign-ins (and TryLogins, which have no device) go in one pipeline of
+//! their own, after the sessions' — one more round trip a batch, and a
+//! failing command here can cost the warnings, never a session: the
+//! account's devices (`dev:<uuid>`, a sorted set by last use, cut to the 32 latest so a client
 //! that never keeps its cookie cannot grow it: `ZCARD` then `ZADD`, 1 when
 //! new) and countries (`sc:<uuid>`, at most ~250: `SCARD` then `SADD`), and
 //! its last place (`loc:<uuid>`, `SET … GET`: the previous one comes
@@ -13,7 +14,7 @@
 //! a notice), to its login record and, when the account has an address, in
 //! a mail; while Redis is down no warning is judged.
 
-use super::signin::Creds;
+use super::signin::{Creds, Win};
 use super::Worker;
 use crate::geo::{distance_km, Place};
 use crate::store::User;
@@ -118,13 +119,47 @@ fn too_fast(previous: &str, here: (f64, f64), at_ms: u64, kmh: f64) -> bool {
 }
 
 impl Worker {
-    /// Looks at a sign-in and queues, on the sign-in's write pipeline, the
-    /// commands whose answers [`Look::judge`] reads.
-    pub(super) fn look(&self, creds: &Creds, user: &User, p: &mut redis::Pipeline) -> Look {
+    /// Each winner's look and the warnings it raises, from one pipeline
+    /// (none when Redis cannot answer: no warning is judged then).
+    pub(super) fn looks(
+        &mut self,
+        wins: &[(Win, Option<(String, String)>)],
+        at_ms: u64,
+    ) -> Vec<(Look, u32)> {
+        let mut p = redis::pipe();
+        let looks: Vec<Look> = wins
+            .iter()
+            .map(|(w, _)| self.look(&w.creds, &w.user, at_ms, &mut p))
+            .collect();
+        let asked = looks
+            .iter()
+            .any(|l| l.asked_device || l.asked_country || l.asked_place);
+        let answers: Option<Vec<redis::Value>> = if asked {
+            self.cache.run(|c| p.query(c))
+        } else {
+            None
+        };
+        let Some(answers) = answers else {
+            return looks.into_iter().map(|l| (l, 0)).collect();
+        };
+        let kmh = self.shared.cfg.security.travel_kmh;
+        let mut answers = answers.into_iter();
+        looks
+            .into_iter()
+            .map(|l| {
+                let raised = l.judge(&mut answers, kmh);
+                (l, raised)
+            })
+            .collect()
+    }
+
+    /// Looks at a sign-in and queues on `p` the commands whose answers
+    /// [`Look::judge`] reads.
+    fn look(&self, creds: &Creds, user: &User, at_ms: u64, p: &mut redis::Pipeline) -> Look {
         let mut look = Look {
             place: self.shared.geo.place(&creds.ip),
             device: (!creds.device.is_empty()).then(|| device_hash(&creds.device)),
-            at_ms: crate::records::now_ms(),
+            at_ms,
             ..Look::default()
         };
         if !self.shared.cfg.security.warnings {
@@ -132,7 +167,7 @@ impl Worker {
         }
         let uuid = user.uuid_hex();
         if let Some(device) = look.device {
-            let key = self.cache.key("sd", &uuid);
+            let key = self.cache.key("dev", &uuid);
             p.cmd("ZCARD").arg(&key);
             p.cmd("ZADD")
                 .arg(&key)

@@ -72,6 +72,9 @@ pub struct Head<'a> {
     /// The page that linked here (the sign-in form keeps it for the
     /// analysis of where sign-ins come from).
     pub referer: Option<&'a [u8]>,
+    /// `Sec-Fetch-Site` (browsers say whether a request comes from another
+    /// site): the console refuses cross-site navigations.
+    pub fetch_site: Option<&'a [u8]>,
     pub if_none_match: Option<&'a [u8]>,
     /// The last `X-Forwarded-For` line: the one the nearest proxy added
     /// (read only when that proxy is trusted).
@@ -137,6 +140,7 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
         content_type: None,
         user_agent: None,
         referer: None,
+        fetch_site: None,
         if_none_match: None,
         forwarded_for: None,
     };
@@ -192,6 +196,8 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
             head.user_agent = Some(h.value);
         } else if eq(name, "referer") {
             head.referer = Some(h.value);
+        } else if eq(name, "sec-fetch-site") {
+            head.fetch_site = Some(h.value);
         } else if eq(name, "if-none-match") {
             head.if_none_match = Some(h.value);
         } else if eq(name, "x-forwarded-for") {

@@ -117,6 +117,19 @@ pub fn start(
     let Some(token) = cookies.session.clone() else {
         return Step::Now(redirect("/login"));
     };
+    // A page of the console opened from another site (a link, a form, an
+    // image) would run a logged search or view in the operator's name:
+    // browsers say so in `Sec-Fetch-Site`, and such a request is refused.
+    // Scripts without the header, and the console's own links, pass.
+    if head
+        .fetch_site
+        .is_some_and(|s| s.eq_ignore_ascii_case(b"cross-site"))
+    {
+        return Step::Now(page(
+            403,
+            "<!doctype html><meta charset=\"utf-8\"><h1>Open the console from its own pages</h1><p><a href=\"/admin\">Console</a></p>".into(),
+        ));
+    }
     let holder = Some(Holder::Session(&token));
     let csrf = pages.csrf.token(Holder::Session(&token));
     let actor = Actor {
