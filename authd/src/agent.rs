@@ -3,8 +3,34 @@
 //! regular-expression set to load). What it cannot name is "unknown", and
 //! an empty agent (TryLogin, scripts) is "none".
 
-/// (browser, platform), e.g. ("Chrome 120", "Windows 10").
+/// Agents a thread remembers the names of: traffic repeats a handful of
+/// User-Agent strings, and the history writer names every sign-in's.
+const REMEMBERED: usize = 1024;
+
+thread_local! {
+    static NAMED: std::cell::RefCell<std::collections::HashMap<String, (String, String)>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// (browser, platform), e.g. ("Chrome 120", "Windows 10"); remembered per
+/// thread for the [`REMEMBERED`] agents seen last (all forgotten at once
+/// when full: bounded, and cheap to keep).
 pub fn describe(agent: &str) -> (String, String) {
+    if let Some(named) = NAMED.with(|n| n.borrow().get(agent).cloned()) {
+        return named;
+    }
+    let named = parse(agent);
+    NAMED.with(|n| {
+        let mut n = n.borrow_mut();
+        if n.len() >= REMEMBERED {
+            n.clear();
+        }
+        n.insert(agent.to_owned(), named.clone());
+    });
+    named
+}
+
+fn parse(agent: &str) -> (String, String) {
     if agent.trim().is_empty() {
         return ("none".into(), "none".into());
     }

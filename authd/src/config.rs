@@ -390,6 +390,9 @@ pub struct RecordConfig {
     /// Longest a record waits before its batch is written.
     #[serde(with = "humantime_serde")]
     pub flush_every: Duration,
+    /// How often the analysis sums are added to the rollups (`records.rs`).
+    #[serde(with = "humantime_serde")]
+    pub rollup_every: Duration,
 }
 
 /// Sign-in history and warnings.
@@ -422,6 +425,7 @@ impl Default for RecordConfig {
             queue: 65_536,
             batch: 1000,
             flush_every: Duration::from_millis(200),
+            rollup_every: Duration::from_secs(5),
         }
     }
 }

@@ -58,7 +58,12 @@ pub struct Rollup {
 
 impl Rollup {
     pub fn is_empty(&self) -> bool {
-        self.users.is_empty() && self.addresses.is_empty() && self.lengths.is_empty()
+        self.rows() == 0
+    }
+
+    /// Rows the sums would write.
+    pub fn rows(&self) -> usize {
+        self.users.len() + self.addresses.len() + self.dimensions.len() + self.lengths.len()
     }
 
     /// Counts one attempt.

@@ -26,6 +26,11 @@ impl Worker {
 
     /// Looks up many users at once.
     pub(super) fn users(&mut self, wanted: &[By<'_>]) -> Vec<Found> {
+        // An MGET of no keys is a Redis error (a batch of dead sessions
+        // asked for none).
+        if wanted.is_empty() {
+            return Vec::new();
+        }
         let keys: Vec<String> = wanted.iter().map(|b| self.user_key(*b)).collect();
         let cached: Vec<Option<String>> = self
             .cache

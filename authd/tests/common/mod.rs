@@ -52,6 +52,7 @@ impl Authd {
                 "argon2.iterations=1",
             ])
             .args(["--set", "workers.threads=4"])
+            .args(["--set", "records.rollup_every=\"200ms\""])
             .args(extra)
             .env("THRONG_AUTHD_MYSQL__URL", &stores.mysql_url)
             .env(

@@ -44,9 +44,12 @@ impl Http {
             users::username(user),
             users::password(user, users::DEFAULT_HASH_POOL)
         );
+        // A browser keeps the device cookie its first log-in got: each
+        // connection is one browser, its device id the pre-session id's
+        // 32 hex digits (a build without device cookies ignores it).
         out.extend_from_slice(
             format!(
-                "POST /login HTTP/1.1\r\nHost: bench\r\nCookie: throng_csrf={cookie}\r\n\
+                "POST /login HTTP/1.1\r\nHost: bench\r\nCookie: throng_csrf={cookie}; throng_device={cookie}\r\n\
                  Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
                 body.len()
             )

@@ -37,7 +37,7 @@ const CHUNK: u64 = 500_000;
 pub fn seed_records(mysql_url: &str, n: u64, users: u64, days: u64) -> Result<(), String> {
     let db = Db::connect(mysql_url, 1, 2).map_err(|e| format!("mysql: {e}"))?;
     db.migrate().map_err(|e| format!("migrations: {e}"))?;
-    records::seed(&db, n, users, days)
+    records::seed(mysql_url, n, users, days)
 }
 
 /// Seeds users 1..=n; prints what it did.

@@ -13,7 +13,7 @@
 //! attempts, so the views read what they would have read.
 
 use crate::users;
-use authd::store::db::{Db, LoginRecord};
+use authd::store::db::LoginRecord;
 use authd::store::rollup::Rollup;
 use indicatif::{ProgressBar, ProgressStyle};
 use mysql::prelude::Queryable;
@@ -156,9 +156,17 @@ fn line(r: &LoginRecord, out: &mut impl Write) -> std::io::Result<()> {
     )
 }
 
-/// Adds records until `login_records` holds `n`; prints what it did.
-pub fn seed(db: &Db, n: u64, users: u64, days: u64) -> Result<(), String> {
-    let mut conn = db.conn().map_err(|e| e.to_string())?;
+/// Adds records until `login_records` holds `n`; prints what it did. Its
+/// own connection, with a read timeout for statements that take minutes
+/// (counting 50 M rows; authd's pool gives up after 10 s).
+pub fn seed(mysql_url: &str, n: u64, users: u64, days: u64) -> Result<(), String> {
+    let opts = mysql::Opts::from_url(mysql_url).map_err(|e| e.to_string())?;
+    let mut conn = mysql::Conn::new(
+        mysql::OptsBuilder::from_opts(opts)
+            .read_timeout(Some(std::time::Duration::from_secs(900)))
+            .local_infile_handler(None),
+    )
+    .map_err(|e| format!("mysql: {e}"))?;
     let present: u64 = conn
         .query_first("SELECT COUNT(*) FROM login_records")
         .map_err(|e| e.to_string())?
