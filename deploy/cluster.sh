@@ -105,6 +105,10 @@ innodb-buffer-pool-size=256M
 innodb-flush-log-at-trx-commit=2
 innodb-log-file-size=128M
 binlog_format=ROW
+# Galera counts as binary logging: without this, authd's migrations (which
+# create the audit log's append-only triggers) would need SUPER. With row
+# events there is nothing a trigger's creator could replicate unsafely.
+log_bin_trust_function_creators=1
 default_storage_engine=InnoDB
 innodb_autoinc_lock_mode=2
 wsrep_on=ON
