@@ -18,6 +18,12 @@ pub enum Command {
     /// Roles and locks, from the host.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// The OpenID provider's registered applications.
+    #[command(subcommand)]
+    Client(crate::client_cli::ClientCommand),
+    /// The OpenID provider's signing keys.
+    #[command(subcommand)]
+    Keys(crate::client_cli::KeysCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,7 +57,11 @@ const OPERATOR: Who<'static> = Who {
 };
 
 pub fn run(args: &DaemonArgs, command: Command) -> Result<(), String> {
-    let Command::Admin(command) = command;
+    let command = match command {
+        Command::Admin(command) => command,
+        Command::Client(command) => return crate::client_cli::run_client(args, command),
+        Command::Keys(command) => return crate::client_cli::run_keys(args, command),
+    };
     let cfg: Config = args.load("authd").map_err(|e| e.to_string())?;
     let db = Db::connect(&cfg.mysql.url, 1, 2).map_err(|e| format!("mysql: {e}"))?;
     db.migrate().map_err(|e| format!("migrations: {e}"))?;

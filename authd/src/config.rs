@@ -91,6 +91,7 @@ pub struct Config {
     pub massd: MassdConfig,
     pub records: RecordConfig,
     pub security: SecurityConfig,
+    pub oidc: OidcConfig,
     /// Where `GET /metrics` is served for Prometheus: a loopback address
     /// of its own (`throng_core::metrics_http`); unset: nowhere (the
     /// `stats` opcode still answers callers with the key).
@@ -120,6 +121,7 @@ impl Default for Config {
             massd: MassdConfig::default(),
             records: RecordConfig::default(),
             security: SecurityConfig::default(),
+            oidc: OidcConfig::default(),
             metrics_listen: None,
         }
     }
@@ -415,6 +417,48 @@ impl Default for SecurityConfig {
             geoip: PathBuf::new(),
             warnings: true,
             travel_kmh: 1000.0,
+        }
+    }
+}
+
+/// Throng as an OpenID Connect provider (`crate::oidc`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OidcConfig {
+    /// The issuer: webd's public URL (`https://id.example.com`, no
+    /// trailing slash), the `iss` of every token. Empty: authd is no
+    /// provider and every `oidc_*` operation answers `oidc_off`.
+    pub issuer: String,
+    /// Life of an access token.
+    #[serde(with = "humantime_serde")]
+    pub access_token_ttl: Duration,
+    /// Life of an ID token (and of a logout token: two minutes).
+    #[serde(with = "humantime_serde")]
+    pub id_token_ttl: Duration,
+    /// Life of a refresh token: each use makes a new one with this life.
+    #[serde(with = "humantime_serde")]
+    pub refresh_token_ttl: Duration,
+    /// Life of an authorization code.
+    #[serde(with = "humantime_serde")]
+    pub code_ttl: Duration,
+    /// Back-channel logout notices waiting to be sent; more are dropped
+    /// (and counted): a slow client never holds a worker.
+    pub backchannel_queue: usize,
+    /// Longest one back-channel POST may take.
+    #[serde(with = "humantime_serde")]
+    pub backchannel_timeout: Duration,
+}
+
+impl Default for OidcConfig {
+    fn default() -> Self {
+        OidcConfig {
+            issuer: String::new(),
+            access_token_ttl: Duration::from_secs(600),
+            id_token_ttl: Duration::from_secs(600),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            code_ttl: Duration::from_secs(60),
+            backchannel_queue: 4096,
+            backchannel_timeout: Duration::from_secs(5),
         }
     }
 }

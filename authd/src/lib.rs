@@ -11,6 +11,7 @@
 pub mod address;
 pub mod admin_cli;
 pub mod agent;
+pub mod client_cli;
 pub mod config;
 pub mod geo;
 pub mod handler;
@@ -19,6 +20,7 @@ pub mod keys;
 pub mod local_limits;
 pub mod mailer;
 pub mod nodes;
+pub mod oidc;
 pub mod ops;
 pub mod password;
 pub mod reachable;
@@ -121,6 +123,8 @@ pub struct Running {
     threads: Vec<std::thread::JoinHandle<()>>,
     mail_thread: std::thread::JoinHandle<()>,
     records_thread: std::thread::JoinHandle<()>,
+    /// Sends back-channel logout notices (an OpenID provider only).
+    backchannel_thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Running {
@@ -147,6 +151,9 @@ impl Running {
         }
         let _ = self.mail_thread.join();
         let _ = self.records_thread.join();
+        if let Some(thread) = self.backchannel_thread {
+            let _ = thread.join();
+        }
         log::info!("authd stopped; login records flushed");
         Ok(())
     }
@@ -193,6 +200,20 @@ pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
     let (resumed_tx, resumed_rx) =
         crossbeam_channel::bounded(cfg.argon2.queue + cfg.argon2.hash_queue + hash_threads);
     let (hasher, hash_handles) = hasher::Hasher::start(passwords, size, resumed_tx);
+    let (provider, backchannel_thread) = if cfg.oidc.issuer.is_empty() {
+        (None, None)
+    } else {
+        let (backchannel, thread) = oidc::backchannel::Backchannel::start(
+            cfg.oidc.backchannel_queue,
+            cfg.oidc.backchannel_timeout,
+            &d.metrics,
+        )
+        .map_err(DaemonError::Other)?;
+        let provider = oidc::Provider::new(&cfg.oidc, &master, &db, backchannel)
+            .map_err(|e| DaemonError::Other(format!("oidc: {e}")))?;
+        log::info!("OpenID provider for issuer {}", provider.issuer);
+        (Some(Arc::new(provider)), Some(thread))
+    };
     let (jobs_tx, jobs_rx) = crossbeam_channel::bounded(cfg.workers.queue.max(1));
     let shared = Arc::new(worker::Shared {
         cfg: cfg.clone(),
@@ -208,6 +229,7 @@ pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
         local_limits: local_limits::LocalLimits::new(cfg.limits.window, 100_000),
         flood_hourly: local_limits::LocalLimits::new(Duration::from_secs(3600), 100_000),
         flood_minutely: local_limits::LocalLimits::new(Duration::from_secs(60), 16),
+        provider,
     });
     let workers = worker::start(shared, jobs_rx, resumed_rx).map_err(DaemonError::Other)?;
     let (max_frame, metrics) = (cfg.max_frame, d.metrics.clone());
@@ -231,6 +253,7 @@ pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
     Ok(Running {
         server,
         threads: workers.into_iter().chain(hash_handles).collect(),
+        backchannel_thread,
         mail_thread,
         records_thread,
     })

@@ -4,7 +4,7 @@
 //! as a [`Job`] that is answered exactly once with a typed answer.
 
 use crate::validate;
-use authd_wire::ops::{ChangeAvatar, ChangeNickname};
+use authd_wire::ops::{ChangeAvatar, ChangeNickname, OidcIntrospect, OidcRevoke};
 use authd_wire::{encode_body, Operation, Request, RequestError, Status};
 use std::fmt;
 use throng_core::handoff::ReplySender;
@@ -118,8 +118,64 @@ fn validate_request(mut request: Request) -> Result<Request, Refusal> {
         Request::AdminLock(op) => ip(&mut op.actor.ip),
         Request::AdminEndSessions(op) => ip(&mut op.actor.ip),
         Request::AdminAudit(op) => ip(&mut op.actor.ip),
+        Request::OidcMetadata(_) => {}
+        Request::OidcAuthorize(op) => {
+            oauth_field("client_id", &op.client_id, 64)?;
+            oauth_field("redirect_uri", &op.redirect_uri, 512)?;
+            oauth_field("scope", &op.scope, 255)?;
+            oauth_field("nonce", &op.nonce, 255)?;
+            oauth_field("code_challenge", &op.code_challenge, 128)?;
+            oauth_field("code_challenge_method", &op.code_challenge_method, 16)?;
+        }
+        Request::OidcToken(op) => {
+            oauth_field("client_id", &op.client_id, 64)?;
+            oauth_field("client_secret", op.client_secret.as_str(), 128)?;
+            oauth_field("grant_type", &op.grant_type, 64)?;
+            oauth_field("code", op.code.as_str(), 128)?;
+            oauth_field("redirect_uri", &op.redirect_uri, 512)?;
+            oauth_field("code_verifier", op.code_verifier.as_str(), 128)?;
+            oauth_field("refresh_token", op.refresh_token.as_str(), 128)?;
+            oauth_field("scope", &op.scope, 255)?;
+        }
+        Request::OidcUserinfo(op) => oauth_field("access_token", op.access_token.as_str(), 128)?,
+        Request::OidcIntrospect(OidcIntrospect {
+            client_id,
+            client_secret,
+            token,
+        })
+        | Request::OidcRevoke(OidcRevoke {
+            client_id,
+            client_secret,
+            token,
+        }) => {
+            oauth_field("client_id", client_id, 64)?;
+            oauth_field("client_secret", client_secret.as_str(), 128)?;
+            oauth_field("token", token.as_str(), 128)?;
+        }
+        Request::OidcLogout(op) => {
+            oauth_field("id_token_hint", op.id_token_hint.as_str(), 8192)?;
+            oauth_field("client_id", &op.client_id, 64)?;
+            oauth_field(
+                "post_logout_redirect_uri",
+                &op.post_logout_redirect_uri,
+                512,
+            )?;
+        }
     }
     Ok(request)
+}
+
+/// An OAuth parameter longer than any valid one, or with control
+/// characters, is `invalid_request` naming it (never echoing it: it may be
+/// a secret).
+fn oauth_field(name: &str, value: &str, max: usize) -> Result<(), Refusal> {
+    if value.len() > max || value.chars().any(char::is_control) {
+        return Err(Refusal::reason(
+            Status::InvalidRequest,
+            format!("{name} is malformed"),
+        ));
+    }
+    Ok(())
 }
 
 /// A worker's answer, sent back to the reactor that owns the connection.

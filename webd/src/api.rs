@@ -228,9 +228,11 @@ pub fn http_status(status: Status) -> u16 {
         Ok => 200,
         Malformed | InvalidUsername | InvalidNickname | InvalidPassword | InvalidEmail
         | InvalidCode | InvalidPhotoId | InvalidQuery => 400,
-        BadCredentials | NoSession => 401,
-        Forbidden | AccountLocked => 403,
-        NotFound | UnknownRole => 404,
+        InvalidRequest | InvalidScope | InvalidGrant | UnsupportedGrantType
+        | InvalidRedirectUri => 400,
+        BadCredentials | NoSession | InvalidClient | InvalidToken => 401,
+        Forbidden | AccountLocked | ConsentRequired => 403,
+        NotFound | UnknownRole | OidcOff => 404,
         Taken | EmailTaken => 409,
         TooManyAttempts | TooManyCodes => 429,
         UnknownOpcode | Internal => 500,

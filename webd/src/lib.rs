@@ -1,12 +1,13 @@
 //! webd, the web front, on 127.0.0.1:9090 by default: its own HTTP/1.1
-//! layer ([`http`]), the pages ([`pages`]) and the gateway JSON API
-//! ([`api`]), every request that needs data answered through authd
+//! layer ([`http`]), the pages ([`pages`]), the gateway JSON API
+//! ([`api`]) and the OpenID provider's endpoints ([`oauth`]), every request that needs data answered through authd
 //! ([`app`]).
 
 pub mod api;
 pub mod app;
 pub mod avatars;
 pub mod http;
+pub mod oauth;
 pub mod pages;
 pub mod route;
 

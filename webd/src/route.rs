@@ -4,6 +4,7 @@
 
 use crate::api::{self, Endpoint};
 use crate::http::Response;
+use crate::oauth::OAuthRoute;
 
 /// Where the avatars are served from: `/avatars/<64 hex digits>`.
 pub const AVATAR_PREFIX: &str = "/avatars/";
@@ -36,6 +37,8 @@ pub enum Route {
     SecurityEnd,
     /// The console's pages and forms.
     Admin(AdminPage),
+    /// The OpenID provider's endpoints.
+    OAuth(OAuthRoute),
     Api(&'static Endpoint),
 }
 
@@ -76,6 +79,17 @@ const FIXED: &[(&str, Route)] = &[
     ("/admin/audit", Route::Admin(AdminPage::Audit)),
     ("/admin/insight", Route::Admin(AdminPage::Insight)),
     ("/admin/insight.json", Route::Admin(AdminPage::InsightJson)),
+    (
+        "/.well-known/openid-configuration",
+        Route::OAuth(OAuthRoute::Discovery),
+    ),
+    ("/oauth/jwks", Route::OAuth(OAuthRoute::Jwks)),
+    ("/oauth/authorize", Route::OAuth(OAuthRoute::Authorize)),
+    ("/oauth/token", Route::OAuth(OAuthRoute::Token)),
+    ("/oauth/userinfo", Route::OAuth(OAuthRoute::Userinfo)),
+    ("/oauth/introspect", Route::OAuth(OAuthRoute::Introspect)),
+    ("/oauth/revoke", Route::OAuth(OAuthRoute::Revoke)),
+    ("/oauth/logout", Route::OAuth(OAuthRoute::Logout)),
 ];
 
 impl Route {
@@ -107,6 +121,7 @@ impl Route {
         match (self, other) {
             (Route::Api(a), Route::Api(b)) => a.path == b.path,
             (Route::Admin(a), Route::Admin(b)) => a == b,
+            (Route::OAuth(a), Route::OAuth(b)) => a == b,
             (a, b) => std::mem::discriminant(&a) == std::mem::discriminant(&b),
         }
     }
@@ -114,6 +129,7 @@ impl Route {
     /// The methods this route takes, as an `Allow` header lists them.
     pub fn allowed(self) -> &'static str {
         match self {
+            Route::OAuth(route) => route.allowed(),
             Route::Root | Route::Style | Route::Home | Route::Avatar | Route::Health => "GET, HEAD",
             Route::Security => "GET, HEAD",
             Route::Admin(

@@ -37,6 +37,10 @@ const MIGRATIONS: &[(&str, Step)] = &[
         "0006_security",
         Step::Sql(include_str!("../../migrations/0006_security.sql")),
     ),
+    (
+        "0007_oidc",
+        Step::Sql(include_str!("../../migrations/0007_oidc.sql")),
+    ),
 ];
 
 /// After 0003 lowercased every address, the ones with non-ASCII letters

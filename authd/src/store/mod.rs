@@ -1,8 +1,8 @@
 //! authd's two stores: MySQL/MariaDB ([`db`]) holds the truth, Redis
 //! ([`cache`]) holds the cache, sessions, codes, counters and node loads.
 //! Beside the accounts ([`db`]), MySQL holds the history ([`history`]),
-//! its rollups ([`rollup`], read by [`insight`]) and what operators change
-//! ([`admin`]).
+//! its rollups ([`rollup`], read by [`insight`]), what operators change
+//! ([`admin`]) and what the OpenID provider keeps ([`oidc`]).
 
 pub mod admin;
 pub mod cache;
@@ -10,6 +10,7 @@ pub mod db;
 pub mod history;
 pub mod insight;
 pub mod migrate;
+pub mod oidc;
 pub mod replicas;
 pub mod rollup;
 pub mod user;

@@ -97,6 +97,13 @@ impl Worker {
             | Request::AdminSetRole(_)
             | Request::AdminAudit(_)
             | Request::AdminInsight(_) => self.admin(job),
+            Request::OidcMetadata(_)
+            | Request::OidcAuthorize(_)
+            | Request::OidcToken(_)
+            | Request::OidcUserinfo(_)
+            | Request::OidcIntrospect(_)
+            | Request::OidcRevoke(_)
+            | Request::OidcLogout(_) => self.oidc(job),
             // Batched operations never arrive here.
             Request::SignIn(_)
             | Request::TryLogin(_)

@@ -11,6 +11,8 @@ mod codes;
 pub mod decoy;
 mod flood;
 mod limits;
+mod oidc;
+mod oidc_token;
 mod revoke;
 mod security;
 mod sessions;
@@ -55,12 +57,16 @@ pub struct Shared {
     /// Redis cannot be reached ([`flood`]).
     pub flood_hourly: crate::local_limits::LocalLimits,
     pub flood_minutely: crate::local_limits::LocalLimits,
+    /// The OpenID provider, when `oidc.issuer` is set.
+    pub provider: Option<Arc<crate::oidc::Provider>>,
 }
 
 /// One worker thread's state: the shared parts and its own Redis connection.
 pub struct Worker {
     shared: Arc<Shared>,
     cache: Cache,
+    /// The OpenID clients this worker read lately.
+    clients: crate::oidc::ClientCache,
 }
 
 /// Starts `threads` workers on the job queue and the argon2 results.
@@ -79,6 +85,7 @@ pub fn start(
             let worker = Worker {
                 shared: shared.clone(),
                 cache,
+                clients: crate::oidc::ClientCache::default(),
             };
             let (jobs, resumed, batch) = (jobs.clone(), resumed.clone(), cfg.workers.batch.max(1));
             std::thread::Builder::new()

@@ -35,6 +35,8 @@ impl Worker {
                 false
             }
         };
+        // The grants made in any of them end with them.
+        self.user_grants_end(user.id);
         // The index closes only sessions that did end.
         if redis_done && mysql_done {
             self.tell_history(crate::records::Entry::AllSessionsEnded {

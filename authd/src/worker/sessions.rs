@@ -93,6 +93,15 @@ impl Worker {
     /// The users of many tokens at once (one pipeline for the Redis ones),
     /// sliding each session's expiry.
     fn session_users(&mut self, tokens: &[&str]) -> Vec<Result<User, Status>> {
+        self.session_users_made(tokens)
+            .into_iter()
+            .map(|r| r.map(|(user, _)| user))
+            .collect()
+    }
+
+    /// As [`Worker::session_users`], with when each session was made (ms;
+    /// `None` for a fallback session in MySQL, which does not say).
+    fn session_users_made(&mut self, tokens: &[&str]) -> Vec<Result<(User, Option<u64>), Status>> {
         let ttl = self.shared.cfg.sessions.ttl.as_secs().max(1);
         let homes: Vec<Option<Home>> = tokens.iter().map(|t| self.home(t)).collect();
         let redis_keys: Vec<&String> = homes
@@ -166,14 +175,15 @@ impl Worker {
         uuids
             .into_iter()
             .zip(passwords)
-            .map(|(u, password)| {
+            .zip(made)
+            .map(|((u, password), made)| {
                 u.and_then(|_| match found.next() {
                     // A locked account has no session, whatever its mark says.
                     Some(Ok(Some(user))) if user.locked => Err(Status::NoSession),
                     Some(Ok(Some(user)))
                         if crate::password::same(&user.pw_fingerprint, &password) =>
                     {
-                        Ok(user)
+                        Ok((user, made))
                     }
                     // Made with a password the account no longer has.
                     Some(Ok(Some(_))) | Some(Ok(None)) => Err(Status::NoSession),
@@ -185,6 +195,14 @@ impl Worker {
 
     pub(super) fn session_user(&mut self, token: &str) -> Result<User, Status> {
         self.session_users(&[token])
+            .pop()
+            .unwrap_or(Err(Status::Internal))
+    }
+
+    /// The user of a session and when it was made (ms; `None` when its
+    /// store does not say).
+    pub(super) fn session_user_made(&mut self, token: &str) -> Result<(User, Option<u64>), Status> {
+        self.session_users_made(&[token])
             .pop()
             .unwrap_or(Err(Status::Internal))
     }
@@ -273,6 +291,7 @@ impl Worker {
             reason,
             at_ms: crate::records::now_ms(),
         });
+        self.session_grants_end(&hash);
         Ok(())
     }
 }

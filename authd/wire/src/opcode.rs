@@ -29,5 +29,12 @@ throng_core::code_table! {
         AdminSetRole = 0x25, "admin_set_role";
         AdminAudit = 0x26, "admin_audit";
         AdminInsight = 0x27, "admin_insight";
+        OidcMetadata = 0x28, "oidc_metadata";
+        OidcAuthorize = 0x29, "oidc_authorize";
+        OidcToken = 0x2a, "oidc_token";
+        OidcUserinfo = 0x2b, "oidc_userinfo";
+        OidcIntrospect = 0x2c, "oidc_introspect";
+        OidcRevoke = 0x2d, "oidc_revoke";
+        OidcLogout = 0x2e, "oidc_logout";
     }
 }

@@ -89,4 +89,11 @@ requests! {
     AdminSetRole,
     AdminAudit,
     AdminInsight,
+    OidcMetadata,
+    OidcAuthorize,
+    OidcToken,
+    OidcUserinfo,
+    OidcIntrospect,
+    OidcRevoke,
+    OidcLogout,
 }

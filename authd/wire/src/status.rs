@@ -23,6 +23,15 @@ throng_core::status_table! {
         AccountLocked = 47, "account_locked";
         UnknownRole = 48, "unknown_role";
         InvalidQuery = 49, "invalid_query";
+        InvalidClient = 50, "invalid_client";
+        InvalidGrant = 51, "invalid_grant";
+        InvalidRequest = 52, "invalid_request";
+        UnsupportedGrantType = 53, "unsupported_grant_type";
+        InvalidScope = 54, "invalid_scope";
+        InvalidRedirectUri = 55, "invalid_redirect_uri";
+        ConsentRequired = 56, "consent_required";
+        InvalidToken = 57, "invalid_token";
+        OidcOff = 58, "oidc_off";
     }
 }
 

@@ -113,6 +113,43 @@ proptest! {
     }
 
     #[test]
+    fn every_oidc_operation_round_trips(
+        a in ".{0,40}", b in ".{0,40}", c in ".{0,40}", d in ".{0,40}",
+        n in any::<u32>(), t in any::<u64>(), flag in any::<bool>(),
+        email in proptest::option::of(".{0,20}"),
+    ) {
+        round_trip(OidcMetadata, ProviderMetadata { issuer: a.clone(), jwks: b.clone() });
+        let authorize = OidcAuthorize {
+            token: a.as_str().into(), client_id: b.clone(), redirect_uri: c.clone(), scope: d.clone(),
+            nonce: a.clone(), code_challenge: b.clone(), code_challenge_method: c.clone(), prompt: n, approved: flag,
+        };
+        round_trip(authorize.clone(), Authorization::Code(d.as_str().into()));
+        round_trip(authorize, Authorization::Consent { client_name: a.clone(), scope: b.clone() });
+        round_trip(
+            OidcToken {
+                client_id: a.clone(), client_secret: b.as_str().into(), grant_type: c.clone(), code: d.as_str().into(),
+                redirect_uri: a.clone(), code_verifier: b.as_str().into(), refresh_token: c.as_str().into(), scope: d.clone(),
+            },
+            Tokens { access_token: a.as_str().into(), expires_in: n, id_token: b.as_str().into(), refresh_token: c.as_str().into(), scope: d.clone() },
+        );
+        round_trip(
+            OidcUserinfo { access_token: a.as_str().into() },
+            UserClaims { sub: a.clone(), scope: b.clone(), username: c.clone(), nickname: d.clone(), updated_at: t, email: email.clone(), avatar: email.clone() },
+        );
+        let introspect = OidcIntrospect { client_id: a.clone(), client_secret: b.as_str().into(), token: c.as_str().into() };
+        round_trip(introspect.clone(), Introspection::default());
+        round_trip(
+            introspect,
+            Introspection { active: true, scope: a.clone(), client_id: b.clone(), sub: c.clone(), username: d.clone(), token_type: a.clone(), iat: t, exp: t },
+        );
+        round_trip(OidcRevoke { client_id: a.clone(), client_secret: b.as_str().into(), token: c.as_str().into() }, ());
+        round_trip(
+            OidcLogout { token: a.as_str().into(), id_token_hint: b.as_str().into(), client_id: c.clone(), post_logout_redirect_uri: d.clone(), confirmed: flag },
+            LoggedOut { ended: !flag, redirect: a.clone() },
+        );
+    }
+
+    #[test]
     fn a_list_count_the_body_cannot_hold_is_a_typed_error(count in any::<u32>(), body in proptest::collection::vec(any::<u8>(), 0..64)) {
         let mut raw = Vec::new();
         throng_core::proto::FieldWriter::new(&mut raw).u32(count);
@@ -138,6 +175,10 @@ proptest! {
         let _ = decode_answer::<AdminInsight>(status, &body);
         let _ = decode_answer::<SecurityOverview>(status, &body);
         let _ = decode_answer::<AdminUser>(status, &body);
+        let _ = decode_answer::<OidcAuthorize>(status, &body);
+        let _ = decode_answer::<OidcToken>(status, &body);
+        let _ = decode_answer::<OidcIntrospect>(status, &body);
+        let _ = decode_answer::<OidcUserinfo>(status, &body);
     }
 }
 

@@ -76,6 +76,9 @@ pub struct Head<'a> {
     /// site): the console refuses cross-site navigations.
     pub fetch_site: Option<&'a [u8]>,
     pub if_none_match: Option<&'a [u8]>,
+    /// `Authorization` (the OAuth endpoints: a client's Basic credentials,
+    /// a Bearer access token).
+    pub authorization: Option<&'a [u8]>,
     /// The last `X-Forwarded-For` line: the one the nearest proxy added
     /// (read only when that proxy is trusted).
     pub forwarded_for: Option<&'a [u8]>,
@@ -142,6 +145,7 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
         referer: None,
         fetch_site: None,
         if_none_match: None,
+        authorization: None,
         forwarded_for: None,
     };
     let mut length: Option<u64> = None;
@@ -194,6 +198,8 @@ pub fn parse<'a>(input: &'a [u8], limits: &HttpLimits) -> Result<Option<Head<'a>
             head.content_type = Some(h.value);
         } else if eq(name, "user-agent") {
             head.user_agent = Some(h.value);
+        } else if eq(name, "authorization") {
+            head.authorization = Some(h.value);
         } else if eq(name, "referer") {
             head.referer = Some(h.value);
         } else if eq(name, "sec-fetch-site") {

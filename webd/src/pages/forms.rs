@@ -127,6 +127,19 @@ pub struct LoginForm {
     /// The page that sent the visitor to the form (its `Referer`, kept in
     /// a hidden field): where sign-ins come from, for the analysis.
     pub from: String,
+    /// Where to go once signed in (an OpenID authorization request that
+    /// sent the visitor here); see [`safe_next`].
+    pub next: String,
+}
+
+/// `next` when it is a path of ours the log-in may send the browser on to:
+/// only the authorization endpoint, so the parameter is no open
+/// redirector.
+pub fn safe_next(next: &str) -> Option<&str> {
+    (next.starts_with("/oauth/authorize?")
+        && next.len() <= 4096
+        && !next.contains(['\\', '\r', '\n', '#']))
+    .then_some(next)
 }
 
 /// The profile form (the nickname; the avatar has its own upload).
@@ -170,8 +183,19 @@ pub fn random_token() -> String {
 /// Headers every HTML page carries: no framing, no sniffing, only our own
 /// resources, no caching of personal pages.
 pub fn page(status: u16, html: String) -> Response {
+    page_with_csp(
+        status,
+        html,
+        "Content-Security-Policy: default-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'",
+    )
+}
+
+/// [`page`] with its own `Content-Security-Policy` line: a form whose
+/// answer redirects to another origin (an OpenID client) must name it in
+/// `form-action`, which browsers apply to the redirects too.
+pub fn page_with_csp(status: u16, html: String, csp: &str) -> Response {
     Response::html(status, html)
-        .header("Content-Security-Policy: default-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'")
+        .header(csp)
         .header("X-Content-Type-Options: nosniff")
         .header("X-Frame-Options: DENY")
         .header("Referrer-Policy: same-origin")

@@ -12,7 +12,7 @@ pub mod csrf;
 mod forms;
 mod security;
 mod time;
-mod views;
+pub(crate) mod views;
 
 use crate::avatars::UploadError;
 use crate::http::{Head, Response};
@@ -23,9 +23,9 @@ use authd_wire::ops::{
 };
 use authd_wire::{decode_answer, Operation, Refusal, Request, Status};
 use csrf::{CsrfKey, Holder};
-pub use forms::{clear_session_cookie, redirect, RequestCookies};
+pub use forms::{clear_session_cookie, page, page_with_csp, redirect, RequestCookies};
 use forms::{
-    device_cookie, notice_cookie, page, parse_form, pre_session_cookie, session_cookie, EditForm,
+    device_cookie, notice_cookie, parse_form, pre_session_cookie, session_cookie, EditForm,
     LoginForm, LogoutForm, SignUpForm,
 };
 use std::net::IpAddr;
@@ -44,6 +44,8 @@ pub enum PageCall {
         username: String,
         csrf: String,
         from: String,
+        /// Where to go once signed in (empty: home).
+        next: String,
         /// A device id new to this browser, to set with the answer.
         new_device: Option<String>,
     },
@@ -54,6 +56,7 @@ pub enum PageCall {
     },
     Security(security::SecurityCall),
     Admin(admin::AdminCall),
+    OAuth(crate::oauth::OAuthCall),
     EditForm {
         csrf: String,
         error: Option<&'static str>,
@@ -84,7 +87,10 @@ fn upload_message(query: Option<&str>) -> Option<&'static str> {
     })
 }
 
-/// What to do with a page request.
+/// What to do with a page request. It lives for one request on the
+/// stack, so the size of the largest request (an authorization request's
+/// nine fields) is no cost worth a box.
+#[allow(clippy::large_enum_variant)]
 pub enum Step {
     Now(Response),
     Call { request: Request, then: PageCall },
@@ -105,6 +111,33 @@ fn with_pre_session(r: Response, id: &str, new: bool, secure: bool) -> Response 
     } else {
         r
     }
+}
+
+/// The log-in page. On the way to an OpenID client (`next`), a sign-in
+/// ends in a redirect to that client's origin, which the form's
+/// `form-action` must allow (browsers apply it to redirects too).
+fn login_page(status: u16, html: String, next: &str) -> Response {
+    let target = next
+        .split_once('?')
+        .and_then(|(_, q)| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "redirect_uri")
+                .map(|(_, v)| v.into_owned())
+        })
+        .and_then(|uri| crate::oauth::origin(&uri).map(str::to_owned));
+    match target {
+        Some(origin) => page_with_csp(
+            status,
+            html,
+            &format!("Content-Security-Policy: default-src 'self'; img-src 'self'; form-action 'self' {origin}; frame-ancestors 'none'"),
+        ),
+        None => page(status, html),
+    }
+}
+
+/// The page when authd could not answer.
+pub fn busy() -> Response {
+    busy_page()
 }
 
 fn busy_page() -> Response {
@@ -191,14 +224,29 @@ impl Pages {
                             .collect::<String>()
                     })
                     .unwrap_or_default();
+                let next = head
+                    .query
+                    .and_then(|q| {
+                        form_urlencoded::parse(q.as_bytes())
+                            .find(|(k, _)| k == "next")
+                            .map(|(_, v)| v.into_owned())
+                    })
+                    .filter(|n| forms::safe_next(n).is_some())
+                    .unwrap_or_default();
                 let html = render(&views::Login {
                     csrf: &csrf,
                     username: "",
                     from: &from,
+                    next: &next,
                     notice,
                     error: None,
                 });
-                Step::Now(with_pre_session(page(200, html), &pre, new_pre, secure))
+                Step::Now(with_pre_session(
+                    login_page(200, html, &next),
+                    &pre,
+                    new_pre,
+                    secure,
+                ))
             }
             (Route::Login, true) => {
                 let form: LoginForm = match self.checked_form(body, signed_out) {
@@ -223,6 +271,7 @@ impl Pages {
                         username: form.username,
                         csrf,
                         from: form.from,
+                        next: forms::safe_next(&form.next).unwrap_or("").to_owned(),
                         new_device: new_device.then_some(device),
                     },
                 }
@@ -304,6 +353,15 @@ impl Pages {
                 security::start(self, route, head, body, cookies)
             }
             (Route::Admin(page), _) => admin::start(self, page, head, client, body, cookies),
+            (Route::OAuth(route), _) => {
+                match crate::oauth::start(self, route, head, body, cookies) {
+                    Ok((request, call)) => Step::Call {
+                        request,
+                        then: PageCall::OAuth(call),
+                    },
+                    Err(response) => Step::Now(response),
+                }
+            }
             _ => Step::Now(Response::html(404, "<h1>404 Not Found</h1>\n")),
         }
     }
@@ -331,9 +389,15 @@ impl Pages {
 
     /// The page for authd's answer to `call`.
     pub fn finish(&self, call: PageCall, result: Result<Answer, CallError>) -> Response {
-        let Ok(answer) = result else {
-            return busy_page();
+        let answer = match (result, call) {
+            (Ok(answer), PageCall::OAuth(call)) => {
+                return crate::oauth::finish(self, call, answer.header.status, &answer.body)
+            }
+            (Err(_), PageCall::OAuth(call)) => return crate::oauth::failed(&call),
+            (Ok(answer), call) => (answer, call),
+            (Err(_), _) => return busy_page(),
         };
+        let (answer, call) = answer;
         let (status, body) = (answer.header.status, &answer.body[..]);
         let secure = self.secure_cookies;
         match call {
@@ -362,6 +426,7 @@ impl Pages {
                 username,
                 csrf,
                 from,
+                next,
                 new_device,
             } => {
                 let with_device = |r: Response| match &new_device {
@@ -370,8 +435,9 @@ impl Pages {
                 };
                 let (code, error) = match decode_answer::<SignIn>(status, body) {
                     Ok(Ok(signed_in)) => {
-                        let r = redirect("/home")
-                            .header(session_cookie(signed_in.token.as_str(), secure));
+                        let to = if next.is_empty() { "/home" } else { &next };
+                        let r =
+                            redirect(to).header(session_cookie(signed_in.token.as_str(), secure));
                         let r = if signed_in.warnings != 0 {
                             r.header(notice_cookie(signed_in.warnings, secure))
                         } else {
@@ -399,12 +465,14 @@ impl Pages {
                     csrf: &csrf,
                     username: &username,
                     from: &from,
+                    next: &next,
                     notice: None,
                     error: Some(&error),
                 });
-                with_device(page(code, html))
+                with_device(login_page(code, html, &next))
             }
             PageCall::Security(call) => security::finish(self, call, status, body),
+            PageCall::OAuth(call) => crate::oauth::finish(self, call, status, body),
             PageCall::Admin(call) => admin::finish(self, call, status, body),
             PageCall::Home { csrf, notice } => match typed::<ValidateSession>(status, body) {
                 Ok(Profile {

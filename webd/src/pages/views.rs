@@ -20,6 +20,8 @@ pub struct Login<'a> {
     pub username: &'a str,
     /// The referring page, carried to the sign-in for the analysis.
     pub from: &'a str,
+    /// Where to go once signed in (empty: home).
+    pub next: &'a str,
     pub notice: Option<&'a str>,
     pub error: Option<&'a str>,
 }
@@ -138,4 +140,30 @@ pub fn render(t: &impl Template) -> String {
         log::error!("rendering a page failed: {e}");
         "<!doctype html><h1>500 Internal Server Error</h1>".into()
     })
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub struct Consent<'a> {
+    pub csrf: &'a str,
+    pub client_name: &'a str,
+    pub redirect_uri: &'a str,
+    /// What each scope lets the application see, a line each.
+    pub scopes: Vec<&'static str>,
+    /// The authorization request's parameters, sent back with the answer.
+    pub fields: Vec<(&'a str, &'a str)>,
+}
+
+#[derive(Template)]
+#[template(path = "logout_confirm.html")]
+pub struct LogoutConfirm<'a> {
+    pub csrf: &'a str,
+    pub fields: Vec<(&'a str, &'a str)>,
+}
+
+#[derive(Template)]
+#[template(path = "oauth_message.html")]
+pub struct OAuthMessage<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
 }

@@ -19,6 +19,8 @@ use webd::http::{HttpLimits, HttpService};
 
 /// The caller key of every test stack: webd shows it to authd.
 pub const CALLER_KEY: &str = "webd-test-caller-key-webd-test-caller";
+/// authd's master key in every test stack.
+pub const SECRET: &str = "webd-test-secret-webd-test-secret!!";
 /// The CSRF key of every test stack.
 pub const CSRF_KEY: &str = "webd-test-csrf-key-webd-test-csrf-key";
 
@@ -58,6 +60,40 @@ impl Stack {
         limits: HttpLimits,
         tune: impl FnOnce(&mut authd::config::Config, &TestStores),
     ) -> Stack {
+        Stack::start_at(name, redis_url, limits, 0, tune)
+    }
+
+    /// The stack as an OpenID provider: webd on a port chosen first, so
+    /// authd's issuer can name it.
+    pub fn start_provider(name: &str) -> Stack {
+        let port = throng_testkit::spawn::free_port();
+        let issuer = format!("http://127.0.0.1:{port}");
+        Stack::start_at(name, None, HttpLimits::default(), port, |cfg, _| {
+            cfg.oidc.issuer = issuer;
+        })
+    }
+
+    /// The issuer of a [`Stack::start_provider`] stack.
+    pub fn issuer(&self) -> String {
+        format!("http://{}", self.web)
+    }
+
+    /// `authd client add` on this stack's stores: the JSON it prints.
+    pub fn add_client(&self, spec: authd::client_cli::NewClient) -> serde_json::Value {
+        let mut cfg = authd::config::Config::default();
+        cfg.mysql.url = self.stores.mysql_url.clone();
+        cfg.secret = SECRET.into();
+        let db = authd::store::db::Db::connect(&cfg.mysql.url, 1, 2).unwrap();
+        authd::client_cli::add(&cfg, &db, spec).unwrap()
+    }
+
+    fn start_at(
+        name: &str,
+        redis_url: Option<&str>,
+        limits: HttpLimits,
+        web_port: u16,
+        tune: impl FnOnce(&mut authd::config::Config, &TestStores),
+    ) -> Stack {
         let stores = TestStores::new(&format!("webd_{name}"));
         let mut cfg = authd::config::Config::default();
         cfg.reactor.listen = vec!["127.0.0.1:0".parse().unwrap()];
@@ -66,7 +102,7 @@ impl Stack {
         cfg.mysql.url = stores.mysql_url.clone();
         cfg.redis.url = redis_url.unwrap_or(&stores.redis_url).to_owned();
         cfg.redis.prefix = stores.prefix.clone();
-        cfg.secret = "webd-test-secret-webd-test-secret!!".into();
+        cfg.secret = SECRET.into();
         cfg.caller_key = CALLER_KEY.into();
         cfg.argon2.memory_kib = 1024;
         cfg.argon2.iterations = 1;
@@ -80,7 +116,7 @@ impl Stack {
         .unwrap();
         let authd_addr = running.addrs()[0];
         let web_cfg = ReactorConfig {
-            listen: vec!["127.0.0.1:0".parse().unwrap()],
+            listen: vec![SocketAddr::from(([127, 0, 0, 1], web_port))],
             threads: 2,
             ..ReactorConfig::default()
         };

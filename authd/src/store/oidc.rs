@@ -1,0 +1,378 @@
+//! What the OpenID provider keeps in MariaDB (migration `0007_oidc`): the
+//! registered clients, the sealed signing keys, the consents users gave,
+//! the grants made from codes, and the refresh tokens (their SHA-256,
+//! never the token). Codes and access tokens are short-lived and live in
+//! Redis (`worker::oidc`).
+
+use super::db::Db;
+use mysql::prelude::Queryable;
+
+/// A registered client (an application that signs its users in with
+/// Throng).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Client {
+    pub client_id: String,
+    pub name: String,
+    /// HMAC of its secret under the client-secret key, hex; empty for a
+    /// public client.
+    pub secret_hash: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_uris: Vec<String>,
+    /// Where it is told, by back-channel logout, that a session ended;
+    /// empty: not told.
+    pub backchannel_logout_uri: String,
+    /// `RS256` or `EdDSA`: how its ID tokens are signed.
+    pub id_token_alg: String,
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        self.secret_hash.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("client_id", &self.client_id)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One signing key as stored: its public JWK and its sealed private half.
+pub struct StoredKey {
+    pub kid: String,
+    pub alg: String,
+    pub public_jwk: String,
+    pub private_sealed: Vec<u8>,
+    pub created_ms: u64,
+    /// When it stopped signing (ms); `None`: it signs.
+    pub retired_ms: Option<u64>,
+}
+
+/// A grant: one user's authorization of one client, made when a code was
+/// exchanged, ended (`revoked`) by a reused refresh token, a revocation,
+/// or the end of the session it came from.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub id: u64,
+    pub user_id: u64,
+    pub client_id: String,
+    pub scope: String,
+    pub sid: String,
+    pub auth_time: u64,
+    pub revoked: bool,
+}
+
+/// A refresh token's row with its grant.
+#[derive(Debug)]
+pub struct RefreshRow {
+    pub grant: Grant,
+    pub used: bool,
+    pub expired: bool,
+    pub issued_s: u64,
+    pub expires_s: u64,
+}
+
+const GRANT_COLUMNS: &str =
+    "g.id, g.user_id, g.client_id, g.scope, g.sid, g.auth_time, g.revoked_at IS NOT NULL";
+
+/// The grant in the first columns of `row` ([`GRANT_COLUMNS`]).
+fn grant_of(row: &mut mysql::Row) -> Option<Grant> {
+    Some(Grant {
+        id: row.take(0)?,
+        user_id: row.take(1)?,
+        client_id: row.take(2)?,
+        scope: row.take(3)?,
+        sid: row.take(4)?,
+        auth_time: row.take(5)?,
+        revoked: row.take(6)?,
+    })
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+impl Db {
+    pub fn add_client(&self, client: &Client) -> Result<(), mysql::Error> {
+        self.run(false, |c| {
+            c.exec_drop(
+                "INSERT INTO oidc_clients (client_id, name, secret_hash, redirect_uris, \
+                 post_logout_uris, backchannel_logout_uri, id_token_alg) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    &client.client_id,
+                    &client.name,
+                    &client.secret_hash,
+                    client.redirect_uris.join("\n"),
+                    client.post_logout_uris.join("\n"),
+                    &client.backchannel_logout_uri,
+                    &client.id_token_alg,
+                ),
+            )
+        })
+    }
+
+    pub fn client(&self, client_id: &str) -> Result<Option<Client>, mysql::Error> {
+        Ok(self.clients_where(Some(client_id))?.pop())
+    }
+
+    pub fn clients(&self) -> Result<Vec<Client>, mysql::Error> {
+        self.clients_where(None)
+    }
+
+    fn clients_where(&self, id: Option<&str>) -> Result<Vec<Client>, mysql::Error> {
+        type Row = (String, String, String, String, String, String, String);
+        let to_client =
+            |(client_id, name, secret_hash, redirects, logouts, backchannel, alg): Row| Client {
+                client_id,
+                name,
+                secret_hash,
+                redirect_uris: lines(&redirects),
+                post_logout_uris: lines(&logouts),
+                backchannel_logout_uri: backchannel,
+                id_token_alg: alg,
+            };
+        let select = "SELECT client_id, name, secret_hash, redirect_uris, post_logout_uris, \
+                      backchannel_logout_uri, id_token_alg FROM oidc_clients";
+        self.run(true, |c| match id {
+            Some(id) => c.exec_map(format!("{select} WHERE client_id = ?"), (id,), to_client),
+            None => c.exec_map(format!("{select} ORDER BY created_at"), (), to_client),
+        })
+    }
+
+    /// Removes a client, and with it (by the foreign keys) its consents,
+    /// grants and refresh tokens. False when there was none.
+    pub fn remove_client(&self, client_id: &str) -> Result<bool, mysql::Error> {
+        self.run(false, |c| {
+            c.exec_drop("DELETE FROM oidc_clients WHERE client_id = ?", (client_id,))?;
+            Ok(c.affected_rows() > 0)
+        })
+    }
+
+    pub fn signing_keys(&self) -> Result<Vec<StoredKey>, mysql::Error> {
+        self.run(true, |c| {
+            c.exec_map(
+                "SELECT kid, alg, public_jwk, private_sealed, \
+                 CAST(UNIX_TIMESTAMP(created_at) * 1000 AS UNSIGNED), \
+                 CAST(UNIX_TIMESTAMP(retired_at) * 1000 AS UNSIGNED) \
+                 FROM oidc_keys ORDER BY created_at, kid",
+                (),
+                |(kid, alg, public_jwk, private_sealed, created_ms, retired_ms)| StoredKey {
+                    kid,
+                    alg,
+                    public_jwk,
+                    private_sealed,
+                    created_ms,
+                    retired_ms,
+                },
+            )
+        })
+    }
+
+    pub fn add_signing_key(
+        &self,
+        kid: &str,
+        alg: &str,
+        public_jwk: &str,
+        sealed: &[u8],
+    ) -> Result<(), mysql::Error> {
+        self.run(false, |c| {
+            c.exec_drop(
+                "INSERT INTO oidc_keys (kid, alg, public_jwk, private_sealed) VALUES (?, ?, ?, ?)",
+                (kid, alg, public_jwk, sealed),
+            )
+        })
+    }
+
+    /// Retires every signing key of `alg` but `keep`, `in_s` seconds from
+    /// now: they sign until then and stay published until the tokens they
+    /// signed have expired.
+    pub fn retire_signing_keys(
+        &self,
+        alg: &str,
+        keep: &str,
+        in_s: u64,
+    ) -> Result<(), mysql::Error> {
+        self.run(false, |c| {
+            c.exec_drop(
+                "UPDATE oidc_keys SET retired_at = NOW(3) + INTERVAL ? SECOND \
+                 WHERE alg = ? AND kid <> ? AND retired_at IS NULL",
+                (in_s, alg, keep),
+            )
+        })
+    }
+
+    /// Deletes keys retired before `before_s` (unix s).
+    pub fn drop_retired_keys(&self, before_s: u64) -> Result<u64, mysql::Error> {
+        self.run(false, |c| {
+            c.exec_drop(
+                "DELETE FROM oidc_keys WHERE retired_at < FROM_UNIXTIME(?)",
+                (before_s,),
+            )?;
+            Ok(c.affected_rows())
+        })
+    }
+
+    /// The scope `user_id` consented to for `client_id`, if any.
+    pub fn consent(&self, user_id: u64, client_id: &str) -> Result<Option<String>, mysql::Error> {
+        self.run(true, |c| {
+            c.exec_first(
+                "SELECT scope FROM oidc_consents WHERE user_id = ? AND client_id = ?",
+                (user_id, client_id),
+            )
+        })
+    }
+
+    pub fn remember_consent(
+        &self,
+        user_id: u64,
+        client_id: &str,
+        scope: &str,
+    ) -> Result<(), mysql::Error> {
+        self.run(true, |c| {
+            c.exec_drop(
+                "INSERT INTO oidc_consents (user_id, client_id, scope) VALUES (?, ?, ?) \
+                 ON DUPLICATE KEY UPDATE scope = VALUES(scope), granted_at = NOW(3)",
+                (user_id, client_id, scope),
+            )
+        })
+    }
+
+    /// Makes the grant of an exchanged code and its first refresh token
+    /// (its hash) in one transaction; the grant's id.
+    pub fn create_grant(
+        &self,
+        grant: &Grant,
+        refresh_hash: &[u8; 32],
+        refresh_ttl_s: u64,
+    ) -> Result<u64, mysql::Error> {
+        self.run(false, |c| {
+            let mut tx = c.start_transaction(mysql::TxOpts::default())?;
+            tx.exec_drop(
+                "INSERT INTO oidc_grants (user_id, client_id, scope, sid, auth_time) \
+                 VALUES (?, ?, ?, ?, ?)",
+                (
+                    grant.user_id,
+                    &grant.client_id,
+                    &grant.scope,
+                    &grant.sid,
+                    grant.auth_time,
+                ),
+            )?;
+            let id = tx.last_insert_id().unwrap_or(0);
+            tx.exec_drop(
+                "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, expires_at) \
+                 VALUES (?, ?, NOW(3) + INTERVAL ? SECOND)",
+                (refresh_hash.to_vec(), id, refresh_ttl_s),
+            )?;
+            tx.commit()?;
+            Ok(id)
+        })
+    }
+
+    /// A refresh token's row and its grant, if the token exists.
+    pub fn refresh_token(&self, hash: &[u8; 32]) -> Result<Option<RefreshRow>, mysql::Error> {
+        let row: Option<mysql::Row> = self.run(true, |c| {
+            c.exec_first(
+                format!(
+                    "SELECT {GRANT_COLUMNS}, r.used_at IS NOT NULL, r.expires_at <= NOW(3), \
+                     CAST(UNIX_TIMESTAMP(r.issued_at) AS UNSIGNED), \
+                     CAST(UNIX_TIMESTAMP(r.expires_at) AS UNSIGNED) \
+                     FROM oidc_refresh_tokens r JOIN oidc_grants g ON g.id = r.grant_id \
+                     WHERE r.token_hash = ?"
+                ),
+                (hash.to_vec(),),
+            )
+        })?;
+        Ok(row.and_then(|mut row| {
+            Some(RefreshRow {
+                grant: grant_of(&mut row)?,
+                used: row.take(7)?,
+                expired: row.take(8)?,
+                issued_s: row.take(9)?,
+                expires_s: row.take(10)?,
+            })
+        }))
+    }
+
+    /// Uses refresh token `old` up and stores `new` for the same grant, in
+    /// one transaction. False when `old` was used meanwhile (a concurrent
+    /// reuse): nothing is stored.
+    pub fn rotate_refresh_token(
+        &self,
+        old: &[u8; 32],
+        new: &[u8; 32],
+        grant_id: u64,
+        ttl_s: u64,
+    ) -> Result<bool, mysql::Error> {
+        self.run(false, |c| {
+            let mut tx = c.start_transaction(mysql::TxOpts::default())?;
+            tx.exec_drop(
+                "UPDATE oidc_refresh_tokens SET used_at = NOW(3) \
+                 WHERE token_hash = ? AND used_at IS NULL",
+                (old.to_vec(),),
+            )?;
+            if tx.affected_rows() != 1 {
+                tx.rollback()?;
+                return Ok(false);
+            }
+            tx.exec_drop(
+                "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, expires_at) \
+                 VALUES (?, ?, NOW(3) + INTERVAL ? SECOND)",
+                (new.to_vec(), grant_id, ttl_s),
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })
+    }
+
+    /// Ends the grants chosen by `which`: the ones not ended already,
+    /// which it returns (their clients are told).
+    pub fn revoke_grants(&self, which: GrantsOf<'_>) -> Result<Vec<Grant>, mysql::Error> {
+        let (filter, value): (&str, mysql::Value) = match which {
+            GrantsOf::Id(id) => ("g.id = ?", id.into()),
+            GrantsOf::Session(sid) => ("g.sid = ?", sid.into()),
+            GrantsOf::User(user_id) => ("g.user_id = ?", user_id.into()),
+        };
+        self.run(false, |c| {
+            let mut tx = c.start_transaction(mysql::TxOpts::default())?;
+            let rows: Vec<mysql::Row> = tx.exec(
+                format!(
+                    "SELECT {GRANT_COLUMNS} FROM oidc_grants g \
+                     WHERE {filter} AND g.revoked_at IS NULL FOR UPDATE"
+                ),
+                (value.clone(),),
+            )?;
+            let grants: Vec<Grant> = rows
+                .into_iter()
+                .filter_map(|mut r| grant_of(&mut r))
+                .collect();
+            if !grants.is_empty() {
+                tx.exec_drop(
+                    format!(
+                        "UPDATE oidc_grants g SET g.revoked_at = NOW(3) \
+                         WHERE {filter} AND g.revoked_at IS NULL"
+                    ),
+                    (value.clone(),),
+                )?;
+            }
+            tx.commit()?;
+            Ok(grants)
+        })
+    }
+}
+
+/// Which grants [`Db::revoke_grants`] ends.
+#[derive(Debug, Clone, Copy)]
+pub enum GrantsOf<'a> {
+    Id(u64),
+    /// Those made in one Throng session (its `sid`).
+    Session(&'a str),
+    /// All of one user's.
+    User(u64),
+}

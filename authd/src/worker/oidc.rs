@@ -1,0 +1,553 @@
+//! The OpenID provider's operations but the token endpoint's
+//! ([`super::oidc_token`]): the authorization step, userinfo,
+//! introspection, revocation, RP-initiated logout and the metadata; and
+//! ending grants — when a Throng session ends, every grant made in it ends
+//! too (its refresh tokens, its access tokens at once) and each client
+//! with a back-channel logout URI is told.
+
+use super::users::By;
+use super::Worker;
+use crate::oidc::claims::{Hint, LogoutToken, LOGOUT_EVENT};
+use crate::oidc::grants::{AccessGrant, CodeGrant};
+use crate::oidc::{pkce, scope, signing, token_hash, Provider};
+use crate::ops::Job;
+use crate::records::now_ms;
+use crate::store::oidc::{Client, Grant, GrantsOf};
+use authd_wire::ops::{
+    Authorization, Introspection, LoggedOut, OidcAuthorize, OidcIntrospect, OidcLogout,
+    OidcMetadata, OidcRevoke, OidcToken, OidcUserinfo, ProviderMetadata, UserClaims,
+    PROMPT_CONSENT, PROMPT_NONE,
+};
+use authd_wire::{Refusal, Request, Status};
+use std::sync::Arc;
+
+/// The prefixes that say which store a token lives in.
+pub(super) const ACCESS_PREFIX: &str = "at.";
+pub(super) const REFRESH_PREFIX: &str = "rt.";
+
+/// How long a used code is remembered, so that its replay ends its grant.
+const USED_CODE_TTL_S: u64 = 600;
+
+pub(super) fn refuse(status: Status, why: &str) -> Refusal {
+    Refusal::reason(status, why)
+}
+
+impl Worker {
+    pub(super) fn oidc(&mut self, job: Job) {
+        match job.op.clone() {
+            Request::OidcMetadata(_) => {
+                let answer = self.provider().map(|p| ProviderMetadata {
+                    issuer: p.issuer.clone(),
+                    jwks: p.keys(&self.shared.db).jwks().to_owned(),
+                });
+                job.answer::<OidcMetadata>(answer)
+            }
+            Request::OidcAuthorize(op) => {
+                let answer = self.authorize(&op);
+                job.answer::<OidcAuthorize>(answer)
+            }
+            Request::OidcToken(op) => {
+                let answer = self.token(&op);
+                job.answer::<OidcToken>(answer)
+            }
+            Request::OidcUserinfo(op) => {
+                let answer = self.userinfo(op.access_token.as_str());
+                job.answer::<OidcUserinfo>(answer)
+            }
+            Request::OidcIntrospect(op) => {
+                let answer = self.introspect(&op);
+                job.answer::<OidcIntrospect>(answer)
+            }
+            Request::OidcRevoke(op) => {
+                let answer = self.revoke(&op);
+                job.answer::<OidcRevoke>(answer)
+            }
+            Request::OidcLogout(op) => {
+                let answer = self.rp_logout(&op);
+                job.answer::<OidcLogout>(answer)
+            }
+            _ => job.refuse(Status::Internal),
+        }
+    }
+
+    pub(super) fn provider(&self) -> Result<Arc<Provider>, Refusal> {
+        self.shared
+            .provider
+            .clone()
+            .ok_or_else(|| Refusal::new(Status::OidcOff))
+    }
+
+    /// The registered client `client_id`, or `invalid_client`.
+    pub(super) fn client(&mut self, client_id: &str) -> Result<Client, Refusal> {
+        match self.clients.get(&self.shared.db, client_id) {
+            Ok(Some(client)) => Ok(client),
+            Ok(None) => Err(refuse(Status::InvalidClient, "unknown client")),
+            Err(e) => Err(super::store_failed("reading a client", e).into()),
+        }
+    }
+
+    /// The client, once it proved it is (its secret; a public client has
+    /// none to prove). Unknown client and wrong secret answer alike.
+    pub(super) fn authenticated_client(
+        &mut self,
+        provider: &Provider,
+        client_id: &str,
+        secret: &str,
+    ) -> Result<Client, Refusal> {
+        let failed = || refuse(Status::InvalidClient, "client authentication failed");
+        if client_id.is_empty() {
+            return Err(failed());
+        }
+        let client = self.client(client_id).map_err(|r| match r.status {
+            Status::InvalidClient => failed(),
+            _ => r,
+        })?;
+        if provider.secret_matches(&client, secret) {
+            Ok(client)
+        } else {
+            Err(failed())
+        }
+    }
+
+    fn authorize(&mut self, op: &OidcAuthorize) -> Result<Authorization, Refusal> {
+        let provider = self.provider()?;
+        let client = self.client(&op.client_id)?;
+        // Exact match, character for character (no prefix, no
+        // normalisation): the only defence of the code in the redirect.
+        if !client.redirect_uris.contains(&op.redirect_uri) {
+            return Err(refuse(
+                Status::InvalidRedirectUri,
+                "redirect_uri is not registered for this client",
+            ));
+        }
+        let granted = scope::granted(&op.scope)
+            .ok_or_else(|| refuse(Status::InvalidScope, "the scope must include openid"))?;
+        if !op.code_challenge.is_empty() || client.is_public() {
+            if op.code_challenge.is_empty() {
+                return Err(refuse(
+                    Status::InvalidRequest,
+                    "a public client must send a PKCE code_challenge",
+                ));
+            }
+            if op.code_challenge_method != "S256" {
+                return Err(refuse(
+                    Status::InvalidRequest,
+                    "code_challenge_method must be S256",
+                ));
+            }
+            if !pkce::valid_challenge(&op.code_challenge) {
+                return Err(refuse(
+                    Status::InvalidRequest,
+                    "code_challenge is malformed",
+                ));
+            }
+        }
+        if op.token.as_str().is_empty() {
+            return Err(Refusal::new(Status::NoSession));
+        }
+        let (user, made) = self
+            .session_user_made(op.token.as_str())
+            .map_err(Refusal::new)?;
+        let remembered = self
+            .shared
+            .db
+            .consent(user.id, &client.client_id)
+            .map_err(|e| Refusal::from(super::store_failed("reading a consent", e)))?;
+        let covered = remembered
+            .as_deref()
+            .is_some_and(|s| scope::within(&granted, s));
+        if !covered || op.prompt & PROMPT_CONSENT != 0 {
+            if !op.approved {
+                if op.prompt & PROMPT_NONE != 0 {
+                    return Err(refuse(
+                        Status::ConsentRequired,
+                        "the user has not consented to this client",
+                    ));
+                }
+                return Ok(Authorization::Consent {
+                    client_name: client.name,
+                    scope: granted,
+                });
+            }
+            let kept = match remembered {
+                Some(old) => scope::granted(&format!("{old} {granted}")).unwrap_or(granted.clone()),
+                None => granted.clone(),
+            };
+            self.shared
+                .db
+                .remember_consent(user.id, &client.client_id, &kept)
+                .map_err(|e| Refusal::from(super::store_failed("storing a consent", e)))?;
+        }
+        let code = crate::oidc::random_token("").map_err(Refusal::new)?;
+        let grant = CodeGrant {
+            user_id: user.id,
+            uuid: user.uuid_hex(),
+            client_id: client.client_id,
+            redirect_uri: op.redirect_uri.clone(),
+            scope: granted,
+            nonce: op.nonce.clone(),
+            challenge: op.code_challenge.clone(),
+            sid: provider.sid(&crate::password::token_hash(op.token.as_str())),
+            auth_time: made.unwrap_or_else(now_ms) / 1000,
+        };
+        let key = self.code_key(&code);
+        let value = serde_json::to_string(&grant).map_err(|_| Refusal::new(Status::Internal))?;
+        let ttl = provider.cfg.code_ttl.as_secs().max(1);
+        self.cache
+            .run(|c| {
+                redis::cmd("SET")
+                    .arg(&key)
+                    .arg(&value)
+                    .arg("EX")
+                    .arg(ttl)
+                    .query::<()>(c)
+            })
+            .ok_or_else(|| Refusal::new(Status::Unavailable))?;
+        Ok(Authorization::Code(code.into()))
+    }
+
+    pub(super) fn code_key(&self, code: &str) -> String {
+        self.cache.key("oc", &hex::encode(token_hash(code)))
+    }
+
+    pub(super) fn used_code_key(&self, code: &str) -> String {
+        self.cache.key("ocu", &hex::encode(token_hash(code)))
+    }
+
+    pub(super) fn remember_used_code(&mut self, code: &str, grant_id: u64) {
+        let key = self.used_code_key(code);
+        let _ = self.cache.run(|c| {
+            redis::cmd("SET")
+                .arg(&key)
+                .arg(grant_id)
+                .arg("EX")
+                .arg(USED_CODE_TTL_S)
+                .query::<()>(c)
+        });
+    }
+
+    pub(super) fn access_key(&self, token: &str) -> String {
+        self.cache.key("oat", &hex::encode(token_hash(token)))
+    }
+
+    /// The set of a grant's access-token keys (so ending the grant ends
+    /// them).
+    pub(super) fn grant_tokens_key(&self, grant_id: u64) -> String {
+        self.cache.key("oga", &grant_id.to_string())
+    }
+
+    /// An access token's grant, if it is alive.
+    fn access_grant(&mut self, token: &str) -> Result<Option<AccessGrant>, Refusal> {
+        if !token.starts_with(ACCESS_PREFIX) {
+            return Ok(None);
+        }
+        let key = self.access_key(token);
+        let value: Option<String> = self
+            .cache
+            .run(|c| redis::cmd("GET").arg(&key).query(c))
+            .ok_or_else(|| Refusal::new(Status::Unavailable))?;
+        Ok(value
+            .and_then(|v| serde_json::from_str::<AccessGrant>(&v).ok())
+            .filter(|g| g.exp > now_ms() / 1000))
+    }
+
+    fn userinfo(&mut self, token: &str) -> Result<UserClaims, Refusal> {
+        self.provider()?;
+        let invalid = || refuse(Status::InvalidToken, "the access token is not valid");
+        let grant = self.access_grant(token)?.ok_or_else(invalid)?;
+        let mut uuid = [0u8; 16];
+        hex::decode_to_slice(&grant.uuid, &mut uuid).map_err(|_| invalid())?;
+        let user = match self.user(By::Uuid(&uuid)) {
+            Ok(Some(user)) if !user.locked => user,
+            Ok(_) => return Err(invalid()),
+            Err(()) => return Err(Refusal::new(Status::Unavailable)),
+        };
+        let email = if scope::has(&grant.scope, "email") && user.has_email {
+            self.shared
+                .db
+                .user_by_id(user.id)
+                .map_err(|e| Refusal::from(super::store_failed("loading an e-mail", e)))?
+                .and_then(|u| u.email)
+        } else {
+            None
+        };
+        Ok(UserClaims {
+            sub: uuid::Uuid::from_bytes(user.uuid).to_string(),
+            scope: grant.scope,
+            username: user.username,
+            nickname: user.nickname,
+            updated_at: 0,
+            email,
+            avatar: user.avatar,
+        })
+    }
+
+    fn introspect(&mut self, op: &OidcIntrospect) -> Result<Introspection, Refusal> {
+        let provider = self.provider()?;
+        let client =
+            self.authenticated_client(&provider, &op.client_id, op.client_secret.as_str())?;
+        let token = op.token.as_str();
+        let (uuid, scope, token_type, iat, exp) = if token.starts_with(ACCESS_PREFIX) {
+            match self.access_grant(token)? {
+                Some(g) if g.client_id == client.client_id => {
+                    let mut uuid = [0u8; 16];
+                    if hex::decode_to_slice(&g.uuid, &mut uuid).is_err() {
+                        return Ok(Introspection::default());
+                    }
+                    (uuid, g.scope, "access_token", g.iat, g.exp)
+                }
+                _ => return Ok(Introspection::default()),
+            }
+        } else if token.starts_with(REFRESH_PREFIX) {
+            let row = self
+                .shared
+                .db
+                .refresh_token(&token_hash(token))
+                .map_err(|e| Refusal::from(super::store_failed("reading a refresh token", e)))?;
+            match row {
+                Some(r)
+                    if !r.used
+                        && !r.expired
+                        && !r.grant.revoked
+                        && r.grant.client_id == client.client_id =>
+                {
+                    match self.shared.db.user_by_id(r.grant.user_id) {
+                        Ok(Some(u)) => (
+                            u.uuid,
+                            r.grant.scope,
+                            "refresh_token",
+                            r.issued_s,
+                            r.expires_s,
+                        ),
+                        Ok(None) => return Ok(Introspection::default()),
+                        Err(e) => return Err(super::store_failed("loading a user", e).into()),
+                    }
+                }
+                _ => return Ok(Introspection::default()),
+            }
+        } else {
+            return Ok(Introspection::default());
+        };
+        let user = match self.user(By::Uuid(&uuid)) {
+            Ok(Some(user)) if !user.locked => user,
+            Ok(_) => return Ok(Introspection::default()),
+            Err(()) => return Err(Refusal::new(Status::Unavailable)),
+        };
+        Ok(Introspection {
+            active: true,
+            scope,
+            client_id: client.client_id,
+            sub: uuid::Uuid::from_bytes(user.uuid).to_string(),
+            username: user.username,
+            token_type: token_type.into(),
+            iat,
+            exp,
+        })
+    }
+
+    fn revoke(&mut self, op: &OidcRevoke) -> Result<(), Refusal> {
+        let provider = self.provider()?;
+        let client =
+            self.authenticated_client(&provider, &op.client_id, op.client_secret.as_str())?;
+        let token = op.token.as_str();
+        if token.starts_with(ACCESS_PREFIX) {
+            if let Some(g) = self.access_grant(token)? {
+                if g.client_id == client.client_id {
+                    let key = self.access_key(token);
+                    self.cache
+                        .run(|c| redis::cmd("DEL").arg(&key).query::<()>(c))
+                        .ok_or_else(|| Refusal::new(Status::Unavailable))?;
+                }
+            }
+        } else if token.starts_with(REFRESH_PREFIX) {
+            let row = self
+                .shared
+                .db
+                .refresh_token(&token_hash(token))
+                .map_err(|e| Refusal::from(super::store_failed("reading a refresh token", e)))?;
+            if let Some(r) = row.filter(|r| r.grant.client_id == client.client_id) {
+                self.end_grants(GrantsOf::Id(r.grant.id), false)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn rp_logout(&mut self, op: &OidcLogout) -> Result<LoggedOut, Refusal> {
+        let provider = self.provider()?;
+        let keys = provider.keys(&self.shared.db);
+        let hint: Option<Hint> = if op.id_token_hint.as_str().is_empty() {
+            None
+        } else {
+            let issuer = provider.issuer.clone();
+            let read = keys.verify::<Hint>(op.id_token_hint.as_str(), |alg| {
+                let mut v = jsonwebtoken::Validation::new(alg);
+                v.set_issuer(&[issuer.as_str()]);
+                // A hint is often an expired ID token; its signature and
+                // issuer are what matter.
+                v.validate_exp = false;
+                v.validate_aud = false;
+                v.set_required_spec_claims(&["iss", "aud"]);
+                v
+            });
+            Some(read.ok_or_else(|| {
+                refuse(
+                    Status::InvalidRequest,
+                    "id_token_hint is not an ID token this provider issued",
+                )
+            })?)
+        };
+        let client_id = match (&hint, op.client_id.as_str()) {
+            (Some(h), id) if !id.is_empty() && h.aud != id => {
+                return Err(refuse(
+                    Status::InvalidRequest,
+                    "client_id is not the audience of id_token_hint",
+                ))
+            }
+            (Some(h), _) => h.aud.clone(),
+            (None, id) => id.to_owned(),
+        };
+        let mut redirect = String::new();
+        if !op.post_logout_redirect_uri.is_empty() {
+            if client_id.is_empty() {
+                return Err(refuse(
+                    Status::InvalidRequest,
+                    "post_logout_redirect_uri needs id_token_hint or client_id",
+                ));
+            }
+            let client = self.client(&client_id)?;
+            if !client
+                .post_logout_uris
+                .contains(&op.post_logout_redirect_uri)
+            {
+                return Err(refuse(
+                    Status::InvalidRequest,
+                    "post_logout_redirect_uri is not registered for this client",
+                ));
+            }
+            redirect = op.post_logout_redirect_uri.clone();
+        }
+        let token = op.token.as_str();
+        if token.is_empty() {
+            return Ok(LoggedOut {
+                ended: true,
+                redirect,
+            });
+        }
+        // Without a hint naming this very session, a link on any page
+        // could sign the user out: they confirm on our page first.
+        let this_sid = provider.sid(&crate::password::token_hash(token));
+        let named = hint.as_ref().is_some_and(|h| h.sid == this_sid);
+        if !named && !op.confirmed {
+            return Ok(LoggedOut {
+                ended: false,
+                redirect,
+            });
+        }
+        self.logout(token)?;
+        Ok(LoggedOut {
+            ended: true,
+            redirect,
+        })
+    }
+
+    /// Ends the grants `which` chooses: their refresh tokens stop (MySQL),
+    /// their access tokens are deleted (Redis), and clients with a
+    /// back-channel logout URI are told when `tell` (a session ended; not
+    /// for a client's own revocation). Nothing to do without a provider.
+    pub(super) fn end_grants(&mut self, which: GrantsOf<'_>, tell: bool) -> Result<(), Refusal> {
+        let Some(provider) = self.shared.provider.clone() else {
+            return Ok(());
+        };
+        let ended = self
+            .shared
+            .db
+            .revoke_grants(which)
+            .map_err(|e| Refusal::from(super::store_failed("ending grants", e)))?;
+        if ended.is_empty() {
+            return Ok(());
+        }
+        let sets: Vec<String> = ended.iter().map(|g| self.grant_tokens_key(g.id)).collect();
+        let _ = self.cache.run(|c| {
+            let mut p = redis::pipe();
+            for set in &sets {
+                p.cmd("SMEMBERS").arg(set);
+            }
+            let members: Vec<Vec<String>> = p.query(c)?;
+            let mut del = redis::pipe();
+            for (set, keys) in sets.iter().zip(members) {
+                del.cmd("DEL").arg(set).ignore();
+                for key in keys {
+                    del.cmd("DEL").arg(key).ignore();
+                }
+            }
+            del.query::<()>(c)
+        });
+        if tell {
+            self.tell_clients(&provider, &ended);
+        }
+        Ok(())
+    }
+
+    /// Queues a back-channel logout token for each ended grant whose
+    /// client asked for them (one per client and session).
+    fn tell_clients(&mut self, provider: &Provider, ended: &[Grant]) {
+        let keys = provider.keys(&self.shared.db);
+        let mut told = std::collections::HashSet::new();
+        for grant in ended {
+            if !told.insert((grant.client_id.clone(), grant.sid.clone())) {
+                continue;
+            }
+            let Ok(client) = self.client(&grant.client_id) else {
+                continue;
+            };
+            if client.backchannel_logout_uri.is_empty() {
+                continue;
+            }
+            let sub = match self.shared.db.user_by_id(grant.user_id) {
+                Ok(Some(u)) => uuid::Uuid::from_bytes(u.uuid).to_string(),
+                _ => continue,
+            };
+            let Ok(jti) = crate::oidc::random_token("") else {
+                continue;
+            };
+            let now = now_ms() / 1000;
+            let claims = LogoutToken {
+                iss: provider.issuer.clone(),
+                sub,
+                aud: client.client_id.clone(),
+                iat: now,
+                exp: now + 120,
+                jti,
+                sid: grant.sid.clone(),
+                events: serde_json::json!({ LOGOUT_EVENT: {} }),
+            };
+            let alg = signing::client_algorithm(&client.id_token_alg);
+            match keys.sign(alg, "logout+jwt", &claims) {
+                Ok(token) => provider.backchannel.send(crate::oidc::backchannel::Notice {
+                    client_id: client.client_id.clone(),
+                    uri: client.backchannel_logout_uri.clone(),
+                    logout_token: token,
+                }),
+                Err(e) => log::error!("signing a logout token: {e}"),
+            }
+        }
+    }
+
+    /// A session ended: so do the grants made in it.
+    pub(super) fn session_grants_end(&mut self, session_hash: &[u8; 32]) {
+        let Some(provider) = self.shared.provider.clone() else {
+            return;
+        };
+        let sid = provider.sid(session_hash);
+        if let Err(e) = self.end_grants(GrantsOf::Session(&sid), true) {
+            log::error!("ending the grants of a session: {:?}", e.status);
+        }
+    }
+
+    /// Every session of a user ended: so do all their grants.
+    pub(super) fn user_grants_end(&mut self, user_id: u64) {
+        if let Err(e) = self.end_grants(GrantsOf::User(user_id), true) {
+            log::error!("ending the grants of a user: {:?}", e.status);
+        }
+    }
+}
