@@ -73,3 +73,20 @@ CREATE TABLE oidc_refresh_tokens (
     KEY oidc_refresh_grant (grant_id),
     CONSTRAINT oidc_refresh_grant FOREIGN KEY (grant_id) REFERENCES oidc_grants (id) ON DELETE CASCADE
 ) ENGINE=InnoDB;
+
+-- Throng as a relying party: an identity at another OpenID provider
+-- (`provider`, its id in `oidc.upstream`; `subject`, its `sub`) linked to
+-- an account. `made_account`: the identity created the account, which
+-- then has no password anyone knows.
+CREATE TABLE user_identities (
+    id           BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    user_id      BIGINT UNSIGNED NOT NULL,
+    provider     VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    subject      VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+    email        VARCHAR(254) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NULL,
+    made_account BOOLEAN NOT NULL DEFAULT FALSE,
+    linked_at    TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    UNIQUE KEY user_identities_subject (provider, subject),
+    KEY user_identities_user (user_id),
+    CONSTRAINT user_identities_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

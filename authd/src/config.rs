@@ -447,6 +447,27 @@ pub struct OidcConfig {
     /// Longest one back-channel POST may take.
     #[serde(with = "humantime_serde")]
     pub backchannel_timeout: Duration,
+    /// Other OpenID providers users may sign in with ("Sign in with …");
+    /// their redirect URI is `<issuer>/sso/callback`.
+    pub upstream: Vec<UpstreamConfig>,
+}
+
+/// An OpenID provider Throng signs users in with, as a relying party.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// Its name in URLs and in the store (`a–z 0–9 _ -`), never changed
+    /// once users linked it.
+    pub id: String,
+    /// The name its button shows ("Sign in with NAME").
+    pub name: String,
+    /// Its issuer URL: discovery is read from there.
+    pub issuer: String,
+    pub client_id: String,
+    #[serde(serialize_with = "redacted")]
+    pub client_secret: String,
+    /// What to ask for (`openid` is added when missing).
+    pub scope: String,
 }
 
 impl Default for OidcConfig {
@@ -459,6 +480,7 @@ impl Default for OidcConfig {
             code_ttl: Duration::from_secs(60),
             backchannel_queue: 4096,
             backchannel_timeout: Duration::from_secs(5),
+            upstream: Vec::new(),
         }
     }
 }

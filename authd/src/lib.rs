@@ -214,6 +214,13 @@ pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
         log::info!("OpenID provider for issuer {}", provider.issuer);
         (Some(Arc::new(provider)), Some(thread))
     };
+    let upstreams =
+        oidc::upstream::Upstreams::new(&cfg.oidc.upstream).map_err(DaemonError::Other)?;
+    if !cfg.oidc.upstream.is_empty() && cfg.oidc.issuer.is_empty() {
+        return Err(DaemonError::Other(
+            "oidc.upstream needs oidc.issuer (webd's public URL): the providers send users back to <issuer>/sso/callback".into(),
+        ));
+    }
     let (jobs_tx, jobs_rx) = crossbeam_channel::bounded(cfg.workers.queue.max(1));
     let shared = Arc::new(worker::Shared {
         cfg: cfg.clone(),
@@ -230,6 +237,7 @@ pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
         flood_hourly: local_limits::LocalLimits::new(Duration::from_secs(3600), 100_000),
         flood_minutely: local_limits::LocalLimits::new(Duration::from_secs(60), 16),
         provider,
+        upstreams,
     });
     let workers = worker::start(shared, jobs_rx, resumed_rx).map_err(DaemonError::Other)?;
     let (max_frame, metrics) = (cfg.max_frame, d.metrics.clone());

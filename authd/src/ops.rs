@@ -152,6 +152,19 @@ fn validate_request(mut request: Request) -> Result<Request, Refusal> {
             oauth_field("client_secret", client_secret.as_str(), 128)?;
             oauth_field("token", token.as_str(), 128)?;
         }
+        Request::SsoStart(op) => {
+            oauth_field("provider", &op.provider, 64)?;
+            op.next = validate::clip(&op.next, 4096);
+        }
+        Request::SsoFinish(op) => {
+            oauth_field("provider", &op.provider, 64)?;
+            oauth_field("state", op.state.as_str(), 128)?;
+            oauth_field("code", op.code.as_str(), 2048)?;
+            ip(&mut op.ip);
+            op.agent = validate::clip(&op.agent, 512);
+            op.device = validate::clip(&op.device, 64);
+        }
+        Request::SsoUnlink(_) => {}
         Request::OidcLogout(op) => {
             oauth_field("id_token_hint", op.id_token_hint.as_str(), 8192)?;
             oauth_field("client_id", &op.client_id, 64)?;
@@ -292,6 +305,7 @@ mod tests {
             agent: "t".into(),
             device: String::new(),
             referrer: String::new(),
+            link: Default::default(),
         });
         let text = format!("{op:?}");
         assert!(

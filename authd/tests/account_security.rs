@@ -62,6 +62,7 @@ fn sign_in_from(c: &mut common::Client, username: &str, password: &str, ip: &str
         agent: "test-agent/1.0".into(),
         device: String::new(),
         referrer: String::new(),
+        link: Default::default(),
     })
     .status()
 }

@@ -30,6 +30,7 @@ fn sign_in(
         agent: "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0".into(),
         device: device.into(),
         referrer: "https://news.example/story?id=7".into(),
+        link: Default::default(),
     })
 }
 

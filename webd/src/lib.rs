@@ -53,6 +53,9 @@ pub struct Config {
     /// (`throng_core::metrics_http`), never the public listener; unset:
     /// nowhere.
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// The other OpenID providers the log-in page offers ("Sign in with
+    /// NAME"); each `id` must be one of authd's `oidc.upstream`.
+    pub sign_in_with: Vec<pages::SsoButton>,
 }
 
 impl Default for Config {
@@ -75,6 +78,7 @@ impl Default for Config {
                 ..throng_core::client::ClientConfig::default()
             },
             metrics_listen: None,
+            sign_in_with: Vec::new(),
         }
     }
 }
@@ -130,6 +134,7 @@ pub fn run(cli: Cli) -> Result<(), DaemonError> {
         d.config.secure_cookies,
     );
     let csrf = pages::csrf::CsrfKey::new(&d.config.csrf_key).map_err(DaemonError::Other)?;
+    let sign_in_with = d.config.sign_in_with.clone();
     if d.config.csrf_key.is_empty() {
         log::warn!("csrf_key is not set: a random one for this process (forms expire when it stops, and another webd would refuse them)");
     }
@@ -149,6 +154,7 @@ pub fn run(cli: Cli) -> Result<(), DaemonError> {
         let pages = pages::Pages {
             secure_cookies: secure,
             csrf: csrf.clone(),
+            sign_in_with: sign_in_with.clone(),
         };
         let app = app::App::new(authd.clone(), pages, avatars, metrics.clone());
         http::HttpService::new(app, limits.clone()).with_metrics(metrics.clone())

@@ -35,6 +35,11 @@ pub enum Route {
     Security,
     /// Ends one of those sessions.
     SecurityEnd,
+    /// Unlinks an identity at another provider.
+    SecurityUnlink,
+    /// "Sign in with …": to the other provider, and back.
+    SsoStart,
+    SsoCallback,
     /// The console's pages and forms.
     Admin(AdminPage),
     /// The OpenID provider's endpoints.
@@ -70,6 +75,9 @@ const FIXED: &[(&str, Route)] = &[
     ("/healthz", Route::Health),
     ("/security", Route::Security),
     ("/security/end", Route::SecurityEnd),
+    ("/security/unlink", Route::SecurityUnlink),
+    ("/sso/start", Route::SsoStart),
+    ("/sso/callback", Route::SsoCallback),
     ("/admin", Route::Admin(AdminPage::Index)),
     ("/admin/users", Route::Admin(AdminPage::Users)),
     ("/admin/user", Route::Admin(AdminPage::User)),
@@ -131,7 +139,8 @@ impl Route {
         match self {
             Route::OAuth(route) => route.allowed(),
             Route::Root | Route::Style | Route::Home | Route::Avatar | Route::Health => "GET, HEAD",
-            Route::Security => "GET, HEAD",
+            Route::Security | Route::SsoCallback => "GET, HEAD",
+            Route::SsoStart => "GET, HEAD, POST",
             Route::Admin(
                 AdminPage::Index
                 | AdminPage::Users
@@ -143,6 +152,7 @@ impl Route {
             Route::SignUp | Route::Login | Route::Edit => "GET, HEAD, POST",
             Route::Logout | Route::LogoutEverywhere | Route::Upload | Route::Api(_) => "POST",
             Route::SecurityEnd
+            | Route::SecurityUnlink
             | Route::Admin(AdminPage::Lock | AdminPage::EndSessions | AdminPage::Role) => "POST",
         }
     }

@@ -148,6 +148,7 @@ fn a_reset_code_for_a_look_alike_address_takes_over_nothing() {
             agent: "test".into(),
             device: String::new(),
             referrer: String::new(),
+            link: Default::default(),
         });
         assert!(signed_in.is_ok(), "{victim}'s own password: {signed_in:?}");
     }
@@ -187,6 +188,7 @@ fn a_password_reset_ends_a_stolen_session() {
         agent: "thief".into(),
         device: String::new(),
         referrer: String::new(),
+        link: Default::default(),
     };
     let stolen = c.call(&sign_in).unwrap().token.0;
     let own = c.call(&sign_in).unwrap().token.0;

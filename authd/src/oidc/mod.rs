@@ -2,7 +2,8 @@
 //! decide authorizations and issue tokens ([`Provider`]), and the pieces
 //! it is made of — sealed signing keys ([`signing`], [`seal`]), PKCE
 //! ([`pkce`]), scopes ([`scope`]), the tokens' claims ([`claims`]) and
-//! back-channel logout ([`backchannel`]). The operations themselves are in
+//! back-channel logout ([`backchannel`]); and, as a relying party, the
+//! other providers users sign in with ([`upstream`]). The operations are in
 //! `worker::oidc` and `worker::oidc_token`; `SECURITY.md` section 8 says
 //! what each endpoint lets whom do.
 //!
@@ -18,6 +19,7 @@ pub mod pkce;
 pub mod scope;
 pub mod seal;
 pub mod signing;
+pub mod upstream;
 
 use crate::config::OidcConfig;
 use crate::keys::derive;

@@ -2,12 +2,14 @@
 //! ([`cache`]) holds the cache, sessions, codes, counters and node loads.
 //! Beside the accounts ([`db`]), MySQL holds the history ([`history`]),
 //! its rollups ([`rollup`], read by [`insight`]), what operators change
-//! ([`admin`]) and what the OpenID provider keeps ([`oidc`]).
+//! ([`admin`]), what the OpenID provider keeps ([`oidc`]) and the
+//! identities at other providers linked to accounts ([`identities`]).
 
 pub mod admin;
 pub mod cache;
 pub mod db;
 pub mod history;
+pub mod identities;
 pub mod insight;
 pub mod migrate;
 pub mod oidc;

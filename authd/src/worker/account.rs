@@ -104,6 +104,7 @@ impl Worker {
             | Request::OidcIntrospect(_)
             | Request::OidcRevoke(_)
             | Request::OidcLogout(_) => self.oidc(job),
+            Request::SsoStart(_) | Request::SsoFinish(_) | Request::SsoUnlink(_) => self.sso(job),
             // Batched operations never arrive here.
             Request::SignIn(_)
             | Request::TryLogin(_)

@@ -17,6 +17,7 @@ mod revoke;
 mod security;
 mod sessions;
 mod signin;
+mod sso;
 mod unusual;
 mod users;
 
@@ -59,6 +60,8 @@ pub struct Shared {
     pub flood_minutely: crate::local_limits::LocalLimits,
     /// The OpenID provider, when `oidc.issuer` is set.
     pub provider: Option<Arc<crate::oidc::Provider>>,
+    /// The other providers users may sign in with.
+    pub upstreams: crate::oidc::upstream::Upstreams,
 }
 
 /// One worker thread's state: the shared parts and its own Redis connection.

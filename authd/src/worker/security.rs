@@ -80,7 +80,13 @@ impl Worker {
             .open_sessions(user.id, now_ms().saturating_sub(max_age_ms), SESSIONS)
             .map_err(|e| super::store_failed("reading the session index", e))?;
         let alive = self.alive(user, &open)?;
+        let identities = self
+            .shared
+            .db
+            .identities_of(user.id)
+            .map_err(|e| super::store_failed("reading linked identities", e))?;
         Ok(History {
+            identities,
             sign_ins: sign_ins
                 .into_iter()
                 .map(|s| {

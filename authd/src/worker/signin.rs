@@ -57,6 +57,7 @@ fn creds(job: &Job) -> Creds {
             agent,
             device,
             referrer,
+            ..
         }) => Creds {
             username: username.clone(),
             password: password.clone(),
@@ -380,6 +381,11 @@ impl Worker {
             };
             match token {
                 Ok(token) => {
+                    if let Request::SignIn(SignIn { link, .. }) = &job.op {
+                        if !link.as_str().is_empty() {
+                            self.complete_link(link.as_str(), &user);
+                        }
+                    }
                     self.record(LoginRecord {
                         user_id: Some(user.id),
                         result: "ok",

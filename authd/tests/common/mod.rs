@@ -180,6 +180,7 @@ impl Client {
             agent: "test-agent/1.0".into(),
             device: String::new(),
             referrer: String::new(),
+            link: Default::default(),
         })
     }
 

@@ -36,5 +36,8 @@ throng_core::code_table! {
         OidcIntrospect = 0x2c, "oidc_introspect";
         OidcRevoke = 0x2d, "oidc_revoke";
         OidcLogout = 0x2e, "oidc_logout";
+        SsoStart = 0x2f, "sso_start";
+        SsoFinish = 0x30, "sso_finish";
+        SsoUnlink = 0x31, "sso_unlink";
     }
 }

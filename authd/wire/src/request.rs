@@ -96,4 +96,7 @@ requests! {
     OidcIntrospect,
     OidcRevoke,
     OidcLogout,
+    SsoStart,
+    SsoFinish,
+    SsoUnlink,
 }

@@ -47,7 +47,7 @@ proptest! {
             SignedUp { user },
         );
         round_trip(
-            SignIn { username: a.clone(), password: b.as_str().into(), ip: c.clone(), agent: d.clone(), device: a.clone(), referrer: b.clone() },
+            SignIn { username: a.clone(), password: b.as_str().into(), ip: c.clone(), agent: d.clone(), device: a.clone(), referrer: b.clone(), link: c.as_str().into() },
             SignedIn { token: c.as_str().into(), profile: profile.clone(), warnings: n },
         );
         round_trip(ValidateSession { token: a.as_str().into() }, profile.clone());
@@ -77,6 +77,7 @@ proptest! {
         let history = History {
             sign_ins: vec![SignInRow { at_ms: t, ip: a.clone(), country: b.clone(), city: c.clone(), browser: d.clone(), platform: a.clone(), result: b.clone(), warnings: n }; 3],
             sessions: vec![SessionRow { id: t, created_ms: t, last_seen_ms: t, ip: a.clone(), country: b.clone(), city: c.clone(), browser: d.clone(), platform: a.clone(), current: n % 2 == 0 }; 2],
+            identities: vec![IdentityRow { id: t, provider: a.clone(), email: b.clone(), linked_ms: t, made_account: n % 2 == 1 }],
         };
         round_trip(SecurityOverview { token: a.as_str().into() }, history.clone());
         round_trip(EndSession { token: a.as_str().into(), session: t }, ());
@@ -147,6 +148,15 @@ proptest! {
             OidcLogout { token: a.as_str().into(), id_token_hint: b.as_str().into(), client_id: c.clone(), post_logout_redirect_uri: d.clone(), confirmed: flag },
             LoggedOut { ended: !flag, redirect: a.clone() },
         );
+        round_trip(
+            SsoStart { provider: a.clone(), token: b.as_str().into(), next: c.clone() },
+            SsoRedirect { url: d.clone(), state: a.as_str().into() },
+        );
+        round_trip(
+            SsoFinish { provider: a.clone(), state: b.as_str().into(), code: c.as_str().into(), ip: d.clone(), agent: a.clone(), device: b.clone() },
+            SsoFinished { outcome: n, token: a.as_str().into(), username: b.clone(), next: c.clone(), warnings: n },
+        );
+        round_trip(SsoUnlink { token: a.as_str().into(), identity: t }, ());
     }
 
     #[test]
@@ -217,6 +227,7 @@ fn secrets_never_print() {
         agent: String::new(),
         device: String::new(),
         referrer: String::new(),
+        link: Default::default(),
     };
     let text = format!("{op:?}");
     assert!(

@@ -63,6 +63,7 @@ impl Rpc {
             agent: "throng-bench/1".into(),
             device: String::new(),
             referrer: String::new(),
+            link: Default::default(),
         };
         frame(&op, id, out);
     }

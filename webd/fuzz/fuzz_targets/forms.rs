@@ -83,6 +83,7 @@ fuzz_target!(|data: &[u8]| {
     let pages = Pages {
         secure_cookies: false,
         csrf,
+        sign_in_with: Vec::new(),
     };
 
     let direct = answer(&pages, &head, &body);

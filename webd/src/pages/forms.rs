@@ -23,6 +23,11 @@ pub const DEVICE_COOKIE: &str = "throng_device";
 /// next page.
 pub const NOTICE_COOKIE: &str = "throng_notice";
 
+/// The sign-in-with-another-provider cookie: the state of the flow this
+/// browser started, so a callback carrying another browser's state (a
+/// forced sign-in into someone else's account) is refused.
+pub const SSO_COOKIE: &str = "throng_sso";
+
 /// How long a device id is kept by the browser: two years.
 const DEVICE_DAYS: i64 = 730;
 
@@ -43,6 +48,7 @@ pub struct RequestCookies {
     pub pre_session: Option<String>,
     pub device: Option<String>,
     pub notice: Option<String>,
+    pub sso_state: Option<String>,
 }
 
 impl RequestCookies {
@@ -53,11 +59,12 @@ impl RequestCookies {
         let Some(raw) = head.cookie.and_then(|c| std::str::from_utf8(c).ok()) else {
             return out;
         };
-        let (session, pre, device, notice) = (
+        let (session, pre, device, notice, sso) = (
             cookie_name(SESSION_COOKIE, secure),
             cookie_name(PRE_SESSION_COOKIE, secure),
             cookie_name(DEVICE_COOKIE, secure),
             cookie_name(NOTICE_COOKIE, secure),
+            cookie_name(SSO_COOKIE, secure),
         );
         for c in Cookie::split_parse(raw).filter_map(Result::ok) {
             let slot = if c.name() == session {
@@ -68,6 +75,8 @@ impl RequestCookies {
                 &mut out.device
             } else if c.name() == notice {
                 &mut out.notice
+            } else if c.name() == sso {
+                &mut out.sso_state
             } else {
                 continue;
             };
@@ -130,6 +139,9 @@ pub struct LoginForm {
     /// Where to go once signed in (an OpenID authorization request that
     /// sent the visitor here); see [`safe_next`].
     pub next: String,
+    /// A pending link of an identity at another provider: the log-in
+    /// proves the account it links to (`sso_finish`).
+    pub link: String,
 }
 
 /// `next` when it is a path of ours the log-in may send the browser on to:
@@ -262,6 +274,26 @@ pub fn notice_cookie(warnings: u32, secure: bool) -> String {
     };
     set_cookie(
         Cookie::build((cookie_name(NOTICE_COOKIE, secure), value))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(secure)
+            .max_age(age)
+            .build(),
+    )
+}
+
+/// `Set-Cookie` for a sign-in with another provider's state (empty: gone).
+/// `Lax`: the provider's redirect back is a top-level navigation from
+/// another site, which `Strict` would send without it.
+pub fn sso_cookie(state: &str, secure: bool) -> String {
+    let age = if state.is_empty() {
+        cookie::time::Duration::ZERO
+    } else {
+        cookie::time::Duration::minutes(10)
+    };
+    set_cookie(
+        Cookie::build((cookie_name(SSO_COOKIE, secure), state))
             .path("/")
             .http_only(true)
             .same_site(SameSite::Lax)

@@ -11,6 +11,7 @@ mod admin_views;
 pub mod csrf;
 mod forms;
 mod security;
+mod sso;
 mod time;
 pub(crate) mod views;
 
@@ -46,6 +47,8 @@ pub enum PageCall {
         from: String,
         /// Where to go once signed in (empty: home).
         next: String,
+        /// A pending identity link the sign-in completes (empty: none).
+        link: String,
         /// A device id new to this browser, to set with the answer.
         new_device: Option<String>,
     },
@@ -57,6 +60,7 @@ pub enum PageCall {
     Security(security::SecurityCall),
     Admin(admin::AdminCall),
     OAuth(crate::oauth::OAuthCall),
+    Sso(sso::SsoCall),
     EditForm {
         csrf: String,
         error: Option<&'static str>,
@@ -102,6 +106,8 @@ const STYLE: &str = include_str!("../../static/style.css");
 pub struct Pages {
     pub secure_cookies: bool,
     pub csrf: CsrfKey,
+    /// The other OpenID providers the log-in page offers.
+    pub sign_in_with: Vec<sso::SsoButton>,
 }
 
 /// A signed-out page, with the pre-session cookie when it is new.
@@ -113,10 +119,50 @@ fn with_pre_session(r: Response, id: &str, new: bool, secure: bool) -> Response 
     }
 }
 
+/// What the log-in page shows.
+pub(crate) struct LoginPage<'a> {
+    pub csrf: &'a str,
+    pub username: &'a str,
+    pub from: &'a str,
+    pub next: &'a str,
+    pub link: &'a str,
+    pub notice: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+impl Pages {
+    /// The log-in page's HTML, with a "Sign in with …" button for each
+    /// provider webd offers (carrying `next`).
+    pub(crate) fn login(&self, v: LoginPage<'_>) -> String {
+        let providers = self
+            .sign_in_with
+            .iter()
+            .map(|b| {
+                let mut q = form_urlencoded::Serializer::new(String::new());
+                q.append_pair("provider", &b.id);
+                if !v.next.is_empty() {
+                    q.append_pair("next", v.next);
+                }
+                (format!("/sso/start?{}", q.finish()), b.name.as_str())
+            })
+            .collect();
+        render(&views::Login {
+            csrf: v.csrf,
+            username: v.username,
+            from: v.from,
+            next: v.next,
+            link: v.link,
+            providers,
+            notice: v.notice,
+            error: v.error,
+        })
+    }
+}
+
 /// The log-in page. On the way to an OpenID client (`next`), a sign-in
 /// ends in a redirect to that client's origin, which the form's
 /// `form-action` must allow (browsers apply it to redirects too).
-fn login_page(status: u16, html: String, next: &str) -> Response {
+pub(crate) fn login_page(status: u16, html: String, next: &str) -> Response {
     let target = next
         .split_once('?')
         .and_then(|(_, q)| {
@@ -233,11 +279,12 @@ impl Pages {
                     })
                     .filter(|n| forms::safe_next(n).is_some())
                     .unwrap_or_default();
-                let html = render(&views::Login {
+                let html = self.login(LoginPage {
                     csrf: &csrf,
                     username: "",
                     from: &from,
                     next: &next,
+                    link: "",
                     notice,
                     error: None,
                 });
@@ -266,12 +313,14 @@ impl Pages {
                         agent,
                         device: device.clone(),
                         referrer: form.from.clone(),
+                        link: form.link.clone().into(),
                     }),
                     then: PageCall::Login {
                         username: form.username,
                         csrf,
                         from: form.from,
                         next: forms::safe_next(&form.next).unwrap_or("").to_owned(),
+                        link: form.link.clone(),
                         new_device: new_device.then_some(device),
                     },
                 }
@@ -348,6 +397,9 @@ impl Pages {
                         then: PageCall::Logout,
                     },
                 }
+            }
+            (Route::SsoStart | Route::SsoCallback | Route::SecurityUnlink, _) => {
+                sso::start(self, route, head, client, body, cookies)
             }
             (Route::Security | Route::SecurityEnd, _) => {
                 security::start(self, route, head, body, cookies)
@@ -427,6 +479,7 @@ impl Pages {
                 csrf,
                 from,
                 next,
+                link,
                 new_device,
             } => {
                 let with_device = |r: Response| match &new_device {
@@ -461,11 +514,12 @@ impl Pages {
                     }
                     _ => return busy_page(),
                 };
-                let html = render(&views::Login {
+                let html = self.login(LoginPage {
                     csrf: &csrf,
                     username: &username,
                     from: &from,
                     next: &next,
+                    link: &link,
                     notice: None,
                     error: Some(&error),
                 });
@@ -473,6 +527,7 @@ impl Pages {
             }
             PageCall::Security(call) => security::finish(self, call, status, body),
             PageCall::OAuth(call) => crate::oauth::finish(self, call, status, body),
+            PageCall::Sso(call) => sso::finish(self, call, status, body),
             PageCall::Admin(call) => admin::finish(self, call, status, body),
             PageCall::Home { csrf, notice } => match typed::<ValidateSession>(status, body) {
                 Ok(Profile {
@@ -592,3 +647,5 @@ macro_rules! has_csrf {
 }
 
 has_csrf!(SignUpForm, LoginForm, EditForm, LogoutForm);
+
+pub use sso::SsoButton;

@@ -1,6 +1,7 @@
 //! `/security`: the signed-in user's recent sign-ins (time, address,
 //! place, browser and platform, result) and open sessions (where, since
-//! when, last seen), each with "sign out", and "sign out everywhere".
+//! when, last seen), each with "sign out", and "sign out everywhere";
+//! and the identities at other providers linked to the account.
 //! authd decides everything (`security_overview`, `end_session`: only the
 //! caller's own sessions); this page shows it. Works without JavaScript;
 //! every form carries the session's CSRF token.
@@ -94,6 +95,15 @@ pub fn start(
                 Some(q) if q.split('&').any(|p| p == "ended=0") => {
                     Some("That session was already over.")
                 }
+                Some(q) if q.split('&').any(|p| p == "linked=1") => {
+                    Some("The identity is linked: you can sign in with it.")
+                }
+                Some(q) if q.split('&').any(|p| p == "unlinked=1") => {
+                    Some("The identity is unlinked.")
+                }
+                Some(q) if q.split('&').any(|p| p == "unlinked=0") => {
+                    Some("That identity made this account and stays linked.")
+                }
                 _ => None,
             };
             Step::Call {
@@ -124,6 +134,26 @@ pub fn finish(pages: &Pages, call: SecurityCall, status: u8, body: &[u8]) -> Res
                         .sessions
                         .iter()
                         .map(views::SessionLine::from)
+                        .collect(),
+                    identities: history
+                        .identities
+                        .iter()
+                        .map(|i| views::IdentityLine {
+                            id: i.id,
+                            provider: pages
+                                .sign_in_with
+                                .iter()
+                                .find(|b| b.id == i.provider)
+                                .map_or_else(|| i.provider.clone(), |b| b.name.clone()),
+                            email: i.email.clone(),
+                            linked: super::time::utc(i.linked_ms),
+                            made_account: i.made_account,
+                        })
+                        .collect(),
+                    providers: pages
+                        .sign_in_with
+                        .iter()
+                        .map(|b| (b.id.as_str(), b.name.as_str()))
                         .collect(),
                 }),
             ),

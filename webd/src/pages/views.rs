@@ -22,6 +22,10 @@ pub struct Login<'a> {
     pub from: &'a str,
     /// Where to go once signed in (empty: home).
     pub next: &'a str,
+    /// A pending link of an identity at another provider (empty: none).
+    pub link: &'a str,
+    /// The "Sign in with …" buttons: (href, name).
+    pub providers: Vec<(String, &'a str)>,
     pub notice: Option<&'a str>,
     pub error: Option<&'a str>,
 }
@@ -56,6 +60,19 @@ pub struct Security<'a> {
     pub said: Option<&'a str>,
     pub sign_ins: Vec<SignInLine>,
     pub sessions: Vec<SessionLine>,
+    pub identities: Vec<IdentityLine>,
+    /// The providers an identity can be linked from: (id, name).
+    pub providers: Vec<(&'a str, &'a str)>,
+}
+
+/// A linked identity as a table row shows it.
+pub struct IdentityLine {
+    pub id: u64,
+    /// The provider's name (its id when webd does not offer it).
+    pub provider: String,
+    pub email: String,
+    pub linked: String,
+    pub made_account: bool,
 }
 
 /// A sign-in as a table row shows it.

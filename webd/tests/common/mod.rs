@@ -60,7 +60,7 @@ impl Stack {
         limits: HttpLimits,
         tune: impl FnOnce(&mut authd::config::Config, &TestStores),
     ) -> Stack {
-        Stack::start_at(name, redis_url, limits, 0, tune)
+        Stack::start_at(name, redis_url, limits, 0, Vec::new(), tune)
     }
 
     /// The stack as an OpenID provider: webd on a port chosen first, so
@@ -68,9 +68,41 @@ impl Stack {
     pub fn start_provider(name: &str) -> Stack {
         let port = throng_testkit::spawn::free_port();
         let issuer = format!("http://127.0.0.1:{port}");
-        Stack::start_at(name, None, HttpLimits::default(), port, |cfg, _| {
-            cfg.oidc.issuer = issuer;
-        })
+        Stack::start_at(
+            name,
+            None,
+            HttpLimits::default(),
+            port,
+            Vec::new(),
+            |cfg, _| {
+                cfg.oidc.issuer = issuer;
+            },
+        )
+    }
+
+    /// The stack signing users in with `upstream` ("Sign in with …"), webd
+    /// on `port` (chosen first: the provider must know the callback).
+    pub fn start_relying_party(
+        name: &str,
+        port: u16,
+        upstream: authd::config::UpstreamConfig,
+    ) -> Stack {
+        let issuer = format!("http://127.0.0.1:{port}");
+        let button = webd::pages::SsoButton {
+            id: upstream.id.clone(),
+            name: upstream.name.clone(),
+        };
+        Stack::start_at(
+            name,
+            None,
+            HttpLimits::default(),
+            port,
+            vec![button],
+            |cfg, _| {
+                cfg.oidc.issuer = issuer;
+                cfg.oidc.upstream = vec![upstream];
+            },
+        )
     }
 
     /// The issuer of a [`Stack::start_provider`] stack.
@@ -92,6 +124,7 @@ impl Stack {
         redis_url: Option<&str>,
         limits: HttpLimits,
         web_port: u16,
+        sign_in_with: Vec<webd::pages::SsoButton>,
         tune: impl FnOnce(&mut authd::config::Config, &TestStores),
     ) -> Stack {
         let stores = TestStores::new(&format!("webd_{name}"));
@@ -149,6 +182,7 @@ impl Stack {
                     webd::pages::Pages {
                         secure_cookies: false,
                         csrf: webd::pages::csrf::CsrfKey::new(CSRF_KEY).unwrap(),
+                        sign_in_with: sign_in_with.clone(),
                     },
                     avatars,
                     metrics.clone(),

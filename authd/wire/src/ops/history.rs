@@ -1,5 +1,6 @@
 //! The rows of an account's history, as `security_overview` and
-//! `admin_user` answer them: its recent sign-in attempts and its sessions.
+//! `admin_user` answer them: its recent sign-in attempts, its sessions and
+//! the identities at other providers linked to it.
 //! Browser and platform are parsed from the User-Agent by authd, so every
 //! caller shows the same names.
 
@@ -93,24 +94,60 @@ impl Message for SessionRow {
     }
 }
 
+/// An identity at another OpenID provider linked to the account: `u64`
+/// id, `str` provider id, `str` e-mail it came with (empty: none), `u64`
+/// linked at (unix ms), `bool` it made the account (then it cannot be
+/// unlinked: the account has no password anyone knows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityRow {
+    pub id: u64,
+    pub provider: String,
+    pub email: String,
+    pub linked_ms: u64,
+    pub made_account: bool,
+}
+
+impl Message for IdentityRow {
+    fn encode(&self, w: &mut FieldWriter<'_>) {
+        w.u64(self.id)
+            .str(&self.provider)
+            .str(&self.email)
+            .u64(self.linked_ms)
+            .bool(self.made_account);
+    }
+
+    fn decode(r: &mut FieldReader<'_>) -> Result<IdentityRow, DecodeError> {
+        Ok(IdentityRow {
+            id: r.u64()?,
+            provider: string(r)?,
+            email: string(r)?,
+            linked_ms: r.u64()?,
+            made_account: r.bool()?,
+        })
+    }
+}
+
 /// An account's history: `u32` n then n [`SignInRow`]s, `u32` m then m
-/// [`SessionRow`]s.
+/// [`SessionRow`]s, `u32` k then k [`IdentityRow`]s.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct History {
     pub sign_ins: Vec<SignInRow>,
     pub sessions: Vec<SessionRow>,
+    pub identities: Vec<IdentityRow>,
 }
 
 impl Message for History {
     fn encode(&self, w: &mut FieldWriter<'_>) {
         super::put_list(w, &self.sign_ins);
         super::put_list(w, &self.sessions);
+        super::put_list(w, &self.identities);
     }
 
     fn decode(r: &mut FieldReader<'_>) -> Result<History, DecodeError> {
         Ok(History {
             sign_ins: super::list(r)?,
             sessions: super::list(r)?,
+            identities: super::list(r)?,
         })
     }
 }

@@ -8,7 +8,10 @@ use throng_core::proto::{DecodeError, FieldReader, FieldWriter};
 /// `str` username, `str` password, `str` client ip, `str` user agent (the
 /// last two for the login record and the per-address limit), `str` device
 /// (the browser's long-lived random device id, empty when unknown), `str`
-/// referrer (the page that sent the visitor to the sign-in form).
+/// referrer (the page that sent the visitor to the sign-in form), `str`
+/// link (a pending link of an identity at another provider, from
+/// `sso_finish`, to complete once the password proved the account; empty
+/// for none).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignIn {
     pub username: String,
@@ -17,6 +20,7 @@ pub struct SignIn {
     pub agent: String,
     pub device: String,
     pub referrer: String,
+    pub link: Secret,
 }
 
 /// `str` token, then the [`Profile`], then `u32` warnings (the bits of
@@ -42,7 +46,8 @@ impl Message for SignIn {
             .str(&self.ip)
             .str(&self.agent)
             .str(&self.device)
-            .str(&self.referrer);
+            .str(&self.referrer)
+            .str(self.link.as_str());
     }
 
     fn decode(r: &mut FieldReader<'_>) -> Result<SignIn, DecodeError> {
@@ -53,6 +58,7 @@ impl Message for SignIn {
             agent: string(r)?,
             device: string(r)?,
             referrer: string(r)?,
+            link: secret(r)?,
         })
     }
 }
