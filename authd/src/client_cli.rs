@@ -37,6 +37,11 @@ pub enum KeysCommand {
 /// absolute, no fragment, `https` — or `http` to a loopback host (native
 /// apps and development, RFC 8252 7.3).
 pub fn valid_uri(text: &str) -> Result<(), String> {
+    // The URL parser drops tabs and newlines silently; a URI that needs
+    // that is no URI (and would reach a Location header as it is).
+    if text.chars().any(|c| c.is_control() || c == ' ') {
+        return Err(format!("{text:?}: control characters or spaces"));
+    }
     let url = url::Url::parse(text).map_err(|e| format!("{text:?}: {e}"))?;
     if url.fragment().is_some() {
         return Err(format!("{text:?}: a redirect URI has no fragment"));
@@ -227,11 +232,13 @@ mod tests {
     #[test]
     fn only_https_or_loopback_http_uris_without_fragments() {
         assert!(valid_uri("https://app.example/cb").is_ok());
-        assert!(valid_uri("http://127.0.0.1:8000/cb").is_ok());
+        assert!(valid_uri("http://127.0.0.1/cb").is_ok());
         assert!(valid_uri("http://localhost/cb").is_ok());
         assert!(valid_uri("http://app.example/cb").is_err());
         assert!(valid_uri("https://app.example/cb#x").is_err());
         assert!(valid_uri("/cb").is_err());
         assert!(valid_uri("javascript:alert(1)").is_err());
+        assert!(valid_uri("https://app.example/c\r\nSet-Cookie: x=1").is_err());
+        assert!(valid_uri("https://app.example/c b").is_err());
     }
 }

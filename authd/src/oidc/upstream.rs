@@ -170,6 +170,14 @@ impl Upstream {
             &self.agent,
             &format!("{issuer}/.well-known/openid-configuration"),
         )?;
+        for endpoint in [&d.authorization_endpoint, &d.token_endpoint, &d.jwks_uri] {
+            let plain = endpoint.starts_with("https://") || endpoint.starts_with("http://");
+            if !plain || endpoint.chars().any(|c| c.is_control() || c == ' ') {
+                return Err(UpstreamError::Protocol(format!(
+                    "discovery names an endpoint that is no http(s) URL: {endpoint:?}"
+                )));
+            }
+        }
         if d.issuer != self.cfg.issuer {
             return Err(UpstreamError::Protocol(format!(
                 "discovery names issuer {:?}, not {:?}",

@@ -286,6 +286,14 @@ impl Worker {
         let provider = self.provider()?;
         let client =
             self.authenticated_client(&provider, &op.client_id, op.client_secret.as_str())?;
+        // RFC 7662 2.1: the caller must be authorized; a public client
+        // proves nothing about who calls.
+        if client.is_public() {
+            return Err(refuse(
+                Status::InvalidClient,
+                "introspection needs a confidential client",
+            ));
+        }
         let token = op.token.as_str();
         let (uuid, scope, token_type, iat, exp) = if token.starts_with(ACCESS_PREFIX) {
             match self.access_grant(token)? {

@@ -224,6 +224,8 @@ check(got["active"] and got["token_type"] == "refresh_token", "introspection: th
 check(introspect("at.nothing").json() == {"active": False}, "introspection: an unknown token is inactive")
 bad = requests.post(disc["introspection_endpoint"], data={"token": a_token["access_token"]}, headers=basic({**APP_A, "client_secret": "wrong"}), timeout=TIMEOUT)
 check(oauth_error(bad) == (401, "invalid_client"), f"introspection with a wrong secret: {oauth_error(bad)}")
+bad = requests.post(disc["introspection_endpoint"], data={"token": a_token["access_token"], "client_id": APP_B["client_id"]}, timeout=TIMEOUT)
+check(oauth_error(bad) == (401, "invalid_client"), f"a public client cannot introspect: {oauth_error(bad)}")
 
 # The code was used: a replay is refused and ends the grant it made.
 replay = requests.post(
