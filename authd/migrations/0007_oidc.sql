@@ -48,7 +48,7 @@ CREATE TABLE oidc_consents (
 -- One authorization code exchanged: the grant its tokens belong to. The
 -- Throng session it came from (`sid`) ties it to that session's logout.
 CREATE TABLE oidc_grants (
-    id         BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    id         BIGINT UNSIGNED NOT NULL PRIMARY KEY, -- 63 random bits: a batch inserts many at once
     user_id    BIGINT UNSIGNED NOT NULL,
     client_id  VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     scope      VARCHAR(255) CHARACTER SET ascii NOT NULL,

@@ -323,3 +323,86 @@ fn security_warnings_and_the_console_in_chromium() {
         .contains("Usernames tried most"));
     shot(&admin, "14-admin-insight");
 }
+
+/// A stand-in for an application's callback: answers every request with a
+/// page naming the request line, so the browser lands somewhere real.
+fn application_page() -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            let n = stream.read(&mut buf).unwrap_or(0);
+            let line = String::from_utf8_lossy(&buf[..n])
+                .lines()
+                .next()
+                .unwrap_or("")
+                .replace(['<', '>', '&'], "");
+            let body = format!(
+                "<!doctype html><title>App</title><h1>Signed in at the app</h1><p>{line}</p>"
+            );
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    addr
+}
+
+/// An application signs a user in through the provider in a real browser:
+/// the log-in page on the way, the consent page, and the redirect back to
+/// the application's own origin — which the pages' Content-Security-Policy
+/// (`form-action`, applied by Chromium to a form's redirects) must allow.
+#[test]
+fn an_application_signs_in_through_chromium() {
+    let stack = Stack::start_provider("browser_oidc");
+    let base = stack.issuer();
+    let app = application_page();
+    let callback = format!("http://{app}/cb");
+    let client = stack.add_client(authd::client_cli::NewClient {
+        name: "Notes 📝 app".into(),
+        redirect_uris: vec![callback.clone()],
+        post_logout_uris: vec![],
+        backchannel_logout_uri: String::new(),
+        public: true,
+        alg: "EdDSA".into(),
+    });
+    let browser = chromium();
+    let tab = browser.new_tab().unwrap();
+    tab.set_default_timeout(Duration::from_secs(20));
+    sign_up_and_in(&tab, &base, "chloe", "Chloé");
+    submit(&tab, "form[action='/logout'] button", "Log in");
+    // Signed out, the application sends the browser to the provider.
+    let query = format!(
+        "response_type=code&client_id={}&redirect_uri={}&scope=openid%20profile&state=st8&nonce=n0&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+        client["client_id"].as_str().unwrap(),
+        callback.replace(':', "%3A").replace('/', "%2F")
+    );
+    go(&tab, &format!("{base}/oauth/authorize?{query}"));
+    assert!(
+        tab.get_url().starts_with(&format!("{base}/login?next=")),
+        "{}",
+        tab.get_url()
+    );
+    shot(&tab, "15-oidc-login");
+    fill(&tab, "input[name=username]", "chloe");
+    fill(&tab, "input[name=password]", "hunter2-hunter2");
+    submit(&tab, "button[type=submit]", "Allow Notes");
+    shot(&tab, "16-oidc-consent");
+    submit(&tab, "button[value=allow]", "Signed in at the app");
+    let url = tab.get_url();
+    assert!(url.starts_with(&format!("{callback}?code=")), "{url}");
+    assert!(url.ends_with("&state=st8"), "{url}");
+    shot(&tab, "17-oidc-back-at-the-app");
+    // Consent is remembered: the next authorization goes straight back.
+    go(&tab, &format!("{base}/oauth/authorize?{query}"));
+    assert!(
+        tab.get_url().starts_with(&format!("{callback}?code=")),
+        "{}",
+        tab.get_url()
+    );
+}

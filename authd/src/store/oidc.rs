@@ -243,35 +243,82 @@ impl Db {
         })
     }
 
-    /// Makes the grant of an exchanged code and its first refresh token
-    /// (its hash) in one transaction; the grant's id.
-    pub fn create_grant(
+    /// The scope each (user, client) consented to: one query for a batch.
+    pub fn consents(&self, pairs: &[(u64, &str)]) -> Result<Vec<Option<String>>, mysql::Error> {
+        if pairs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["(?, ?)"; pairs.len()].join(", ");
+        let params: Vec<mysql::Value> = pairs
+            .iter()
+            .flat_map(|(u, c)| [mysql::Value::from(*u), mysql::Value::from(*c)])
+            .collect();
+        let rows: Vec<(u64, String, String)> = self.run(true, |c| {
+            c.exec(
+                format!(
+                    "SELECT user_id, client_id, scope FROM oidc_consents \
+                     WHERE (user_id, client_id) IN ({marks})"
+                ),
+                params.clone(),
+            )
+        })?;
+        Ok(pairs
+            .iter()
+            .map(|(u, c)| {
+                rows.iter()
+                    .find(|(ru, rc, _)| ru == u && rc == c)
+                    .map(|(_, _, s)| s.clone())
+            })
+            .collect())
+    }
+
+    /// Makes the grants of a batch of exchanged codes, each with its first
+    /// refresh token (its hash), in one transaction: one multi-row INSERT
+    /// each. Grant ids are the caller's (random).
+    pub fn create_grants(
         &self,
-        grant: &Grant,
-        refresh_hash: &[u8; 32],
+        rows: &[(&Grant, [u8; 32])],
         refresh_ttl_s: u64,
-    ) -> Result<u64, mysql::Error> {
+    ) -> Result<(), mysql::Error> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let grant_marks = vec!["(?, ?, ?, ?, ?, ?)"; rows.len()].join(", ");
+        let token_marks = vec!["(?, ?, NOW(3) + INTERVAL ? SECOND)"; rows.len()].join(", ");
+        let grants: Vec<mysql::Value> = rows
+            .iter()
+            .flat_map(|(g, _)| {
+                [
+                    g.id.into(),
+                    g.user_id.into(),
+                    g.client_id.clone().into(),
+                    g.scope.clone().into(),
+                    g.sid.clone().into(),
+                    g.auth_time.into(),
+                ]
+            })
+            .collect();
+        let tokens: Vec<mysql::Value> = rows
+            .iter()
+            .flat_map(|(g, hash)| [hash.to_vec().into(), g.id.into(), refresh_ttl_s.into()])
+            .collect();
         self.run(false, |c| {
             let mut tx = c.start_transaction(mysql::TxOpts::default())?;
             tx.exec_drop(
-                "INSERT INTO oidc_grants (user_id, client_id, scope, sid, auth_time) \
-                 VALUES (?, ?, ?, ?, ?)",
-                (
-                    grant.user_id,
-                    &grant.client_id,
-                    &grant.scope,
-                    &grant.sid,
-                    grant.auth_time,
+                format!(
+                    "INSERT INTO oidc_grants (id, user_id, client_id, scope, sid, auth_time) \
+                     VALUES {grant_marks}"
                 ),
+                grants.clone(),
             )?;
-            let id = tx.last_insert_id().unwrap_or(0);
             tx.exec_drop(
-                "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, expires_at) \
-                 VALUES (?, ?, NOW(3) + INTERVAL ? SECOND)",
-                (refresh_hash.to_vec(), id, refresh_ttl_s),
+                format!(
+                    "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, expires_at) \
+                     VALUES {token_marks}"
+                ),
+                tokens.clone(),
             )?;
-            tx.commit()?;
-            Ok(id)
+            tx.commit()
         })
     }
 

@@ -12,6 +12,7 @@ pub mod decoy;
 mod flood;
 mod limits;
 mod oidc;
+mod oidc_batch;
 mod oidc_token;
 mod revoke;
 mod security;
@@ -160,13 +161,17 @@ impl Worker {
                 Resumed::Hashed { job, phc, then } => self.hashed(job, phc, then),
             }
         }
-        let (mut signins, mut validates, mut lookups, mut others) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut signins, mut validates, mut lookups, mut oidcs, mut others) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for job in batch {
-            match job.op {
+            match &job.op {
                 Request::SignIn(_) | Request::TryLogin(_) => signins.push(job),
                 Request::ValidateSession(_) | Request::Whoami(_) => validates.push(job),
                 Request::Lookup(_) => lookups.push(job),
+                Request::OidcAuthorize(_)
+                | Request::OidcUserinfo(_)
+                | Request::OidcIntrospect(_) => oidcs.push(job),
+                Request::OidcToken(op) if op.grant_type == "authorization_code" => oidcs.push(job),
                 _ => others.push(job),
             }
         }
@@ -178,6 +183,9 @@ impl Worker {
         }
         if !lookups.is_empty() {
             self.lookup_batch(lookups);
+        }
+        if !oidcs.is_empty() {
+            self.oidc_batch(oidcs);
         }
         for job in others {
             self.one(job);

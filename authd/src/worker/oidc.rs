@@ -5,18 +5,15 @@
 //! too (its refresh tokens, its access tokens at once) and each client
 //! with a back-channel logout URI is told.
 
-use super::users::By;
 use super::Worker;
 use crate::oidc::claims::{Hint, LogoutToken, LOGOUT_EVENT};
-use crate::oidc::grants::{AccessGrant, CodeGrant};
-use crate::oidc::{pkce, scope, signing, token_hash, Provider};
+use crate::oidc::grants::AccessGrant;
+use crate::oidc::{signing, token_hash, Provider};
 use crate::ops::Job;
 use crate::records::now_ms;
 use crate::store::oidc::{Client, Grant, GrantsOf};
 use authd_wire::ops::{
-    Authorization, Introspection, LoggedOut, OidcAuthorize, OidcIntrospect, OidcLogout,
-    OidcMetadata, OidcRevoke, OidcToken, OidcUserinfo, ProviderMetadata, UserClaims,
-    PROMPT_CONSENT, PROMPT_NONE,
+    Introspection, LoggedOut, OidcLogout, OidcMetadata, OidcRevoke, ProviderMetadata,
 };
 use authd_wire::{Refusal, Request, Status};
 use std::sync::Arc;
@@ -26,7 +23,7 @@ pub(super) const ACCESS_PREFIX: &str = "at.";
 pub(super) const REFRESH_PREFIX: &str = "rt.";
 
 /// How long a used code is remembered, so that its replay ends its grant.
-const USED_CODE_TTL_S: u64 = 600;
+pub(super) const USED_CODE_TTL_S: u64 = 600;
 
 pub(super) fn refuse(status: Status, why: &str) -> Refusal {
     Refusal::reason(status, why)
@@ -42,22 +39,10 @@ impl Worker {
                 });
                 job.answer::<OidcMetadata>(answer)
             }
-            Request::OidcAuthorize(op) => {
-                let answer = self.authorize(&op);
-                job.answer::<OidcAuthorize>(answer)
+            Request::OidcAuthorize(_) | Request::OidcUserinfo(_) | Request::OidcIntrospect(_) => {
+                self.oidc_batch(vec![job])
             }
-            Request::OidcToken(op) => {
-                let answer = self.token(&op);
-                job.answer::<OidcToken>(answer)
-            }
-            Request::OidcUserinfo(op) => {
-                let answer = self.userinfo(op.access_token.as_str());
-                job.answer::<OidcUserinfo>(answer)
-            }
-            Request::OidcIntrospect(op) => {
-                let answer = self.introspect(&op);
-                job.answer::<OidcIntrospect>(answer)
-            }
+            Request::OidcToken(_) => self.token(job),
             Request::OidcRevoke(op) => {
                 let answer = self.revoke(&op);
                 job.answer::<OidcRevoke>(answer)
@@ -109,121 +94,12 @@ impl Worker {
         }
     }
 
-    fn authorize(&mut self, op: &OidcAuthorize) -> Result<Authorization, Refusal> {
-        let provider = self.provider()?;
-        let client = self.client(&op.client_id)?;
-        // Exact match, character for character (no prefix, no
-        // normalisation): the only defence of the code in the redirect.
-        if !client.redirect_uris.contains(&op.redirect_uri) {
-            return Err(refuse(
-                Status::InvalidRedirectUri,
-                "redirect_uri is not registered for this client",
-            ));
-        }
-        let granted = scope::granted(&op.scope)
-            .ok_or_else(|| refuse(Status::InvalidScope, "the scope must include openid"))?;
-        if !op.code_challenge.is_empty() || client.is_public() {
-            if op.code_challenge.is_empty() {
-                return Err(refuse(
-                    Status::InvalidRequest,
-                    "a public client must send a PKCE code_challenge",
-                ));
-            }
-            if op.code_challenge_method != "S256" {
-                return Err(refuse(
-                    Status::InvalidRequest,
-                    "code_challenge_method must be S256",
-                ));
-            }
-            if !pkce::valid_challenge(&op.code_challenge) {
-                return Err(refuse(
-                    Status::InvalidRequest,
-                    "code_challenge is malformed",
-                ));
-            }
-        }
-        if op.token.as_str().is_empty() {
-            return Err(Refusal::new(Status::NoSession));
-        }
-        let (user, made) = self
-            .session_user_made(op.token.as_str())
-            .map_err(Refusal::new)?;
-        let remembered = self
-            .shared
-            .db
-            .consent(user.id, &client.client_id)
-            .map_err(|e| Refusal::from(super::store_failed("reading a consent", e)))?;
-        let covered = remembered
-            .as_deref()
-            .is_some_and(|s| scope::within(&granted, s));
-        if !covered || op.prompt & PROMPT_CONSENT != 0 {
-            if !op.approved {
-                if op.prompt & PROMPT_NONE != 0 {
-                    return Err(refuse(
-                        Status::ConsentRequired,
-                        "the user has not consented to this client",
-                    ));
-                }
-                return Ok(Authorization::Consent {
-                    client_name: client.name,
-                    scope: granted,
-                });
-            }
-            let kept = match remembered {
-                Some(old) => scope::granted(&format!("{old} {granted}")).unwrap_or(granted.clone()),
-                None => granted.clone(),
-            };
-            self.shared
-                .db
-                .remember_consent(user.id, &client.client_id, &kept)
-                .map_err(|e| Refusal::from(super::store_failed("storing a consent", e)))?;
-        }
-        let code = crate::oidc::random_token("").map_err(Refusal::new)?;
-        let grant = CodeGrant {
-            user_id: user.id,
-            uuid: user.uuid_hex(),
-            client_id: client.client_id,
-            redirect_uri: op.redirect_uri.clone(),
-            scope: granted,
-            nonce: op.nonce.clone(),
-            challenge: op.code_challenge.clone(),
-            sid: provider.sid(&crate::password::token_hash(op.token.as_str())),
-            auth_time: made.unwrap_or_else(now_ms) / 1000,
-        };
-        let key = self.code_key(&code);
-        let value = serde_json::to_string(&grant).map_err(|_| Refusal::new(Status::Internal))?;
-        let ttl = provider.cfg.code_ttl.as_secs().max(1);
-        self.cache
-            .run(|c| {
-                redis::cmd("SET")
-                    .arg(&key)
-                    .arg(&value)
-                    .arg("EX")
-                    .arg(ttl)
-                    .query::<()>(c)
-            })
-            .ok_or_else(|| Refusal::new(Status::Unavailable))?;
-        Ok(Authorization::Code(code.into()))
-    }
-
     pub(super) fn code_key(&self, code: &str) -> String {
         self.cache.key("oc", &hex::encode(token_hash(code)))
     }
 
     pub(super) fn used_code_key(&self, code: &str) -> String {
         self.cache.key("ocu", &hex::encode(token_hash(code)))
-    }
-
-    pub(super) fn remember_used_code(&mut self, code: &str, grant_id: u64) {
-        let key = self.used_code_key(code);
-        let _ = self.cache.run(|c| {
-            redis::cmd("SET")
-                .arg(&key)
-                .arg(grant_id)
-                .arg("EX")
-                .arg(USED_CODE_TTL_S)
-                .query::<()>(c)
-        });
     }
 
     pub(super) fn access_key(&self, token: &str) -> String {
@@ -251,105 +127,37 @@ impl Worker {
             .filter(|g| g.exp > now_ms() / 1000))
     }
 
-    fn userinfo(&mut self, token: &str) -> Result<UserClaims, Refusal> {
-        self.provider()?;
-        let invalid = || refuse(Status::InvalidToken, "the access token is not valid");
-        let grant = self.access_grant(token)?.ok_or_else(invalid)?;
-        let mut uuid = [0u8; 16];
-        hex::decode_to_slice(&grant.uuid, &mut uuid).map_err(|_| invalid())?;
-        let user = match self.user(By::Uuid(&uuid)) {
-            Ok(Some(user)) if !user.locked => user,
-            Ok(_) => return Err(invalid()),
-            Err(()) => return Err(Refusal::new(Status::Unavailable)),
-        };
-        let email = if scope::has(&grant.scope, "email") && user.has_email {
-            self.shared
-                .db
-                .user_by_id(user.id)
-                .map_err(|e| Refusal::from(super::store_failed("loading an e-mail", e)))?
-                .and_then(|u| u.email)
-        } else {
-            None
-        };
-        Ok(UserClaims {
-            sub: uuid::Uuid::from_bytes(user.uuid).to_string(),
-            scope: grant.scope,
-            username: user.username,
-            nickname: user.nickname,
-            updated_at: 0,
-            email,
-            avatar: user.avatar,
-        })
-    }
-
-    fn introspect(&mut self, op: &OidcIntrospect) -> Result<Introspection, Refusal> {
-        let provider = self.provider()?;
-        let client =
-            self.authenticated_client(&provider, &op.client_id, op.client_secret.as_str())?;
-        // RFC 7662 2.1: the caller must be authorized; a public client
-        // proves nothing about who calls.
-        if client.is_public() {
-            return Err(refuse(
-                Status::InvalidClient,
-                "introspection needs a confidential client",
-            ));
-        }
-        let token = op.token.as_str();
-        let (uuid, scope, token_type, iat, exp) = if token.starts_with(ACCESS_PREFIX) {
-            match self.access_grant(token)? {
-                Some(g) if g.client_id == client.client_id => {
-                    let mut uuid = [0u8; 16];
-                    if hex::decode_to_slice(&g.uuid, &mut uuid).is_err() {
-                        return Ok(Introspection::default());
-                    }
-                    (uuid, g.scope, "access_token", g.iat, g.exp)
-                }
-                _ => return Ok(Introspection::default()),
-            }
-        } else if token.starts_with(REFRESH_PREFIX) {
-            let row = self
-                .shared
-                .db
-                .refresh_token(&token_hash(token))
-                .map_err(|e| Refusal::from(super::store_failed("reading a refresh token", e)))?;
-            match row {
-                Some(r)
-                    if !r.used
-                        && !r.expired
-                        && !r.grant.revoked
-                        && r.grant.client_id == client.client_id =>
-                {
-                    match self.shared.db.user_by_id(r.grant.user_id) {
-                        Ok(Some(u)) => (
-                            u.uuid,
-                            r.grant.scope,
-                            "refresh_token",
-                            r.issued_s,
-                            r.expires_s,
-                        ),
-                        Ok(None) => return Ok(Introspection::default()),
-                        Err(e) => return Err(super::store_failed("loading a user", e).into()),
-                    }
-                }
-                _ => return Ok(Introspection::default()),
-            }
-        } else {
+    /// Introspection of a refresh token, for `client` (another client's
+    /// token is inactive).
+    pub(super) fn introspect_refresh(
+        &mut self,
+        client: &Client,
+        token: &str,
+    ) -> Result<Introspection, Refusal> {
+        let row = self
+            .shared
+            .db
+            .refresh_token(&token_hash(token))
+            .map_err(|e| Refusal::from(super::store_failed("reading a refresh token", e)))?;
+        let Some(r) = row.filter(|r| {
+            !r.used && !r.expired && !r.grant.revoked && r.grant.client_id == client.client_id
+        }) else {
             return Ok(Introspection::default());
         };
-        let user = match self.user(By::Uuid(&uuid)) {
-            Ok(Some(user)) if !user.locked => user,
+        let user = match self.shared.db.user_by_id(r.grant.user_id) {
+            Ok(Some(u)) if !u.locked => u,
             Ok(_) => return Ok(Introspection::default()),
-            Err(()) => return Err(Refusal::new(Status::Unavailable)),
+            Err(e) => return Err(super::store_failed("loading a user", e).into()),
         };
         Ok(Introspection {
             active: true,
-            scope,
-            client_id: client.client_id,
+            scope: r.grant.scope,
+            client_id: client.client_id.clone(),
             sub: uuid::Uuid::from_bytes(user.uuid).to_string(),
             username: user.username,
-            token_type: token_type.into(),
-            iat,
-            exp,
+            token_type: "refresh_token".into(),
+            iat: r.issued_s,
+            exp: r.expires_s,
         })
     }
 

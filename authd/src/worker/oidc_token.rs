@@ -10,147 +10,69 @@
 //! two holders is a thief, and the provider cannot tell which).
 
 use super::oidc::{refuse, ACCESS_PREFIX, REFRESH_PREFIX};
-use super::users::By;
 use super::Worker;
 use crate::oidc::claims::{at_hash, IdToken, ProfileClaims};
-use crate::oidc::grants::{AccessGrant, CodeGrant};
-use crate::oidc::{pkce, random_token, scope, signing, token_hash, Provider};
+use crate::oidc::grants::AccessGrant;
+use crate::oidc::{random_token, scope, signing, token_hash, Provider};
+use crate::ops::Job;
 use crate::records::now_ms;
 use crate::store::oidc::{Client, Grant, GrantsOf};
 use crate::store::User;
 use authd_wire::ops::{OidcToken, Tokens};
-use authd_wire::{Refusal, Status};
+use authd_wire::{Refusal, Request, Status};
+
+/// One set of tokens to issue: for `job`, to `client`, of `user`'s
+/// `grant`, with `scope`, the ID token's `nonce`, and the new refresh
+/// token.
+pub(super) type Issue = (Job, Client, User, Grant, String, Option<String>, String);
 
 impl Worker {
-    pub(super) fn token(&mut self, op: &OidcToken) -> Result<Tokens, Refusal> {
-        let provider = self.provider()?;
-        let client =
-            self.authenticated_client(&provider, &op.client_id, op.client_secret.as_str())?;
+    /// A token request: a code exchange goes to the batch
+    /// (`oidc_batch`); a refresh is answered here.
+    pub(super) fn token(&mut self, job: Job) {
+        let Request::OidcToken(op) = job.op.clone() else {
+            job.refuse(Status::Internal);
+            return;
+        };
+        let provider = match self.provider() {
+            Ok(p) => p,
+            Err(refusal) => return job.refuse(refusal),
+        };
         match op.grant_type.as_str() {
-            "authorization_code" => self.exchange_code(&provider, &client, op),
-            "refresh_token" => self.refresh(&provider, &client, op),
-            "" => Err(refuse(Status::InvalidRequest, "grant_type is missing")),
-            _ => Err(refuse(
+            "authorization_code" => self.oidc_batch(vec![job]),
+            "refresh_token" => {
+                let client = match self.authenticated_client(
+                    &provider,
+                    &op.client_id,
+                    op.client_secret.as_str(),
+                ) {
+                    Ok(c) => c,
+                    Err(refusal) => return job.refuse(refusal),
+                };
+                match self.refresh(&provider, &client, &op) {
+                    Ok((user, grant, scope, refresh)) => self.issue_all(
+                        &provider,
+                        vec![(job, client, user, grant, scope, None, refresh)],
+                    ),
+                    Err(refusal) => job.refuse(refusal),
+                }
+            }
+            "" => job.refuse(refuse(Status::InvalidRequest, "grant_type is missing")),
+            _ => job.refuse(refuse(
                 Status::UnsupportedGrantType,
                 "grant_type must be authorization_code or refresh_token",
             )),
         }
     }
 
-    fn exchange_code(
-        &mut self,
-        provider: &Provider,
-        client: &Client,
-        op: &OidcToken,
-    ) -> Result<Tokens, Refusal> {
-        let code = op.code.as_str();
-        if code.is_empty() {
-            return Err(refuse(Status::InvalidRequest, "code is missing"));
-        }
-        let (key, used_key) = (self.code_key(code), self.used_code_key(code));
-        let (taken, used): (Option<String>, Option<u64>) = self
-            .cache
-            .run(|c| {
-                redis::pipe()
-                    .cmd("GETDEL")
-                    .arg(&key)
-                    .cmd("GET")
-                    .arg(&used_key)
-                    .query(c)
-            })
-            .ok_or_else(|| Refusal::new(Status::Unavailable))?;
-        let Some(taken) = taken else {
-            if let Some(grant_id) = used {
-                log::warn!(
-                    "a code of client {} was presented again: its grant ends",
-                    client.client_id
-                );
-                self.end_grants(GrantsOf::Id(grant_id), false)?;
-                return Err(refuse(Status::InvalidGrant, "the code was used already"));
-            }
-            return Err(refuse(
-                Status::InvalidGrant,
-                "the code is unknown or expired",
-            ));
-        };
-        let grant: CodeGrant =
-            serde_json::from_str(&taken).map_err(|_| Refusal::new(Status::Internal))?;
-        if grant.client_id != client.client_id {
-            return Err(refuse(
-                Status::InvalidGrant,
-                "the code was issued to another client",
-            ));
-        }
-        if grant.redirect_uri != op.redirect_uri {
-            return Err(refuse(
-                Status::InvalidGrant,
-                "redirect_uri is not the authorization request's",
-            ));
-        }
-        let verifier = op.code_verifier.as_str();
-        match (grant.challenge.is_empty(), verifier.is_empty()) {
-            (true, true) => {}
-            // A verifier for a request that sent no challenge is a
-            // downgrade attempt.
-            (true, false) => {
-                return Err(refuse(
-                    Status::InvalidGrant,
-                    "code_verifier given, but the authorization request had no code_challenge",
-                ))
-            }
-            (false, _) if !pkce::verifies(verifier, &grant.challenge) => {
-                return Err(refuse(
-                    Status::InvalidGrant,
-                    "code_verifier does not match the code_challenge",
-                ))
-            }
-            (false, _) => {}
-        }
-        let mut uuid = [0u8; 16];
-        hex::decode_to_slice(&grant.uuid, &mut uuid).map_err(|_| Refusal::new(Status::Internal))?;
-        let user = self.live_user(&uuid)?;
-        let refresh = random_token(REFRESH_PREFIX).map_err(Refusal::new)?;
-        let stored = Grant {
-            id: 0,
-            user_id: grant.user_id,
-            client_id: client.client_id.clone(),
-            scope: grant.scope.clone(),
-            sid: grant.sid.clone(),
-            auth_time: grant.auth_time,
-            revoked: false,
-        };
-        let grant_id = self
-            .shared
-            .db
-            .create_grant(
-                &stored,
-                &token_hash(&refresh),
-                provider.cfg.refresh_token_ttl.as_secs(),
-            )
-            .map_err(|e| Refusal::from(super::store_failed("storing a grant", e)))?;
-        self.remember_used_code(code, grant_id);
-        let nonce = Some(grant.nonce).filter(|n| !n.is_empty());
-        let stored = Grant {
-            id: grant_id,
-            ..stored
-        };
-        self.issue(
-            provider,
-            client,
-            &user,
-            &stored,
-            &grant.scope,
-            nonce,
-            refresh,
-        )
-    }
-
+    /// A refresh: the user, grant, scope and new refresh token to issue
+    /// with, the old token used up.
     fn refresh(
         &mut self,
         provider: &Provider,
         client: &Client,
         op: &OidcToken,
-    ) -> Result<Tokens, Refusal> {
+    ) -> Result<(User, Grant, String, String), Refusal> {
         let old = op.refresh_token.as_str();
         if old.is_empty() {
             return Err(refuse(Status::InvalidRequest, "refresh_token is missing"));
@@ -215,114 +137,112 @@ impl Worker {
                 "the refresh token was used already; the grant has ended",
             ));
         }
-        self.issue(provider, client, &user, &row.grant, &scope, None, new)
+        Ok((user, row.grant, scope, new))
     }
 
-    /// The user of a code, unless gone or locked (`invalid_grant`).
-    fn live_user(&mut self, uuid: &[u8; 16]) -> Result<User, Refusal> {
-        match self.user(By::Uuid(uuid)) {
-            Ok(Some(user)) if !user.locked => Ok(user),
-            Ok(_) => Err(refuse(Status::InvalidGrant, "the account cannot sign in")),
-            Err(()) => Err(Refusal::new(Status::Unavailable)),
+    /// New access tokens (one Redis pipeline, each listed under its
+    /// grant) and ID tokens for every entry, each answered.
+    pub(super) fn issue_all(&mut self, provider: &Provider, issues: Vec<Issue>) {
+        let now = now_ms() / 1000;
+        let ttl = provider.cfg.access_token_ttl.as_secs().max(1);
+        let mut ready = Vec::with_capacity(issues.len());
+        for issue in issues {
+            let Ok(access) = random_token(ACCESS_PREFIX) else {
+                issue.0.refuse(Status::Internal);
+                continue;
+            };
+            let (_, client, user, grant, scope, ..) = &issue;
+            let record = AccessGrant {
+                grant_id: grant.id,
+                uuid: user.uuid_hex(),
+                client_id: client.client_id.clone(),
+                scope: scope.clone(),
+                iat: now,
+                exp: now + ttl,
+            };
+            let Ok(value) = serde_json::to_string(&record) else {
+                issue.0.refuse(Status::Internal);
+                continue;
+            };
+            let keys = (self.access_key(&access), self.grant_tokens_key(grant.id));
+            ready.push((issue, access, value, keys));
+        }
+        // The set outlives every token in it by a little; a token's key
+        // is deleted with the grant, or expires.
+        let stored = self
+            .cache
+            .run(|c| {
+                let mut p = redis::pipe();
+                for (_, _, value, (key, set)) in &ready {
+                    p.cmd("SET").arg(key).arg(value).arg("EX").arg(ttl).ignore();
+                    p.cmd("SADD").arg(set).arg(key).ignore();
+                    p.cmd("EXPIRE").arg(set).arg(ttl + 60).ignore();
+                }
+                p.query::<()>(c)
+            })
+            .is_some();
+        let keys = provider.keys(&self.shared.db);
+        for ((job, client, user, grant, scope, nonce, refresh), access, ..) in ready {
+            if !stored {
+                job.refuse(Status::Unavailable);
+                continue;
+            }
+            let alg = signing::client_algorithm(&client.id_token_alg);
+            let email = match self.email_for(&scope, &user) {
+                Ok(e) => e,
+                Err(refusal) => {
+                    job.refuse(refusal);
+                    continue;
+                }
+            };
+            let profile = scope::has(&scope, "profile");
+            let claims = IdToken {
+                iss: provider.issuer.clone(),
+                sub: uuid::Uuid::from_bytes(user.uuid).to_string(),
+                aud: client.client_id.clone(),
+                exp: now + provider.cfg.id_token_ttl.as_secs().max(1),
+                iat: now,
+                auth_time: grant.auth_time,
+                nonce,
+                sid: grant.sid.clone(),
+                at_hash: (alg == jsonwebtoken::Algorithm::RS256).then(|| at_hash(&access)),
+                profile: ProfileClaims {
+                    name: profile.then(|| user.nickname.clone()),
+                    nickname: profile.then(|| user.nickname.clone()),
+                    preferred_username: profile.then(|| user.username.clone()),
+                    email_verified: email.as_ref().map(|_| true),
+                    email,
+                },
+            };
+            match keys.sign(alg, "JWT", &claims) {
+                Ok(id_token) => job.ok::<OidcToken>(&Tokens {
+                    access_token: access.into(),
+                    expires_in: u32::try_from(ttl).unwrap_or(u32::MAX),
+                    id_token: id_token.into(),
+                    refresh_token: refresh.into(),
+                    scope,
+                }),
+                Err(e) => {
+                    log::error!("signing an ID token: {e}");
+                    job.refuse(Status::Internal);
+                }
+            }
         }
     }
 
-    /// A new access token (Redis, listed under its grant), and the ID
-    /// token, for `grant` with `scope`.
-    #[allow(clippy::too_many_arguments)]
-    fn issue(
-        &mut self,
-        provider: &Provider,
-        client: &Client,
-        user: &User,
-        grant: &Grant,
-        scope: &str,
-        nonce: Option<String>,
-        refresh: String,
-    ) -> Result<Tokens, Refusal> {
-        let now = now_ms() / 1000;
-        let ttl = provider.cfg.access_token_ttl.as_secs().max(1);
-        let access = random_token(ACCESS_PREFIX).map_err(Refusal::new)?;
-        let sub = uuid::Uuid::from_bytes(user.uuid).to_string();
-        let record = AccessGrant {
-            grant_id: grant.id,
-            uuid: user.uuid_hex(),
-            client_id: client.client_id.clone(),
-            scope: scope.to_owned(),
-            iat: now,
-            exp: now + ttl,
-        };
-        let value = serde_json::to_string(&record).map_err(|_| Refusal::new(Status::Internal))?;
-        let (key, set) = (self.access_key(&access), self.grant_tokens_key(grant.id));
-        // The set outlives every token in it by a little; a token's key is
-        // deleted with the grant, or expires.
-        let set_ttl = ttl + 60;
-        self.cache
-            .run(|c| {
-                redis::pipe()
-                    .cmd("SET")
-                    .arg(&key)
-                    .arg(&value)
-                    .arg("EX")
-                    .arg(ttl)
-                    .ignore()
-                    .cmd("SADD")
-                    .arg(&set)
-                    .arg(&key)
-                    .ignore()
-                    .cmd("EXPIRE")
-                    .arg(&set)
-                    .arg(set_ttl)
-                    .ignore()
-                    .query::<()>(c)
-            })
-            .ok_or_else(|| Refusal::new(Status::Unavailable))?;
-        let alg = signing::client_algorithm(&client.id_token_alg);
-        let email = if scope::has(scope, "email") && user.has_email {
-            match &user.email {
-                Some(e) => Some(e.clone()),
-                None => self
-                    .shared
-                    .db
-                    .user_by_id(user.id)
-                    .map_err(|e| Refusal::from(super::store_failed("loading an e-mail", e)))?
-                    .and_then(|u| u.email),
-            }
-        } else {
-            None
-        };
-        let profile = scope::has(scope, "profile");
-        let claims = IdToken {
-            iss: provider.issuer.clone(),
-            sub,
-            aud: client.client_id.clone(),
-            exp: now + provider.cfg.id_token_ttl.as_secs().max(1),
-            iat: now,
-            auth_time: grant.auth_time,
-            nonce,
-            sid: grant.sid.clone(),
-            at_hash: (alg == jsonwebtoken::Algorithm::RS256).then(|| at_hash(&access)),
-            profile: ProfileClaims {
-                name: profile.then(|| user.nickname.clone()),
-                nickname: profile.then(|| user.nickname.clone()),
-                preferred_username: profile.then(|| user.username.clone()),
-                email_verified: email.as_ref().map(|_| true),
-                email,
-            },
-        };
-        let id_token = provider
-            .keys(&self.shared.db)
-            .sign(alg, "JWT", &claims)
-            .map_err(|e| {
-                log::error!("signing an ID token: {e}");
-                Refusal::new(Status::Internal)
-            })?;
-        Ok(Tokens {
-            access_token: access.into(),
-            expires_in: u32::try_from(ttl).unwrap_or(u32::MAX),
-            id_token: id_token.into(),
-            refresh_token: refresh.into(),
-            scope: scope.to_owned(),
-        })
+    /// The user's e-mail when `scope` asks for it (the cache keeps none).
+    fn email_for(&mut self, scope: &str, user: &User) -> Result<Option<String>, Refusal> {
+        if !scope::has(scope, "email") || !user.has_email {
+            return Ok(None);
+        }
+        if let Some(e) = &user.email {
+            return Ok(Some(e.clone()));
+        }
+        Ok(self
+            .shared
+            .db
+            .user_by_id(user.id)
+            .map_err(|e| Refusal::from(super::store_failed("loading an e-mail", e)))?
+            .and_then(|u| u.email))
     }
 }

@@ -101,7 +101,10 @@ impl Worker {
 
     /// As [`Worker::session_users`], with when each session was made (ms;
     /// `None` for a fallback session in MySQL, which does not say).
-    fn session_users_made(&mut self, tokens: &[&str]) -> Vec<Result<(User, Option<u64>), Status>> {
+    pub(super) fn session_users_made(
+        &mut self,
+        tokens: &[&str],
+    ) -> Vec<Result<(User, Option<u64>), Status>> {
         let ttl = self.shared.cfg.sessions.ttl.as_secs().max(1);
         let homes: Vec<Option<Home>> = tokens.iter().map(|t| self.home(t)).collect();
         let redis_keys: Vec<&String> = homes
@@ -195,14 +198,6 @@ impl Worker {
 
     pub(super) fn session_user(&mut self, token: &str) -> Result<User, Status> {
         self.session_users(&[token])
-            .pop()
-            .unwrap_or(Err(Status::Internal))
-    }
-
-    /// The user of a session and when it was made (ms; `None` when its
-    /// store does not say).
-    pub(super) fn session_user_made(&mut self, token: &str) -> Result<(User, Option<u64>), Status> {
-        self.session_users_made(&[token])
             .pop()
             .unwrap_or(Err(Status::Internal))
     }
