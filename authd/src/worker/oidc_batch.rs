@@ -7,7 +7,7 @@
 //! exchanges make. Measured in bench/RESULTS.md ("OpenID provider"): one
 //! job at a time, each paid its own round trips and its own commit.
 
-use super::oidc::{refuse, ACCESS_PREFIX, REFRESH_PREFIX, USED_CODE_TTL_S};
+use super::oidc::{refuse, ACCESS_PREFIX, REFRESH_PREFIX};
 use super::users::By;
 use super::Worker;
 use crate::oidc::grants::{AccessGrant, CodeGrant};
@@ -576,19 +576,7 @@ impl Worker {
                 (e.job, e.client, user, grant, code.scope, nonce, refresh)
             })
             .collect();
-        let _ = self.cache.run(|c| {
-            let mut p = redis::pipe();
-            for (key, id) in &used {
-                p.cmd("SET")
-                    .arg(key)
-                    .arg(*id)
-                    .arg("EX")
-                    .arg(USED_CODE_TTL_S)
-                    .ignore();
-            }
-            p.query::<()>(c)
-        });
-        self.issue_all(provider, issued);
+        self.issue_all(provider, issued, &used);
     }
 
     /// The code `value` taken for `e` (and whether it was used before),

@@ -9,7 +9,7 @@
 //! ends the whole grant (OAuth 2.0 Security BCP 4.14: reuse means one of
 //! two holders is a thief, and the provider cannot tell which).
 
-use super::oidc::{refuse, ACCESS_PREFIX, REFRESH_PREFIX};
+use super::oidc::{refuse, ACCESS_PREFIX, REFRESH_PREFIX, USED_CODE_TTL_S};
 use super::Worker;
 use crate::oidc::claims::{at_hash, IdToken, ProfileClaims};
 use crate::oidc::grants::AccessGrant;
@@ -53,6 +53,7 @@ impl Worker {
                     Ok((user, grant, scope, refresh)) => self.issue_all(
                         &provider,
                         vec![(job, client, user, grant, scope, None, refresh)],
+                        &[],
                     ),
                     Err(refusal) => job.refuse(refusal),
                 }
@@ -141,8 +142,15 @@ impl Worker {
     }
 
     /// New access tokens (one Redis pipeline, each listed under its
-    /// grant) and ID tokens for every entry, each answered.
-    pub(super) fn issue_all(&mut self, provider: &Provider, issues: Vec<Issue>) {
+    /// grant) and ID tokens for every entry, each answered. The same
+    /// pipeline remembers the codes just used (`used`: their `ocu:` keys
+    /// and grants), so a replay finds the grant to end.
+    pub(super) fn issue_all(
+        &mut self,
+        provider: &Provider,
+        issues: Vec<Issue>,
+        used: &[(String, u64)],
+    ) {
         let now = now_ms() / 1000;
         let ttl = provider.cfg.access_token_ttl.as_secs().max(1);
         let mut ready = Vec::with_capacity(issues.len());
@@ -173,6 +181,14 @@ impl Worker {
             .cache
             .run(|c| {
                 let mut p = redis::pipe();
+                for (key, grant) in used {
+                    p.cmd("SET")
+                        .arg(key)
+                        .arg(*grant)
+                        .arg("EX")
+                        .arg(USED_CODE_TTL_S)
+                        .ignore();
+                }
                 for (_, _, value, (key, set)) in &ready {
                     p.cmd("SET").arg(key).arg(value).arg("EX").arg(ttl).ignore();
                     p.cmd("SADD").arg(set).arg(key).ignore();
