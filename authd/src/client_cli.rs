@@ -188,28 +188,42 @@ pub fn run_client(args: &DaemonArgs, command: ClientCommand) -> Result<(), Strin
     }
 }
 
+/// Makes a new key of each algorithm, retires the others once it signs,
+/// and deletes keys retired longer ago than any token they signed lives;
+/// what it did, a line each.
+pub fn rotate(cfg: &Config, db: &Db) -> Result<Vec<String>, String> {
+    let seal = crate::oidc::seal_key(&master(cfg)?);
+    let ahead = cfg.oidc.key_publish_ahead.as_secs();
+    let mut said = Vec::new();
+    for alg in signing::ALGORITHMS {
+        let kid = signing::add_key(db, &seal, alg).map_err(|e| e.to_string())?;
+        db.retire_signing_keys(alg, &kid, ahead)
+            .map_err(|e| format!("mysql: {e}"))?;
+        said.push(format!(
+            "{alg}: new key {kid} signs in {ahead} s; the old ones retire then"
+        ));
+    }
+    let horizon = cfg.oidc.id_token_ttl.as_secs() + 2 * ahead;
+    let before = (crate::records::now_ms() / 1000).saturating_sub(horizon);
+    let dropped = db
+        .drop_retired_keys(before)
+        .map_err(|e| format!("mysql: {e}"))?;
+    if dropped > 0 {
+        said.push(format!(
+            "deleted {dropped} key(s) retired before every token they signed expired"
+        ));
+    }
+    Ok(said)
+}
+
 pub fn run_keys(args: &DaemonArgs, command: KeysCommand) -> Result<(), String> {
     let cfg: Config = args.load("authd").map_err(|e| e.to_string())?;
     let db = Db::connect(&cfg.mysql.url, 1, 2).map_err(|e| format!("mysql: {e}"))?;
     db.migrate().map_err(|e| format!("migrations: {e}"))?;
     match command {
         KeysCommand::Rotate => {
-            let seal = crate::oidc::seal_key(&master(&cfg)?);
-            let ahead = signing::PUBLISH_AHEAD.as_secs();
-            for alg in signing::ALGORITHMS {
-                let kid = signing::add_key(&db, &seal, alg).map_err(|e| e.to_string())?;
-                db.retire_signing_keys(alg, &kid, ahead)
-                    .map_err(|e| format!("mysql: {e}"))?;
-                println!("{alg}: new key {kid} signs in {ahead} s; the old ones retire then");
-            }
-            // Keys retired long enough ago that no token they signed lives.
-            let horizon = cfg.oidc.id_token_ttl.as_secs() + 2 * ahead;
-            let before = crate::records::now_ms() / 1000 - horizon;
-            let dropped = db
-                .drop_retired_keys(before)
-                .map_err(|e| format!("mysql: {e}"))?;
-            if dropped > 0 {
-                println!("deleted {dropped} key(s) retired before every token they signed expired");
+            for line in rotate(&cfg, &db)? {
+                println!("{line}");
             }
             Ok(())
         }

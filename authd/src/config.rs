@@ -441,6 +441,14 @@ pub struct OidcConfig {
     /// Life of an authorization code.
     #[serde(with = "humantime_serde")]
     pub code_ttl: Duration,
+    /// How often an authd reads the signing keys again (a rotation
+    /// reaches every authd within this).
+    #[serde(with = "humantime_serde")]
+    pub key_reload: Duration,
+    /// How long a new signing key is published before it signs (more than
+    /// `key_reload`, so no client meets a `kid` the JWKS lacks).
+    #[serde(with = "humantime_serde")]
+    pub key_publish_ahead: Duration,
     /// Back-channel logout notices waiting to be sent; more are dropped
     /// (and counted): a slow client never holds a worker.
     pub backchannel_queue: usize,
@@ -478,6 +486,8 @@ impl Default for OidcConfig {
             id_token_ttl: Duration::from_secs(600),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             code_ttl: Duration::from_secs(60),
+            key_reload: Duration::from_secs(60),
+            key_publish_ahead: Duration::from_secs(120),
             backchannel_queue: 4096,
             backchannel_timeout: Duration::from_secs(5),
             upstream: Vec::new(),

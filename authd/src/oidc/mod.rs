@@ -59,7 +59,7 @@ impl Provider {
         backchannel: backchannel::Backchannel,
     ) -> Result<Provider, KeyError> {
         let seal_key = derive(master, "oidc signing key seal");
-        let keys = KeySet::load(db, &seal_key, cfg.id_token_ttl)?;
+        let keys = KeySet::load(db, &seal_key, cfg.id_token_ttl, cfg.key_publish_ahead)?;
         Ok(Provider {
             issuer: cfg.issuer.trim_end_matches('/').to_owned(),
             cfg: cfg.clone(),
@@ -73,20 +73,25 @@ impl Provider {
     }
 
     /// The key set, read again from the database when it is older than
-    /// [`signing::RELOAD_EVERY`] (by one worker; the others go on with the
-    /// one they have).
+    /// `oidc.key_reload` (by one worker; the others go on with the one
+    /// they have).
     pub fn keys(&self, db: &Db) -> Arc<KeySet> {
         let stale = self
             .keys_read
             .try_lock()
             .ok()
-            .filter(|at| at.elapsed() >= signing::RELOAD_EVERY)
+            .filter(|at| at.elapsed() >= self.cfg.key_reload)
             .map(|mut at| {
                 *at = Instant::now();
             })
             .is_some();
         if stale {
-            match KeySet::load(db, &self.seal_key, self.cfg.id_token_ttl) {
+            match KeySet::load(
+                db,
+                &self.seal_key,
+                self.cfg.id_token_ttl,
+                self.cfg.key_publish_ahead,
+            ) {
                 Ok(set) => *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(set),
                 Err(e) => log::error!("reloading the signing keys: {e}"),
             }

@@ -5,10 +5,10 @@
 //! ([`super::seal`]), so every authd of a cluster signs with the same keys.
 //!
 //! Rotation without breaking anything: a new key is published at once but
-//! signs only once it is [`PUBLISH_AHEAD`] old (every authd reloads its
-//! key set every [`RELOAD_EVERY`], and clients that cache the JWKS fetch
-//! it again on an unknown `kid`); a retired key stops signing and stays
-//! published until every token it signed has expired. JOSE is
+//! signs only once it is `oidc.key_publish_ahead` old (every authd reloads
+//! its key set every `oidc.key_reload`, and clients that cache the JWKS
+//! fetch it again on an unknown `kid`); a retired key stops signing and
+//! stays published until every token it signed has expired. JOSE is
 //! `jsonwebtoken` (ring); keys are made by `rsa` and ring.
 
 use super::seal;
@@ -19,11 +19,6 @@ use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::json;
 use std::time::Duration;
-
-/// How long a new key is published before it signs.
-pub const PUBLISH_AHEAD: Duration = Duration::from_secs(120);
-/// How often an authd reads the key set again.
-pub const RELOAD_EVERY: Duration = Duration::from_secs(60);
 
 /// The algorithms the provider signs with, by their JOSE names.
 pub const ALGORITHMS: &[&str] = &["RS256", "EdDSA"];
@@ -44,6 +39,8 @@ pub struct SigningKey {
 pub struct KeySet {
     keys: Vec<SigningKey>,
     jwks: String,
+    /// How long a key is published before it signs (ms).
+    ahead_ms: u64,
 }
 
 /// Why the key set could not be made.
@@ -149,7 +146,12 @@ impl KeySet {
     /// made first where there is none. Keys retired longer ago than
     /// `verify_for` are no longer published. A key that does not open
     /// (sealed under another master key) is left out and said in the log.
-    pub fn load(db: &Db, seal_key: &[u8; 32], verify_for: Duration) -> Result<KeySet, KeyError> {
+    pub fn load(
+        db: &Db,
+        seal_key: &[u8; 32],
+        verify_for: Duration,
+        ahead: Duration,
+    ) -> Result<KeySet, KeyError> {
         let mut stored = db.signing_keys()?;
         let mut made = false;
         let now = crate::records::now_ms();
@@ -168,7 +170,8 @@ impl KeySet {
         if made {
             stored = db.signing_keys()?;
         }
-        let horizon = verify_for.as_millis() as u64 + PUBLISH_AHEAD.as_millis() as u64;
+        let ahead_ms = ahead.as_millis() as u64;
+        let horizon = verify_for.as_millis() as u64 + ahead_ms;
         let keys: Vec<SigningKey> = stored
             .iter()
             .filter(|k| k.retired_ms.is_none_or(|r| now.saturating_sub(r) < horizon))
@@ -184,6 +187,7 @@ impl KeySet {
         Ok(KeySet {
             keys,
             jwks: jwks.to_string(),
+            ahead_ms,
         })
     }
 
@@ -193,12 +197,12 @@ impl KeySet {
     }
 
     /// The key that signs with `alg` now: among those not retired (a key
-    /// is retired [`PUBLISH_AHEAD`] after the rotation that replaced it,
+    /// is retired `key_publish_ahead` after the rotation that replaced it,
     /// so it signs until its successor has been published that long), the
-    /// newest published at least [`PUBLISH_AHEAD`] ago, else the oldest.
+    /// newest published at least that long ago, else the oldest.
     pub fn signer(&self, alg: Algorithm) -> Option<&SigningKey> {
         let now = crate::records::now_ms();
-        let ahead = PUBLISH_AHEAD.as_millis() as u64;
+        let ahead = self.ahead_ms;
         let active: Vec<&SigningKey> = self
             .keys
             .iter()
