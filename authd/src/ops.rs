@@ -119,14 +119,26 @@ fn validate_request(mut request: Request) -> Result<Request, Refusal> {
         Request::AdminEndSessions(op) => ip(&mut op.actor.ip),
         Request::AdminAudit(op) => ip(&mut op.actor.ip),
         Request::OidcMetadata(_) => {}
-        Request::OidcAuthorize(op) => {
-            oauth_field("client_id", &op.client_id, 64)?;
-            oauth_field("redirect_uri", &op.redirect_uri, 512)?;
-            oauth_field("scope", &op.scope, 255)?;
-            oauth_field("nonce", &op.nonce, 255)?;
-            oauth_field("code_challenge", &op.code_challenge, 128)?;
-            oauth_field("code_challenge_method", &op.code_challenge_method, 16)?;
-        }
+        // Refused as `malformed`, never `invalid_request`: webd sends an
+        // `invalid_request` back to the redirect URI, which nobody has
+        // matched against the client yet at this point.
+        Request::OidcAuthorize(op) => [
+            ("client_id", op.client_id.as_str(), 64),
+            ("redirect_uri", op.redirect_uri.as_str(), 512),
+            ("scope", op.scope.as_str(), 255),
+            ("nonce", op.nonce.as_str(), 255),
+            ("code_challenge", op.code_challenge.as_str(), 128),
+            (
+                "code_challenge_method",
+                op.code_challenge_method.as_str(),
+                16,
+            ),
+        ]
+        .into_iter()
+        .try_for_each(|(name, value, max)| oauth_field(name, value, max))
+        .map_err(|r| {
+            Refusal::reason(Status::Malformed, r.reason_text().unwrap_or("").to_owned())
+        })?,
         Request::OidcToken(op) => {
             oauth_field("client_id", &op.client_id, 64)?;
             oauth_field("client_secret", op.client_secret.as_str(), 128)?;

@@ -31,8 +31,13 @@ impl Response {
             .body(body)
     }
 
+    /// Adds a header line. CR and LF are dropped from it: a value that
+    /// came from a request (a redirect URI, say) can never start a header
+    /// or a body of its own.
     pub fn header(mut self, line: impl Into<String>) -> Self {
-        self.headers.push(line.into());
+        let mut line = line.into();
+        line.retain(|c| c != '\r' && c != '\n');
+        self.headers.push(line);
         self
     }
 

@@ -233,7 +233,12 @@ pub fn finish(_: &Pages, p: Pending, status: u8, body: &[u8]) -> Response {
         ),
         Status::Malformed => stop_page(400, "This sign-in request is not valid", "A parameter is malformed."),
         Status::OidcOff => stop_page(404, "Not found", "This server is no OpenID provider."),
-        _ if !p.response_type_ok => error_back("unsupported_response_type", "response_type must be code"),
+        // From here on authd matched the redirect URI before refusing.
+        Status::NoSession | Status::ConsentRequired | Status::InvalidScope | Status::InvalidRequest
+            if !p.response_type_ok =>
+        {
+            error_back("unsupported_response_type", "response_type must be code")
+        }
         Status::NoSession if p.prompt_none => error_back("login_required", "the user is not signed in"),
         Status::NoSession => {
             let next = format!("/oauth/authorize?{}", p.again);
@@ -244,7 +249,9 @@ pub fn finish(_: &Pages, p: Pending, status: u8, body: &[u8]) -> Response {
         Status::ConsentRequired => error_back("consent_required", why),
         Status::InvalidScope => error_back("invalid_scope", why),
         Status::InvalidRequest => error_back("invalid_request", why),
-        _ => error_back("temporarily_unavailable", "try again in a moment"),
+        // Busy, unavailable, …: authd may not have matched the redirect
+        // URI, so nobody is sent there.
+        _ => stop_page(503, "Try again in a moment", "The server is busy."),
     }
 }
 

@@ -287,6 +287,9 @@ base = {"response_type": "code", "client_id": APP_A["client_id"], "redirect_uri"
 for wrong in (APP_A["redirect_uri"] + "x", APP_A["redirect_uri"] + "/", APP_A["redirect_uri"].upper(), "https://evil.example/cb", APP_B["redirect_uri"]):
     r = authorize_raw({**base, "redirect_uri": wrong})
     check(r.status_code == 400 and "Location" not in r.headers, f"a redirect URI not registered is never redirected to ({wrong})")
+for evil in ("https://evil.example/", "https://e/%0d%0aSet-Cookie:%20x=1", "https://e/\r\nSet-Cookie: x=1"):
+    r = authorize_raw({**base, "client_id": "a" * 65, "redirect_uri": evil})
+    check(r.status_code == 400 and "Location" not in r.headers and "x" not in r.cookies, f"a malformed request is never redirected ({evil!r})")
 r = authorize_raw({**base, "client_id": "nobody"})
 check(r.status_code == 400 and "Location" not in r.headers, "an unknown client is never redirected to")
 r = authorize_raw({**base, "client_id": APP_B["client_id"], "redirect_uri": APP_B["redirect_uri"]})
