@@ -1,8 +1,8 @@
 //! What a code and an access token stand for, as Redis keeps them (JSON
 //! under the SHA-256 of the token, never the token): `oc:` codes (single
 //! use: taken with `GETDEL`), `ocu:` codes already used (their grant, so a
-//! replay ends it), `oat:` access tokens, and `ogx:` grants ended (so
-//! their access tokens stop at once, not at expiry).
+//! replay ends it), `oat:` access tokens, and `oga:` the access-token keys
+//! of each grant (ending the grant deletes them, so they stop at once).
 
 use serde::{Deserialize, Serialize};
 
