@@ -1,8 +1,10 @@
 //! What a code and an access token stand for, as Redis keeps them (JSON
 //! under the SHA-256 of the token, never the token): `oc:` codes (single
 //! use: taken with `GETDEL`), `ocu:` codes already used (their grant, so a
-//! replay ends it), `oat:` access tokens, and `oga:` the access-token keys
-//! of each grant (ending the grant deletes them, so they stop at once).
+//! replay ends it), `oat:` access tokens, `oga:` the access-token keys
+//! of each grant (ending the grant deletes them, so they stop at once) and
+//! `ogx:` grants ended within an access token's life (a token stored while
+//! its grant was being ended sees the mark and is taken back).
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +20,14 @@ pub struct CodeGrant {
     pub challenge: String,
     pub sid: String,
     pub auth_time: u64,
+    /// The session that authorized the code: the SHA-256 (hex) of its
+    /// token, whether it lives in Redis, when it was made (ms; 0 for a
+    /// fallback session in MySQL) and the password it was made with. A
+    /// code is worth nothing once that session has ended.
+    pub session: String,
+    pub session_in_redis: bool,
+    pub session_made: u64,
+    pub pw_fingerprint: String,
 }
 
 /// An access token's grant.

@@ -13,6 +13,7 @@ mod flood;
 mod limits;
 mod oidc;
 mod oidc_batch;
+mod oidc_exchange;
 mod oidc_token;
 mod revoke;
 mod security;

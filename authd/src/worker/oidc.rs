@@ -112,6 +112,11 @@ impl Worker {
         self.cache.key("oga", &grant_id.to_string())
     }
 
+    /// The mark of a grant ended within an access token's life.
+    pub(super) fn grant_ended_key(&self, grant_id: u64) -> String {
+        self.cache.key("ogx", &grant_id.to_string())
+    }
+
     /// An access token's grant, if it is alive.
     fn access_grant(&mut self, token: &str) -> Result<Option<AccessGrant>, Refusal> {
         if !token.starts_with(ACCESS_PREFIX) {
@@ -282,15 +287,28 @@ impl Worker {
         if ended.is_empty() {
             return Ok(());
         }
-        let sets: Vec<String> = ended.iter().map(|g| self.grant_tokens_key(g.id)).collect();
+        let sets: Vec<(String, String)> = ended
+            .iter()
+            .map(|g| (self.grant_tokens_key(g.id), self.grant_ended_key(g.id)))
+            .collect();
+        // The mark first, then the tokens: a token stored meanwhile
+        // ([`Worker::issue_all`]) is either in the set read here or sees
+        // the mark.
+        let mark_ttl = provider.cfg.access_token_ttl.as_secs() + 60;
         let _ = self.cache.run(|c| {
             let mut p = redis::pipe();
-            for set in &sets {
+            for (set, mark) in &sets {
+                p.cmd("SET")
+                    .arg(mark)
+                    .arg(1)
+                    .arg("EX")
+                    .arg(mark_ttl)
+                    .ignore();
                 p.cmd("SMEMBERS").arg(set);
             }
             let members: Vec<Vec<String>> = p.query(c)?;
             let mut del = redis::pipe();
-            for (set, keys) in sets.iter().zip(members) {
+            for ((set, _), keys) in sets.iter().zip(members) {
                 del.cmd("DEL").arg(set).ignore();
                 for key in keys {
                     del.cmd("DEL").arg(key).ignore();

@@ -4,7 +4,7 @@
 //! shares its round trips — one Redis pipeline for all their keys, one
 //! `MGET` for all their users, one MariaDB query for all their consents,
 //! and one transaction (one commit, one fsync) for all the grants the
-//! exchanges make. Measured in bench/RESULTS.md ("OpenID provider"): one
+//! exchanges make (code exchanges: [`super::oidc_exchange`]). Measured in bench/RESULTS.md ("OpenID provider"): one
 //! job at a time, each paid its own round trips and its own commit.
 
 use super::oidc::{refuse, ACCESS_PREFIX, REFRESH_PREFIX};
@@ -14,14 +14,13 @@ use crate::oidc::grants::{AccessGrant, CodeGrant};
 use crate::oidc::{pkce, random_token, scope, token_hash, Provider};
 use crate::ops::Job;
 use crate::records::now_ms;
-use crate::store::oidc::{Client, Grant, GrantsOf};
+use crate::store::oidc::Client;
 use crate::store::User;
 use authd_wire::ops::{
-    Authorization, Introspection, OidcAuthorize, OidcIntrospect, OidcToken, OidcUserinfo,
-    UserClaims, PROMPT_CONSENT, PROMPT_NONE,
+    Authorization, Introspection, OidcAuthorize, OidcIntrospect, OidcUserinfo, UserClaims,
+    PROMPT_CONSENT, PROMPT_NONE,
 };
 use authd_wire::{Refusal, Request, Status};
-use std::sync::Arc;
 
 /// An authorization request past its checks that need no session.
 struct Asked {
@@ -44,14 +43,6 @@ struct Read {
     job: Job,
     token: String,
     introspector: Option<Client>,
-}
-
-/// A code exchange, and what it found.
-struct Exchange {
-    job: Job,
-    client: Client,
-    code: String,
-    grant: Option<CodeGrant>,
 }
 
 impl Worker {
@@ -258,6 +249,7 @@ impl Worker {
                 return None;
             }
         };
+        let session = token_hash(op.token.as_str());
         let grant = CodeGrant {
             user_id: user.id,
             uuid: user.uuid_hex(),
@@ -266,8 +258,12 @@ impl Worker {
             scope: granted,
             nonce: op.nonce.clone(),
             challenge: op.code_challenge.clone(),
-            sid: provider.sid(&crate::password::token_hash(op.token.as_str())),
+            sid: provider.sid(&session),
             auth_time: made.unwrap_or_else(now_ms) / 1000,
+            session: hex::encode(session),
+            session_in_redis: made.is_some(),
+            session_made: made.unwrap_or(0),
+            pw_fingerprint: user.pw_fingerprint.clone(),
         };
         match serde_json::to_string(&grant) {
             Ok(record) => Some(Coded {
@@ -442,211 +438,4 @@ impl Worker {
         }
         Ok(client)
     }
-
-    /// Code exchanges: one pipeline takes every code, one `MGET` reads
-    /// every user, one transaction stores every grant with its first
-    /// refresh token, one pipeline stores every access token.
-    fn exchange_batch(&mut self, provider: &Arc<Provider>, jobs: Vec<Job>) {
-        let mut exchanges = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            let Request::OidcToken(op) = job.op.clone() else {
-                job.refuse(Status::Internal);
-                continue;
-            };
-            match self.authenticated_client(provider, &op.client_id, op.client_secret.as_str()) {
-                Ok(_) if op.code.as_str().is_empty() => {
-                    job.refuse(refuse(Status::InvalidRequest, "code is missing"))
-                }
-                Ok(client) => exchanges.push(Exchange {
-                    job,
-                    client,
-                    code: op.code.as_str().to_owned(),
-                    grant: None,
-                }),
-                Err(refusal) => job.refuse(refusal),
-            }
-        }
-        if exchanges.is_empty() {
-            return;
-        }
-        let keys: Vec<(String, String)> = exchanges
-            .iter()
-            .map(|e| (self.code_key(&e.code), self.used_code_key(&e.code)))
-            .collect();
-        let taken: Option<Vec<(Option<String>, Option<u64>)>> = self.cache.run(|c| {
-            let mut p = redis::pipe();
-            for (key, used) in &keys {
-                p.cmd("GETDEL").arg(key).cmd("GET").arg(used);
-            }
-            let flat: Vec<redis::Value> = p.query(c)?;
-            Ok(flat
-                .chunks(2)
-                .map(|pair| {
-                    let taken = redis::from_redis_value(pair[0].clone()).ok().flatten();
-                    let used = redis::from_redis_value(pair[1].clone()).ok().flatten();
-                    (taken, used)
-                })
-                .collect())
-        });
-        let Some(taken) = taken.filter(|t| t.len() == exchanges.len()) else {
-            for e in exchanges {
-                e.job.refuse(Status::Unavailable);
-            }
-            return;
-        };
-        let mut live = Vec::with_capacity(exchanges.len());
-        for (mut e, (value, used)) in exchanges.into_iter().zip(taken) {
-            match self.check_exchanged_code(&mut e, value, used) {
-                Ok(()) => live.push(e),
-                Err(refusal) => e.job.refuse(refusal),
-            }
-        }
-        if live.is_empty() {
-            return;
-        }
-        let uuids: Vec<[u8; 16]> = live
-            .iter()
-            .map(|e| {
-                let mut uuid = [0u8; 16];
-                let hex_uuid = e.grant.as_ref().map_or("", |g| g.uuid.as_str());
-                let _ = hex::decode_to_slice(hex_uuid, &mut uuid);
-                uuid
-            })
-            .collect();
-        let by: Vec<By<'_>> = uuids.iter().map(By::Uuid).collect();
-        let users = self.users(&by);
-        let mut ready = Vec::with_capacity(live.len());
-        for (e, user) in live.into_iter().zip(users) {
-            match user {
-                Ok(Some(user)) if !user.locked => ready.push((e, user)),
-                Ok(_) => e
-                    .job
-                    .refuse(refuse(Status::InvalidGrant, "the account cannot sign in")),
-                Err(()) => e.job.refuse(Status::Unavailable),
-            }
-        }
-        if ready.is_empty() {
-            return;
-        }
-        // Each grant's id is drawn here, so one multi-row INSERT can make
-        // them all (AUTO_INCREMENT ids of a multi-row insert need not be
-        // consecutive on Galera).
-        let mut made = Vec::with_capacity(ready.len());
-        for (e, user) in ready {
-            let (Ok(refresh), Ok(id)) = (random_token(REFRESH_PREFIX), grant_id()) else {
-                e.job.refuse(Status::Internal);
-                continue;
-            };
-            let code = e.grant.as_ref().expect("checked");
-            let grant = Grant {
-                id,
-                user_id: code.user_id,
-                client_id: e.client.client_id.clone(),
-                scope: code.scope.clone(),
-                sid: code.sid.clone(),
-                auth_time: code.auth_time,
-                revoked: false,
-            };
-            made.push((e, user, grant, refresh));
-        }
-        let rows: Vec<(&Grant, [u8; 32])> = made
-            .iter()
-            .map(|(_, _, g, refresh)| (g, token_hash(refresh)))
-            .collect();
-        if let Err(e) = self
-            .shared
-            .db
-            .create_grants(&rows, provider.cfg.refresh_token_ttl.as_secs())
-        {
-            let status = super::store_failed("storing grants", e);
-            for (e, ..) in made {
-                e.job.refuse(status);
-            }
-            return;
-        }
-        let used: Vec<(String, u64)> = made
-            .iter()
-            .map(|(e, _, g, _)| (self.used_code_key(&e.code), g.id))
-            .collect();
-        let issued: Vec<_> = made
-            .into_iter()
-            .map(|(e, user, grant, refresh)| {
-                let code = e.grant.expect("checked");
-                let nonce = Some(code.nonce).filter(|n| !n.is_empty());
-                (e.job, e.client, user, grant, code.scope, nonce, refresh)
-            })
-            .collect();
-        self.issue_all(provider, issued, &used);
-    }
-
-    /// The code `value` taken for `e` (and whether it was used before),
-    /// checked against the exchange: client, redirect URI, PKCE. A code
-    /// used before ends the grant it made.
-    fn check_exchanged_code(
-        &mut self,
-        e: &mut Exchange,
-        value: Option<String>,
-        used: Option<u64>,
-    ) -> Result<(), Refusal> {
-        let Some(value) = value else {
-            if let Some(grant_id) = used {
-                log::warn!(
-                    "a code of client {} was presented again: its grant ends",
-                    e.client.client_id
-                );
-                self.end_grants(GrantsOf::Id(grant_id), false)?;
-                return Err(refuse(Status::InvalidGrant, "the code was used already"));
-            }
-            return Err(refuse(
-                Status::InvalidGrant,
-                "the code is unknown or expired",
-            ));
-        };
-        let grant: CodeGrant =
-            serde_json::from_str(&value).map_err(|_| Refusal::new(Status::Internal))?;
-        let Request::OidcToken(op) = &e.job.op else {
-            return Err(Refusal::new(Status::Internal));
-        };
-        check_exchange(&grant, &e.client, op)?;
-        e.grant = Some(grant);
-        Ok(())
-    }
-}
-
-/// What a code exchange must match of the authorization request.
-fn check_exchange(grant: &CodeGrant, client: &Client, op: &OidcToken) -> Result<(), Refusal> {
-    if grant.client_id != client.client_id {
-        return Err(refuse(
-            Status::InvalidGrant,
-            "the code was issued to another client",
-        ));
-    }
-    if grant.redirect_uri != op.redirect_uri {
-        return Err(refuse(
-            Status::InvalidGrant,
-            "redirect_uri is not the authorization request's",
-        ));
-    }
-    let verifier = op.code_verifier.as_str();
-    match (grant.challenge.is_empty(), verifier.is_empty()) {
-        (true, true) => Ok(()),
-        // A verifier for a request that sent no challenge is a downgrade
-        // attempt.
-        (true, false) => Err(refuse(
-            Status::InvalidGrant,
-            "code_verifier given, but the authorization request had no code_challenge",
-        )),
-        (false, _) if !pkce::verifies(verifier, &grant.challenge) => Err(refuse(
-            Status::InvalidGrant,
-            "code_verifier does not match the code_challenge",
-        )),
-        (false, _) => Ok(()),
-    }
-}
-
-/// A grant id: 63 random bits.
-fn grant_id() -> Result<u64, Status> {
-    let mut raw = [0u8; 8];
-    getrandom::fill(&mut raw).map_err(|_| Status::Internal)?;
-    Ok(u64::from_le_bytes(raw) >> 1)
 }

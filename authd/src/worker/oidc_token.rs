@@ -172,36 +172,65 @@ impl Worker {
                 issue.0.refuse(Status::Internal);
                 continue;
             };
-            let keys = (self.access_key(&access), self.grant_tokens_key(grant.id));
+            let keys = (
+                self.access_key(&access),
+                self.grant_tokens_key(grant.id),
+                self.grant_ended_key(grant.id),
+            );
             ready.push((issue, access, value, keys));
         }
         // The set outlives every token in it by a little; a token's key
         // is deleted with the grant, or expires.
-        let stored = self
-            .cache
-            .run(|c| {
-                let mut p = redis::pipe();
-                for (key, grant) in used {
-                    p.cmd("SET")
-                        .arg(key)
-                        .arg(*grant)
-                        .arg("EX")
-                        .arg(USED_CODE_TTL_S)
-                        .ignore();
-                }
-                for (_, _, value, (key, set)) in &ready {
-                    p.cmd("SET").arg(key).arg(value).arg("EX").arg(ttl).ignore();
-                    p.cmd("SADD").arg(set).arg(key).ignore();
-                    p.cmd("EXPIRE").arg(set).arg(ttl + 60).ignore();
-                }
-                p.query::<()>(c)
-            })
-            .is_some();
+        // After each token joins its grant's set, the grant's end mark is
+        // read ([`Worker::end_grants`] writes it before reading the set).
+        let ended: Option<Vec<bool>> = self.cache.run(|c| {
+            let mut p = redis::pipe();
+            for (key, grant) in used {
+                p.cmd("SET")
+                    .arg(key)
+                    .arg(*grant)
+                    .arg("EX")
+                    .arg(USED_CODE_TTL_S)
+                    .ignore();
+            }
+            for (_, _, value, (key, set, mark)) in &ready {
+                p.cmd("SET").arg(key).arg(value).arg("EX").arg(ttl).ignore();
+                p.cmd("SADD").arg(set).arg(key).ignore();
+                p.cmd("EXPIRE").arg(set).arg(ttl + 60).ignore();
+                p.cmd("EXISTS").arg(mark);
+            }
+            p.query(c)
+        });
+        // Per token: whether its grant has ended (`None`: Redis failed).
+        let ended: Vec<Option<bool>> = match ended.filter(|e| e.len() == ready.len()) {
+            Some(flags) => flags.into_iter().map(Some).collect(),
+            None => vec![None; ready.len()],
+        };
+        let taken_back: Vec<&String> = ready
+            .iter()
+            .zip(&ended)
+            .filter(|(_, ended)| **ended == Some(true))
+            .map(|((_, _, _, (key, ..)), _)| key)
+            .collect();
+        if !taken_back.is_empty() {
+            let _ = self
+                .cache
+                .run(|c| redis::cmd("DEL").arg(&taken_back).query::<()>(c));
+        }
         let keys = provider.keys(&self.shared.db);
-        for ((job, client, user, grant, scope, nonce, refresh), access, ..) in ready {
-            if !stored {
-                job.refuse(Status::Unavailable);
-                continue;
+        for (((job, client, user, grant, scope, nonce, refresh), access, ..), ended) in
+            ready.into_iter().zip(ended)
+        {
+            match ended {
+                None => {
+                    job.refuse(Status::Unavailable);
+                    continue;
+                }
+                Some(true) => {
+                    job.refuse(refuse(Status::InvalidGrant, "the grant has ended"));
+                    continue;
+                }
+                Some(false) => {}
             }
             let alg = signing::client_algorithm(&client.id_token_alg);
             let email = match self.email_for(&scope, &user) {

@@ -17,7 +17,7 @@ use super::Worker;
 use crate::store::User;
 
 impl Worker {
-    fn mark_key(&self, uuid: &[u8; 16]) -> String {
+    pub(super) fn mark_key(&self, uuid: &[u8; 16]) -> String {
         self.cache.key("sv", &hex::encode(uuid))
     }
 

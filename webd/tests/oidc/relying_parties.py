@@ -4,8 +4,9 @@ discovery, the code flow with PKCE through the real log-in and consent
 pages, the token exchange, ID-token verification against the JWKS,
 userinfo, refresh with rotation and reuse detection, revocation,
 introspection, cross-origin single sign-on, back-channel logout and
-RP-initiated logout, and the bad inputs each endpoint must refuse with the
-error RFC 6749 / OpenID Connect name.
+RP-initiated logout, codes whose session ended before their exchange, and
+the bad inputs each endpoint must refuse with the error RFC 6749 / OpenID
+Connect name.
 
 Run by webd/tests/oidc.rs with the environment: ISSUER, USERNAME,
 PASSWORD, APP_A and APP_B (the JSON `authd client add` printed, plus
@@ -374,4 +375,37 @@ check(r.status_code == 303 and r.headers["Location"] == APP_A["post_logout_uri"]
 check(browser.get(f"{ISSUER}/home", allow_redirects=False, timeout=TIMEOUT).status_code in (302, 303), "the Throng session is over")
 check(len(logout_tokens("a", before + 1)) == before + 1, "A was told by back-channel logout")
 check(userinfo(a_token["access_token"]).status_code == 401, "A's tokens ended")
+# --- a code is worth nothing once the session that authorized it has ended ------
+
+
+def code_for(app, expect_pages):
+    """A code for `app` from the browser's session, not exchanged yet."""
+    client = session_for(app)
+    verifier = generate_token(64)
+    url, _ = client.create_authorization_url(disc["authorization_endpoint"], code_verifier=verifier, nonce=generate_token(20))
+    pages = []
+    back = browse(url, pages)
+    check(pages == expect_pages, f"{app['name']}: the pages shown were {pages}, expected {expect_pages}")
+    return urllib.parse.parse_qs(urllib.parse.urlparse(back).query)["code"][0], verifier
+
+
+def exchange(app, code, verifier):
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": app["redirect_uri"], "code_verifier": verifier}
+    if app["public"]:
+        return requests.post(disc["token_endpoint"], data={**data, "client_id": app["client_id"]}, timeout=TIMEOUT)
+    return requests.post(disc["token_endpoint"], data=data, headers=basic(app), timeout=TIMEOUT)
+
+
+for ending, path in (("log-out", "/logout"), ("sign out everywhere", "/logout/everywhere")):
+    codes = [code_for(APP_A, ["login"]), code_for(APP_B, [])]
+    home = browser.get(f"{ISSUER}/home", timeout=TIMEOUT).text
+    csrf = unescape(hidden_fields(home)["csrf"])
+    done = browser.post(f"{ISSUER}{path}", data={"csrf": csrf}, allow_redirects=False, timeout=TIMEOUT)
+    check(done.status_code == 303, ending)
+    for app, (code, verifier) in zip((APP_A, APP_B), codes):
+        r = exchange(app, code, verifier)
+        check(oauth_error(r) == (400, "invalid_grant"), f"{app['name']}: a code made before a {ending} buys nothing after it: {oauth_error(r)}")
+# While the session lives, the same steps work.
+code, verifier = code_for(APP_B, ["login"])
+check(exchange(APP_B, code, verifier).status_code == 200, "a code of a live session is exchanged")
 print("all checks passed", flush=True)

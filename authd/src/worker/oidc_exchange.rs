@@ -1,0 +1,364 @@
+//! Code exchanges, a batch at a time ([`super::oidc_batch`]): one
+//! pipeline takes every code, one `MGET` reads every user, one transaction
+//! stores every grant with its first refresh token, one pipeline asks
+//! whether the sessions that authorized the codes still live, one pipeline
+//! stores every access token.
+//!
+//! A code stands for the session that authorized it, so it is worth
+//! nothing once that session has ended (log-out, "sign out everywhere", a
+//! reset, a lock): otherwise a code taken a moment before a reset would
+//! still buy its taker tokens. The session is asked *after* its grant is
+//! stored: a session ending meanwhile either is seen here (and the grant
+//! ended here), or ends after the grant exists and so ends it itself
+//! ([`super::oidc`]'s `session_grants_end`, `user_grants_end`).
+
+use super::oidc::{refuse, REFRESH_PREFIX};
+use super::users::By;
+use super::Worker;
+use crate::oidc::grants::CodeGrant;
+use crate::oidc::{pkce, random_token, token_hash, Provider};
+use crate::ops::Job;
+use crate::store::oidc::{Client, Grant, GrantsOf};
+use crate::store::User;
+use authd_wire::ops::OidcToken;
+use authd_wire::{Refusal, Request, Status};
+use std::sync::Arc;
+
+/// An exchange with its user, its grant (stored) and refresh token.
+type Made = (Exchange, User, Grant, String);
+
+/// A code exchange, and what it found.
+struct Exchange {
+    job: Job,
+    client: Client,
+    code: String,
+    grant: Option<CodeGrant>,
+}
+
+impl Worker {
+    /// Code exchanges: one pipeline takes every code, one `MGET` reads
+    /// every user, one transaction stores every grant with its first
+    /// refresh token, one pipeline stores every access token.
+    pub(super) fn exchange_batch(&mut self, provider: &Arc<Provider>, jobs: Vec<Job>) {
+        let mut exchanges = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let Request::OidcToken(op) = job.op.clone() else {
+                job.refuse(Status::Internal);
+                continue;
+            };
+            match self.authenticated_client(provider, &op.client_id, op.client_secret.as_str()) {
+                Ok(_) if op.code.as_str().is_empty() => {
+                    job.refuse(refuse(Status::InvalidRequest, "code is missing"))
+                }
+                Ok(client) => exchanges.push(Exchange {
+                    job,
+                    client,
+                    code: op.code.as_str().to_owned(),
+                    grant: None,
+                }),
+                Err(refusal) => job.refuse(refusal),
+            }
+        }
+        if exchanges.is_empty() {
+            return;
+        }
+        let keys: Vec<(String, String)> = exchanges
+            .iter()
+            .map(|e| (self.code_key(&e.code), self.used_code_key(&e.code)))
+            .collect();
+        let taken: Option<Vec<(Option<String>, Option<u64>)>> = self.cache.run(|c| {
+            let mut p = redis::pipe();
+            for (key, used) in &keys {
+                p.cmd("GETDEL").arg(key).cmd("GET").arg(used);
+            }
+            let flat: Vec<redis::Value> = p.query(c)?;
+            Ok(flat
+                .chunks(2)
+                .map(|pair| {
+                    let taken = redis::from_redis_value(pair[0].clone()).ok().flatten();
+                    let used = redis::from_redis_value(pair[1].clone()).ok().flatten();
+                    (taken, used)
+                })
+                .collect())
+        });
+        let Some(taken) = taken.filter(|t| t.len() == exchanges.len()) else {
+            for e in exchanges {
+                e.job.refuse(Status::Unavailable);
+            }
+            return;
+        };
+        let mut live = Vec::with_capacity(exchanges.len());
+        for (mut e, (value, used)) in exchanges.into_iter().zip(taken) {
+            match self.check_exchanged_code(&mut e, value, used) {
+                Ok(()) => live.push(e),
+                Err(refusal) => e.job.refuse(refusal),
+            }
+        }
+        if live.is_empty() {
+            return;
+        }
+        let uuids: Vec<[u8; 16]> = live
+            .iter()
+            .map(|e| {
+                let mut uuid = [0u8; 16];
+                let hex_uuid = e.grant.as_ref().map_or("", |g| g.uuid.as_str());
+                let _ = hex::decode_to_slice(hex_uuid, &mut uuid);
+                uuid
+            })
+            .collect();
+        let by: Vec<By<'_>> = uuids.iter().map(By::Uuid).collect();
+        let users = self.users(&by);
+        let mut ready = Vec::with_capacity(live.len());
+        for (e, user) in live.into_iter().zip(users) {
+            match user {
+                // A new password since the code was made ends the
+                // session that made it.
+                Ok(Some(user))
+                    if e.grant
+                        .as_ref()
+                        .is_some_and(|g| g.pw_fingerprint != user.pw_fingerprint) =>
+                {
+                    e.job.refuse(session_ended())
+                }
+                Ok(Some(user)) if !user.locked => ready.push((e, user)),
+                Ok(_) => e
+                    .job
+                    .refuse(refuse(Status::InvalidGrant, "the account cannot sign in")),
+                Err(()) => e.job.refuse(Status::Unavailable),
+            }
+        }
+        if ready.is_empty() {
+            return;
+        }
+        // Each grant's id is drawn here, so one multi-row INSERT can make
+        // them all (AUTO_INCREMENT ids of a multi-row insert need not be
+        // consecutive on Galera).
+        let mut made = Vec::with_capacity(ready.len());
+        for (e, user) in ready {
+            let (Ok(refresh), Ok(id)) = (random_token(REFRESH_PREFIX), grant_id()) else {
+                e.job.refuse(Status::Internal);
+                continue;
+            };
+            let code = e.grant.as_ref().expect("checked");
+            let grant = Grant {
+                id,
+                user_id: code.user_id,
+                client_id: e.client.client_id.clone(),
+                scope: code.scope.clone(),
+                sid: code.sid.clone(),
+                auth_time: code.auth_time,
+                revoked: false,
+            };
+            made.push((e, user, grant, refresh));
+        }
+        let rows: Vec<(&Grant, [u8; 32])> = made
+            .iter()
+            .map(|(_, _, g, refresh)| (g, token_hash(refresh)))
+            .collect();
+        if let Err(e) = self
+            .shared
+            .db
+            .create_grants(&rows, provider.cfg.refresh_token_ttl.as_secs())
+        {
+            let status = super::store_failed("storing grants", e);
+            for (e, ..) in made {
+                e.job.refuse(status);
+            }
+            return;
+        }
+        let made = self.drop_ended_sessions(made);
+        if made.is_empty() {
+            return;
+        }
+        let used: Vec<(String, u64)> = made
+            .iter()
+            .map(|(e, _, g, _)| (self.used_code_key(&e.code), g.id))
+            .collect();
+        let issued: Vec<_> = made
+            .into_iter()
+            .map(|(e, user, grant, refresh)| {
+                let code = e.grant.expect("checked");
+                let nonce = Some(code.nonce).filter(|n| !n.is_empty());
+                (e.job, e.client, user, grant, code.scope, nonce, refresh)
+            })
+            .collect();
+        self.issue_all(provider, issued, &used);
+    }
+
+    /// Keeps the exchanges whose authorizing session still lives; the
+    /// others are refused and their grants (stored already) ended. Redis
+    /// sessions: one pipeline asks, for each, whether its key exists and
+    /// for its account's `sv:` and `lock:` marks ([`super::revoke`]);
+    /// fallback sessions are looked up in MySQL.
+    fn drop_ended_sessions(&mut self, made: Vec<Made>) -> Vec<Made> {
+        let in_redis: Vec<(String, String, String)> = made
+            .iter()
+            .filter_map(|(e, user, ..)| {
+                let code = e.grant.as_ref()?;
+                code.session_in_redis.then(|| {
+                    (
+                        self.cache.key("s", &code.session),
+                        self.mark_key(&user.uuid),
+                        self.cache.lock_key(&user.uuid),
+                    )
+                })
+            })
+            .collect();
+        let answers: Option<Vec<(bool, Option<u64>, bool)>> = if in_redis.is_empty() {
+            Some(Vec::new())
+        } else {
+            self.cache.run(|c| {
+                let mut p = redis::pipe();
+                for (session, mark, lock) in &in_redis {
+                    p.cmd("EXISTS").arg(session);
+                    p.cmd("GET").arg(mark);
+                    p.cmd("EXISTS").arg(lock);
+                }
+                let flat: Vec<redis::Value> = p.query(c)?;
+                Ok(flat
+                    .chunks(3)
+                    .map(|three| {
+                        let exists: bool =
+                            redis::from_redis_value(three[0].clone()).unwrap_or(false);
+                        let mark: Option<u64> =
+                            redis::from_redis_value(three[1].clone()).ok().flatten();
+                        let locked: bool =
+                            redis::from_redis_value(three[2].clone()).unwrap_or(true);
+                        (exists, mark, locked)
+                    })
+                    .collect())
+            })
+        };
+        let mut answers = answers
+            .filter(|a| a.len() == in_redis.len())
+            .map(Vec::into_iter);
+        let mut kept = Vec::with_capacity(made.len());
+        let mut ended = Vec::new();
+        for entry in made {
+            let Some(code) = entry.0.grant.as_ref() else {
+                ended.push((entry, Status::Internal));
+                continue;
+            };
+            let live = if code.session_in_redis {
+                match answers.as_mut().and_then(Iterator::next) {
+                    Some((exists, mark, locked)) => {
+                        Ok(exists && !locked && mark.is_none_or(|at| code.session_made > at))
+                    }
+                    None => Err(Status::Unavailable),
+                }
+            } else {
+                self.fallback_session_lives(code, entry.1.id)
+            };
+            match live {
+                Ok(true) => kept.push(entry),
+                Ok(false) => ended.push((entry, Status::InvalidGrant)),
+                Err(status) => ended.push((entry, status)),
+            }
+        }
+        for ((e, _, grant, _), status) in ended {
+            // The grant is stored: it ends, or its refresh token would
+            // outlive the refusal.
+            if let Err(refusal) = self.end_grants(GrantsOf::Id(grant.id), false) {
+                log::error!("ending the grant of a refused code: {:?}", refusal.status);
+            }
+            match status {
+                Status::InvalidGrant => e.job.refuse(session_ended()),
+                other => e.job.refuse(other),
+            }
+        }
+        kept
+    }
+
+    /// Whether the MySQL fallback session of a code still lives (and is
+    /// its user's).
+    fn fallback_session_lives(&mut self, code: &CodeGrant, user_id: u64) -> Result<bool, Status> {
+        let mut hash = [0u8; 32];
+        if hex::decode_to_slice(&code.session, &mut hash).is_err() {
+            return Ok(false);
+        }
+        let cfg = &self.shared.cfg.sessions;
+        match self.shared.db.touch_session(&hash, cfg.ttl, cfg.max_age) {
+            Ok(found) => Ok(found.is_some_and(|(id, _)| id == user_id)),
+            Err(e) => Err(super::store_failed("reading a fallback session", e)),
+        }
+    }
+
+    /// The code `value` taken for `e` (and whether it was used before),
+    /// checked against the exchange: client, redirect URI, PKCE. A code
+    /// used before ends the grant it made.
+    fn check_exchanged_code(
+        &mut self,
+        e: &mut Exchange,
+        value: Option<String>,
+        used: Option<u64>,
+    ) -> Result<(), Refusal> {
+        let Some(value) = value else {
+            if let Some(grant_id) = used {
+                log::warn!(
+                    "a code of client {} was presented again: its grant ends",
+                    e.client.client_id
+                );
+                self.end_grants(GrantsOf::Id(grant_id), false)?;
+                return Err(refuse(Status::InvalidGrant, "the code was used already"));
+            }
+            return Err(refuse(
+                Status::InvalidGrant,
+                "the code is unknown or expired",
+            ));
+        };
+        let grant: CodeGrant =
+            serde_json::from_str(&value).map_err(|_| Refusal::new(Status::Internal))?;
+        let Request::OidcToken(op) = &e.job.op else {
+            return Err(Refusal::new(Status::Internal));
+        };
+        check_exchange(&grant, &e.client, op)?;
+        e.grant = Some(grant);
+        Ok(())
+    }
+}
+
+/// The refusal of a code whose session has ended.
+fn session_ended() -> Refusal {
+    refuse(
+        Status::InvalidGrant,
+        "the session that authorized the code has ended",
+    )
+}
+
+/// What a code exchange must match of the authorization request.
+fn check_exchange(grant: &CodeGrant, client: &Client, op: &OidcToken) -> Result<(), Refusal> {
+    if grant.client_id != client.client_id {
+        return Err(refuse(
+            Status::InvalidGrant,
+            "the code was issued to another client",
+        ));
+    }
+    if grant.redirect_uri != op.redirect_uri {
+        return Err(refuse(
+            Status::InvalidGrant,
+            "redirect_uri is not the authorization request's",
+        ));
+    }
+    let verifier = op.code_verifier.as_str();
+    match (grant.challenge.is_empty(), verifier.is_empty()) {
+        (true, true) => Ok(()),
+        // A verifier for a request that sent no challenge is a downgrade
+        // attempt.
+        (true, false) => Err(refuse(
+            Status::InvalidGrant,
+            "code_verifier given, but the authorization request had no code_challenge",
+        )),
+        (false, _) if !pkce::verifies(verifier, &grant.challenge) => Err(refuse(
+            Status::InvalidGrant,
+            "code_verifier does not match the code_challenge",
+        )),
+        (false, _) => Ok(()),
+    }
+}
+
+/// A grant id: 63 random bits.
+fn grant_id() -> Result<u64, Status> {
+    let mut raw = [0u8; 8];
+    getrandom::fill(&mut raw).map_err(|_| Status::Internal)?;
+    Ok(u64::from_le_bytes(raw) >> 1)
+}
