@@ -4,7 +4,8 @@
 //! sign-in makes an account; the next signs it in; an identity whose
 //! verified e-mail an account already has is linked only once that
 //! account's password is given; `/security` lists linked identities and
-//! unlinks them, and links one from a signed-in session; a callback that
+//! unlinks them, and links one from a signed-in session once its password
+//! is given (a reset unlinks it again); a callback that
 //! this browser did not start, a refused sign-in and a replayed callback
 //! sign nobody in.
 
@@ -43,6 +44,9 @@ impl Drop for Provider {
 
 /// The `authd` binary beside this package's `webd` (built by `cargo test
 /// --workspace`; built here when missing).
+/// How `/security` shows an identity at the peer linked to the account.
+const LINKED_ROW: &str = "<td>Peer Throng</td>";
+
 fn authd_binary() -> PathBuf {
     let path = PathBuf::from(env!("CARGO_BIN_EXE_webd")).with_file_name("authd");
     if !path.exists() {
@@ -420,19 +424,54 @@ fn users_sign_in_with_another_throng() {
     let security = b.get("/security");
     assert!(!security.body.contains("action=\"/security/unlink\""));
 
-    // Linking from a signed-in session.
+    // Linking from a signed-in session: the session alone links nothing
+    // (a stolen one would let its thief add a way in); the password does.
+    register(rp.web, &rp.stores.outbox(), "rita", "rita@example.test");
     let mut r = Browser::new(rp.web);
-    sign_up_and_log_in(&mut r, "rita");
+    log_in(&mut r, "rita");
     let mut rita_at_provider = Browser::new(provider.web);
     sign_up_and_log_in(&mut rita_at_provider, "rita-p");
     let csrf = r.get("/security").csrf();
     let start = r.post("/sso/start", &[("csrf", &csrf), ("provider", "peer")]);
     let back = through_provider(&provider, &mut rita_at_provider, &start);
-    assert_eq!(
-        r.get(&on(rp.web, &back)).location(),
-        Some("/security?linked=1")
+    let ask = r.get(&on(rp.web, &back));
+    assert_eq!(ask.status, 200, "{}", ask.body);
+    assert!(
+        ask.body.contains("Enter your password to link"),
+        "{}",
+        ask.body
     );
-    assert!(r.get("/security").body.contains("Peer Throng"));
+    assert!(
+        !r.get("/security").body.contains(LINKED_ROW),
+        "a session alone linked an identity"
+    );
+    let fields = hidden(&ask);
+    let field = |name: &str| fields.iter().find(|(k, _)| k == name).unwrap().1.clone();
+    let (csrf, link) = (field("csrf"), field("link"));
+    let wrong = r.post(
+        "/login",
+        &[
+            ("csrf", &csrf),
+            ("username", "rita"),
+            ("password", "wrong-password!"),
+            ("link", &link),
+            ("next", "/security"),
+        ],
+    );
+    assert_eq!(wrong.status, 401);
+    assert!(!r.get("/security").body.contains(LINKED_ROW));
+    let right = r.post(
+        "/login",
+        &[
+            ("csrf", &csrf),
+            ("username", "rita"),
+            ("password", PW),
+            ("link", &link),
+            ("next", "/security"),
+        ],
+    );
+    assert_eq!(right.location(), Some("/security"), "{}", right.body);
+    assert!(r.get("/security").body.contains(LINKED_ROW));
     // Without the session's CSRF token, no link is started.
     assert_eq!(
         r.post("/sso/start", &[("csrf", "x"), ("provider", "peer")])
@@ -448,4 +487,31 @@ fn users_sign_in_with_another_throng() {
     );
     assert_eq!(r2.get(&on(rp.web, &back)).location(), Some("/home"));
     assert!(r2.get("/home").body.contains("rita"));
+
+    // A reset unlinks what a password linked: whoever knew the old one may
+    // have linked their own identity.
+    let me = "127.0.0.8".parse().unwrap();
+    let mails = rp.stores.outbox().mails_to("rita@example.test");
+    let body = json!({ "username": "rita", "email": "rita@example.test" });
+    let (status, v) = post_json_from(me, rp.web, "/check_accountexists", "", body);
+    assert_eq!(status, 200, "{v}");
+    let code = rp.stores.outbox().nth_code("rita@example.test", mails + 1);
+    let new_pw = "a-new-password-7";
+    let body = json!({ "email": "rita@example.test", "code": code, "password": new_pw });
+    let (status, v) = post_json_from(me, rp.web, "/reset_password", "", body);
+    assert_eq!(status, 200, "{v}");
+    let mut r3 = Browser::new(rp.web);
+    let csrf = r3.get("/login").csrf();
+    let p = r3.post(
+        "/login",
+        &[("csrf", &csrf), ("username", "rita"), ("password", new_pw)],
+    );
+    assert_eq!(p.location(), Some("/home"), "{}", p.body);
+    assert!(
+        !r3.get("/security").body.contains(LINKED_ROW),
+        "an identity linked with the old password outlived the reset"
+    );
+    // pia's account was made by its identity: that link stays whatever
+    // happens to passwords (pia has none).
+    assert!(b.get("/security").body.contains(LINKED_ROW));
 }

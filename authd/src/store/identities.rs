@@ -97,4 +97,16 @@ impl Db {
             }
         })
     }
+
+    /// Unlinks every identity of `user_id` that a password linked (not
+    /// the one that made the account): a reset's doing. How many went.
+    pub fn unlink_password_links(&self, user_id: u64) -> Result<u64, mysql::Error> {
+        self.run(false, |c| {
+            c.exec_drop(
+                "DELETE FROM user_identities WHERE user_id = ? AND made_account = FALSE",
+                (user_id,),
+            )?;
+            Ok(c.affected_rows())
+        })
+    }
 }

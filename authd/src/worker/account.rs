@@ -290,6 +290,12 @@ impl Worker {
         if !self.forget_user(user, true) {
             return job.refuse(Status::Unavailable);
         }
+        // Identities linked with a password go with it: whoever knew the
+        // old one may have linked their own (first, so a failure here
+        // leaves the old password, and the reset can be tried again).
+        if let Err(e) = self.shared.db.unlink_password_links(user.id) {
+            return job.refuse(super::store_failed("unlinking identities", e));
+        }
         if let Err(e) = self.shared.db.set_password(user.id, phc) {
             return job.refuse(super::store_failed("replacing a password", e));
         }
@@ -299,6 +305,7 @@ impl Worker {
         if !self.end_all_sessions(user, "reset") {
             return job.refuse(Status::Unavailable);
         }
+
         // The owner hears of it, whoever reset it (a full mail queue costs
         // the notice, not the reset).
         if let Some(to) = &user.email {

@@ -6,13 +6,17 @@
 //!
 //! - an identity already linked signs its account in;
 //! - a flow started from a session (`/security`, "link") links the
-//!   identity to that session's account;
+//!   identity to that session's account once its password is given (the
+//!   pending link below): a session alone is not enough, or a stolen one
+//!   would let its thief add a way in;
 //! - an identity whose provider vouches for a verified e-mail that an
 //!   account has is linked only once that account's password is proven: a
 //!   pending link (`ssol:`, 10 minutes) that the next `sign_in` of that
 //!   account completes — a provider's word alone never opens an existing
 //!   account, since anyone can open an account at some provider with an
 //!   address they do not control if that provider does not verify it;
+//! - a password reset unlinks every identity a password linked (the
+//!   password may be what was stolen); the one that made the account stays;
 //! - otherwise a new account is made (its password is unknown to everyone:
 //!   the decoy hash), and the identity is marked as having made it.
 
@@ -25,7 +29,7 @@ use crate::store::db::{DbError, LoginRecord};
 use crate::store::User;
 use authd_wire::ops::{
     SsoFinish, SsoFinished, SsoRedirect, SsoStart, SsoUnlink, SSO_LINKED, SSO_PASSWORD_NEEDED,
-    SSO_SIGNED_IN,
+    SSO_PASSWORD_TO_LINK, SSO_SIGNED_IN,
 };
 use authd_wire::{Refusal, Request, Secret, Status};
 use serde::{Deserialize, Serialize};
@@ -250,10 +254,24 @@ impl Worker {
                 let token = self.open_session(&user, op)?;
                 Ok(done(SSO_SIGNED_IN, token, user.username, 0))
             }
+            // A session alone never links: its password is asked, as for
+            // an e-mail match (a stolen session would otherwise add a way
+            // in for its thief that a reset does not close).
             (None, Some(user_id)) => {
-                db.link_identity(user_id, &op.provider, &claims.sub, email.as_deref(), false)
-                    .map_err(|e| Refusal::from(super::store_failed("linking an identity", e)))?;
-                Ok(done(SSO_LINKED, String::new(), String::new(), 0))
+                let user = match db.user_by_id(user_id) {
+                    Ok(Some(u)) => u,
+                    Ok(None) => return Err(expired()),
+                    Err(e) => return Err(super::store_failed("loading a user", e).into()),
+                };
+                let link = random_token("").map_err(Refusal::new)?;
+                let pending = PendingLink {
+                    provider: op.provider.clone(),
+                    subject: claims.sub.clone(),
+                    email,
+                    user_id,
+                };
+                self.store_pending_link(&link, &pending)?;
+                Ok(done(SSO_PASSWORD_TO_LINK, link, user.username, 0))
             }
             (None, None) => {
                 let existing = match &email {

@@ -145,9 +145,12 @@ pub struct LoginForm {
 }
 
 /// `next` when it is a path of ours the log-in may send the browser on to:
-/// only the authorization endpoint, so the parameter is no open
-/// redirector.
+/// only the authorization endpoint, and `/security` (back from linking an
+/// identity), so the parameter is no open redirector.
 pub fn safe_next(next: &str) -> Option<&str> {
+    if next == "/security" {
+        return Some(next);
+    }
     (next.starts_with("/oauth/authorize?")
         && next.len() <= 4096
         && !next.contains(['\\', '\r', '\n', '#']))

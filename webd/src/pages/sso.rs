@@ -17,6 +17,7 @@ use crate::pages::csrf::Holder;
 use crate::route::Route;
 use authd_wire::ops::{
     SsoFinish, SsoFinished, SsoRedirect, SsoStart, SsoUnlink, SSO_LINKED, SSO_PASSWORD_NEEDED,
+    SSO_PASSWORD_TO_LINK,
 };
 use authd_wire::{decode_answer, Request, Status};
 use serde::{Deserialize, Serialize};
@@ -268,6 +269,19 @@ pub fn finish(pages: &Pages, call: SsoCall, status: u8, body: &[u8]) -> Response
                     SSO_PASSWORD_NEEDED => {
                         let notice = format!("An account with the e-mail address {name} vouched for exists. Log in to it with its password to link your {name} identity to it.");
                         page_with(200, &username, token.as_str(), Some(&notice), None, &next)
+                    }
+                    SSO_PASSWORD_TO_LINK => {
+                        let notice = format!(
+                            "Enter your password to link your {name} identity to this account."
+                        );
+                        page_with(
+                            200,
+                            &username,
+                            token.as_str(),
+                            Some(&notice),
+                            None,
+                            "/security",
+                        )
                     }
                     _ => {
                         let to = if next.is_empty() {

@@ -75,7 +75,9 @@ pub use reset_password::ResetPassword;
 pub use security_overview::SecurityOverview;
 pub use sign_in::{SignIn, SignedIn};
 pub use sign_up::{SignUp, SignedUp};
-pub use sso_finish::{SsoFinish, SsoFinished, SSO_LINKED, SSO_PASSWORD_NEEDED, SSO_SIGNED_IN};
+pub use sso_finish::{
+    SsoFinish, SsoFinished, SSO_LINKED, SSO_PASSWORD_NEEDED, SSO_PASSWORD_TO_LINK, SSO_SIGNED_IN,
+};
 pub use sso_start::{SsoRedirect, SsoStart};
 pub use sso_unlink::SsoUnlink;
 pub use try_login::{NodeTicket, TryLogin};

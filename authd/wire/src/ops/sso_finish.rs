@@ -27,11 +27,14 @@ pub struct SsoFinish {
 pub const SSO_SIGNED_IN: u32 = 0;
 pub const SSO_LINKED: u32 = 1;
 pub const SSO_PASSWORD_NEEDED: u32 = 2;
+pub const SSO_PASSWORD_TO_LINK: u32 = 3;
 
 /// `u32` outcome ([`SSO_SIGNED_IN`]: `token` is the new session's;
-/// [`SSO_LINKED`]: linked to the session's account, no token;
-/// [`SSO_PASSWORD_NEEDED`]: `token` is the pending link, `username` the
-/// account whose password proves it), `str` token, `str` username, `str`
+/// [`SSO_LINKED`]: already linked to the session's account, no token;
+/// [`SSO_PASSWORD_NEEDED`]: a verified e-mail matched an account, `token`
+/// is the pending link, `username` the account whose password proves it;
+/// [`SSO_PASSWORD_TO_LINK`]: the same for a link asked from a session),
+/// `str` token, `str` username, `str`
 /// where to go next, `u32` warnings of the sign-in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SsoFinished {
