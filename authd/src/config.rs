@@ -455,6 +455,13 @@ pub struct OidcConfig {
     /// Longest one back-channel POST may take.
     #[serde(with = "humantime_serde")]
     pub backchannel_timeout: Duration,
+    /// Threads that talk to the providers of `upstream` ("sign in with
+    /// …"): their HTTP calls block, so they have their own lane and never
+    /// hold a worker that signs users in.
+    pub upstream_threads: usize,
+    /// Sign-ins with another provider waiting for those threads; more are
+    /// answered `busy` at once.
+    pub upstream_queue: usize,
     /// Other OpenID providers users may sign in with ("Sign in with …");
     /// their redirect URI is `<issuer>/sso/callback`.
     pub upstream: Vec<UpstreamConfig>,
@@ -490,6 +497,8 @@ impl Default for OidcConfig {
             key_publish_ahead: Duration::from_secs(120),
             backchannel_queue: 4096,
             backchannel_timeout: Duration::from_secs(5),
+            upstream_threads: 2,
+            upstream_queue: 64,
             upstream: Vec::new(),
         }
     }

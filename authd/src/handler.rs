@@ -1,5 +1,6 @@
 //! authd on the reactor: decode and validate a request (cheap), queue it
-//! for the workers, and write the worker's answer back. A full queue is
+//! for the workers (sign-ins with other providers on their own lane), and
+//! write the worker's answer back. A full queue is
 //! answered `busy` at once; nothing here waits on a store. Each answer's
 //! latency, from the request's arrival to the answer leaving for its
 //! connection, goes to `authd_request_seconds{op=…}`.
@@ -16,6 +17,8 @@ use throng_core::rpc::{self, Handled, Handler, RpcConn};
 
 pub struct AuthHandler {
     jobs: Sender<Job>,
+    /// The `sso` lane's queue, when other providers are configured.
+    sso_jobs: Option<Sender<Job>>,
     replies: ReplySender<Reply>,
     busy: Counter,
     metrics: Arc<Metrics>,
@@ -26,12 +29,14 @@ pub struct AuthHandler {
 impl AuthHandler {
     pub fn new(
         jobs: Sender<Job>,
+        sso_jobs: Option<Sender<Job>>,
         replies: ReplySender<Reply>,
         busy: Counter,
         metrics: Arc<Metrics>,
     ) -> Self {
         AuthHandler {
             jobs,
+            sso_jobs,
             replies,
             busy,
             metrics,
@@ -69,8 +74,12 @@ impl Handler for AuthHandler {
                 rpc::respond_encoded(s, header, refusal.status, &encode_body(&refusal.detail))
             }
             Ok(op) => {
+                let queue = match &self.sso_jobs {
+                    Some(sso) if crate::worker::calls_other_providers(&op) => sso,
+                    _ => &self.jobs,
+                };
                 let job = Job::new(s.id(), header, op, self.replies.clone());
-                match self.jobs.try_send(job) {
+                match queue.try_send(job) {
                     Ok(()) => return Handled::Later,
                     Err(TrySendError::Full(job)) | Err(TrySendError::Disconnected(job)) => {
                         job.abandon();

@@ -239,6 +239,16 @@ pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
         provider,
         upstreams,
     });
+    // Sign-ins with other providers block on their HTTP calls: they have
+    // their own lane, so a slow provider holds none of the workers above.
+    let (sso_tx, sso_workers) = if cfg.oidc.upstream.is_empty() {
+        (None, Vec::new())
+    } else {
+        let (tx, rx) = crossbeam_channel::bounded(cfg.oidc.upstream_queue.max(1));
+        let threads = worker::start_sso_lane(shared.clone(), rx, cfg.oidc.upstream_threads)
+            .map_err(DaemonError::Other)?;
+        (Some(tx), threads)
+    };
     let workers = worker::start(shared, jobs_rx, resumed_rx).map_err(DaemonError::Other)?;
     let (max_frame, metrics) = (cfg.max_frame, d.metrics.clone());
     let caller_key = Some(cfg.caller_key.as_bytes().to_vec());
@@ -252,6 +262,7 @@ pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
     let server = daemon::start(d, move |setup| {
         let handler = handler::AuthHandler::new(
             jobs_tx.clone(),
+            sso_tx.clone(),
             setup.replies,
             busy.clone(),
             metrics.clone(),
@@ -260,7 +271,11 @@ pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
     })?;
     Ok(Running {
         server,
-        threads: workers.into_iter().chain(hash_handles).collect(),
+        threads: workers
+            .into_iter()
+            .chain(sso_workers)
+            .chain(hash_handles)
+            .collect(),
         backchannel_thread,
         mail_thread,
         records_thread,

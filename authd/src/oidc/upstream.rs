@@ -5,8 +5,16 @@
 //! as `aud`, a live `exp` and the `nonce` of the flow. Discovery and keys
 //! are kept an hour; an unknown `kid` fetches the keys again (once a
 //! minute at most, so a flood of forged tokens cannot make us hammer the
-//! provider). The HTTP calls block the worker that makes them, bounded by
-//! [`TIMEOUT`]; they happen once per sign-in with another provider.
+//! provider). The HTTP calls block the thread that makes them, bounded by
+//! [`TIMEOUT`]: that is one of the few workers of the `sso` lane
+//! (`oidc.upstream_threads`, its own bounded queue), never one that signs
+//! users in. No lock is held over a call, and a failed fetch is
+//! remembered for [`FAILURE_KEPT`], so an unreachable provider costs one
+//! timeout every few seconds, not one per click.
+//!
+//! An `https://` issuer's endpoints must be `https://` too; an `http://`
+//! issuer is accepted only on a loopback address (a second Throng in
+//! tests, a provider on the same host).
 
 use crate::config::UpstreamConfig;
 use jsonwebtoken::jwk::JwkSet;
@@ -22,6 +30,11 @@ pub const TIMEOUT: Duration = Duration::from_secs(5);
 const KEEP: Duration = Duration::from_secs(3600);
 /// Least time between two fetches of a provider's keys.
 const REFETCH_AFTER: Duration = Duration::from_secs(60);
+/// How long a failed fetch is answered from memory.
+const FAILURE_KEPT: Duration = Duration::from_secs(10);
+
+/// A fetched document, or the failure of the last try, with when.
+type Kept<T> = Mutex<Option<(Result<T, String>, Instant)>>;
 
 /// The parts of a discovery document a relying party uses.
 #[derive(Debug, Clone, Deserialize)]
@@ -71,8 +84,8 @@ pub enum UpstreamError {
 pub struct Upstream {
     pub cfg: UpstreamConfig,
     agent: ureq::Agent,
-    discovery: Mutex<Option<(Discovery, Instant)>>,
-    keys: Mutex<Option<(JwkSet, Instant)>>,
+    discovery: Kept<Discovery>,
+    keys: Kept<JwkSet>,
 }
 
 /// Every configured provider, by id.
@@ -104,6 +117,12 @@ impl Upstreams {
             if cfg.issuer.is_empty() || cfg.client_id.is_empty() {
                 return Err(format!(
                     "oidc.upstream {}: issuer and client_id are needed",
+                    cfg.id
+                ));
+            }
+            if !issuer_allowed(&cfg.issuer) {
+                return Err(format!(
+                    "oidc.upstream {}: the issuer must be an https:// URL (http:// only on a loopback address)",
                     cfg.id
                 ));
             }
@@ -155,26 +174,80 @@ fn read_json<T: serde::de::DeserializeOwned>(
     serde_json::from_str(&text).map_err(|e| e.to_string())
 }
 
+/// An issuer we may talk to: `https://`, or `http://` on a loopback host.
+fn issuer_allowed(issuer: &str) -> bool {
+    if issuer.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = issuer.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// What a kept document answers now: the document, the remembered
+/// failure, or `None` (fetch it) — `fresh` says how long a document lasts.
+fn from_memory<T: Clone>(
+    kept: &Kept<T>,
+    fresh: impl Fn(Duration) -> bool,
+) -> Option<Result<T, UpstreamError>> {
+    let kept = kept.lock().unwrap_or_else(|p| p.into_inner());
+    match kept.as_ref() {
+        Some((Ok(doc), at)) if fresh(at.elapsed()) => Some(Ok(doc.clone())),
+        Some((Err(why), at)) if at.elapsed() < FAILURE_KEPT => Some(Err(
+            UpstreamError::Unreachable(format!("{why} (a moment ago; not asked again yet)")),
+        )),
+        _ => None,
+    }
+}
+
+/// Remembers what a fetch gave (the lock is held only to store it).
+fn remember<T: Clone>(kept: &Kept<T>, got: &Result<T, UpstreamError>) {
+    let value = match got {
+        Ok(doc) => Ok(doc.clone()),
+        Err(e) => Err(e.to_string()),
+    };
+    *kept.lock().unwrap_or_else(|p| p.into_inner()) = Some((value, Instant::now()));
+}
+
 impl Upstream {
     /// The provider's discovery document (kept [`KEEP`]); its `issuer`
     /// must be the configured one exactly (OpenID Connect Discovery 4.3).
     pub fn discovery(&self) -> Result<Discovery, UpstreamError> {
-        let mut kept = self.discovery.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((d, at)) = kept.as_ref() {
-            if at.elapsed() < KEEP {
-                return Ok(d.clone());
-            }
+        if let Some(known) = from_memory(&self.discovery, |age| age < KEEP) {
+            return known;
         }
+        let got = self.fetch_discovery();
+        remember(&self.discovery, &got);
+        got
+    }
+
+    fn fetch_discovery(&self) -> Result<Discovery, UpstreamError> {
         let issuer = self.cfg.issuer.trim_end_matches('/');
         let d: Discovery = get_json(
             &self.agent,
             &format!("{issuer}/.well-known/openid-configuration"),
         )?;
+        // The endpoints keep the issuer's scheme: an https issuer whose
+        // token endpoint is http would send our client secret in clear.
+        let scheme = if self.cfg.issuer.starts_with("https://") {
+            "https://"
+        } else {
+            "http://"
+        };
         for endpoint in [&d.authorization_endpoint, &d.token_endpoint, &d.jwks_uri] {
-            let plain = endpoint.starts_with("https://") || endpoint.starts_with("http://");
-            if !plain || endpoint.chars().any(|c| c.is_control() || c == ' ') {
+            if !endpoint.starts_with(scheme) || endpoint.chars().any(|c| c.is_control() || c == ' ')
+            {
                 return Err(UpstreamError::Protocol(format!(
-                    "discovery names an endpoint that is no http(s) URL: {endpoint:?}"
+                    "discovery names an endpoint that is no {scheme} URL: {endpoint:?}"
                 )));
             }
         }
@@ -184,7 +257,6 @@ impl Upstream {
                 d.issuer, self.cfg.issuer
             )));
         }
-        *kept = Some((d.clone(), Instant::now()));
         Ok(d)
     }
 
@@ -263,17 +335,15 @@ impl Upstream {
     /// The provider's keys, fetched again when `refresh` and the last
     /// fetch is older than [`REFETCH_AFTER`].
     fn keys(&self, refresh: bool) -> Result<JwkSet, UpstreamError> {
-        let mut kept = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((set, at)) = kept.as_ref() {
-            let fresh = at.elapsed() < KEEP && !(refresh && at.elapsed() >= REFETCH_AFTER);
-            if fresh {
-                return Ok(set.clone());
-            }
+        let fresh = |age: Duration| age < KEEP && !(refresh && age >= REFETCH_AFTER);
+        if let Some(known) = from_memory(&self.keys, fresh) {
+            return known;
         }
-        let d = self.discovery()?;
-        let set: JwkSet = get_json(&self.agent, &d.jwks_uri)?;
-        *kept = Some((set.clone(), Instant::now()));
-        Ok(set)
+        let got = self
+            .discovery()
+            .and_then(|d| get_json::<JwkSet>(&self.agent, &d.jwks_uri));
+        remember(&self.keys, &got);
+        got
     }
 
     /// The claims of an ID token from this provider, verified.
@@ -329,4 +399,34 @@ fn form_urlencoded_pairs(pairs: &[(&str, &str)]) -> String {
     url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::issuer_allowed;
+
+    #[test]
+    fn only_https_issuers_or_loopback_http_ones_are_accepted() {
+        for ok in [
+            "https://accounts.example.com",
+            "http://127.0.0.1:9090",
+            "http://127.8.0.2",
+            "http://localhost:8080/realm",
+            "http://[::1]:9000",
+        ] {
+            assert!(issuer_allowed(ok), "{ok}");
+        }
+        for bad in [
+            "http://accounts.example.com",
+            "http://10.0.0.1",
+            "http://127.0.0.1.example.com",
+            "http://localhost.example.com",
+            "http://[::2]",
+            "ftp://127.0.0.1",
+            "127.0.0.1",
+            "",
+        ] {
+            assert!(!issuer_allowed(bad), "{bad}");
+        }
+    }
 }

@@ -37,6 +37,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
+use throng_redis::RedisTarget;
 
 /// What every worker shares.
 pub struct Shared {
@@ -86,12 +87,7 @@ pub fn start(
         .map_err(|e| format!("redis.url: {}", e.kind_name_for_config()))?;
     (0..threads)
         .map(|i| {
-            let cache = Cache::new(target.clone(), &cfg.redis.prefix, shared.health.clone());
-            let worker = Worker {
-                shared: shared.clone(),
-                cache,
-                clients: crate::oidc::ClientCache::default(),
-            };
+            let worker = Worker::new(&shared, &target);
             let (jobs, resumed, batch) = (jobs.clone(), resumed.clone(), cfg.workers.batch.max(1));
             std::thread::Builder::new()
                 .name(format!("worker-{i}"))
@@ -99,6 +95,43 @@ pub fn start(
                 .map_err(|e| e.to_string())
         })
         .collect()
+}
+
+/// Starts the `sso` lane: `threads` workers on their own queue for the
+/// operations that call other OpenID providers over HTTP and may block
+/// for seconds ([`crate::oidc::upstream`]), one job at a time.
+pub fn start_sso_lane(
+    shared: Arc<Shared>,
+    jobs: Receiver<Job>,
+    threads: usize,
+) -> Result<Vec<JoinHandle<()>>, String> {
+    let cfg = shared.cfg.clone();
+    let target = Cache::target(&cfg.redis.url, cfg.redis.cluster)
+        .map_err(|e| format!("redis.url: {}", e.kind_name_for_config()))?;
+    (0..threads.max(1))
+        .map(|i| {
+            let mut worker = Worker::new(&shared, &target);
+            let jobs = jobs.clone();
+            std::thread::Builder::new()
+                .name(format!("sso-{i}"))
+                .spawn(move || {
+                    for job in jobs.iter() {
+                        let this = &mut worker;
+                        if catch_unwind(AssertUnwindSafe(|| this.one(job))).is_err() {
+                            log::error!(
+                                "a sign-in with another provider panicked; it got 'internal'"
+                            );
+                        }
+                    }
+                })
+                .map_err(|e| e.to_string())
+        })
+        .collect()
+}
+
+/// Whether a job goes to the `sso` lane ([`start_sso_lane`]).
+pub fn calls_other_providers(op: &Request) -> bool {
+    matches!(op, Request::SsoStart(_) | Request::SsoFinish(_))
 }
 
 trait ConfigErrorName {
@@ -113,6 +146,15 @@ impl ConfigErrorName for redis::RedisError {
 }
 
 impl Worker {
+    fn new(shared: &Arc<Shared>, target: &RedisTarget) -> Worker {
+        let cfg = &shared.cfg;
+        Worker {
+            shared: shared.clone(),
+            cache: Cache::new(target.clone(), &cfg.redis.prefix, shared.health.clone()),
+            clients: crate::oidc::ClientCache::default(),
+        }
+    }
+
     fn run(mut self, jobs: &Receiver<Job>, resumed: &Receiver<Resumed>, batch_max: usize) {
         let mut jobs_open = true;
         loop {
