@@ -283,41 +283,47 @@ impl Db {
         if rows.is_empty() {
             return Ok(());
         }
-        let grant_marks = vec!["(?, ?, ?, ?, ?, ?)"; rows.len()].join(", ");
-        let token_marks = vec!["(?, ?, NOW(3) + INTERVAL ? SECOND)"; rows.len()].join(", ");
-        let grants: Vec<mysql::Value> = rows
-            .iter()
-            .flat_map(|(g, _)| {
-                [
-                    g.id.into(),
-                    g.user_id.into(),
-                    g.client_id.clone().into(),
-                    g.scope.clone().into(),
-                    g.sid.clone().into(),
-                    g.auth_time.into(),
-                ]
-            })
-            .collect();
-        let tokens: Vec<mysql::Value> = rows
-            .iter()
-            .flat_map(|(g, hash)| [hash.to_vec().into(), g.id.into(), refresh_ttl_s.into()])
-            .collect();
+        // One text statement per table, values rendered by the driver's
+        // escaping: a prepared statement per batch size would be prepared
+        // and closed again for most batches (their sizes vary more than
+        // the statement cache holds), one more round trip and one more
+        // parse each time.
         self.run(false, |c| {
+            let plain = c.no_backslash_escape();
+            let text = |v: &str| mysql::Value::from(v).as_sql(plain);
+            let grants: Vec<String> = rows
+                .iter()
+                .map(|(g, _)| {
+                    format!(
+                        "({}, {}, {}, {}, {}, {})",
+                        g.id,
+                        g.user_id,
+                        text(&g.client_id),
+                        text(&g.scope),
+                        text(&g.sid),
+                        g.auth_time
+                    )
+                })
+                .collect();
+            let tokens: Vec<String> = rows
+                .iter()
+                .map(|(g, hash)| {
+                    format!(
+                        "(X'{}', {}, NOW(3) + INTERVAL {refresh_ttl_s} SECOND)",
+                        hex::encode(hash),
+                        g.id
+                    )
+                })
+                .collect();
             let mut tx = c.start_transaction(mysql::TxOpts::default())?;
-            tx.exec_drop(
-                format!(
-                    "INSERT INTO oidc_grants (id, user_id, client_id, scope, sid, auth_time) \
-                     VALUES {grant_marks}"
-                ),
-                grants.clone(),
-            )?;
-            tx.exec_drop(
-                format!(
-                    "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, expires_at) \
-                     VALUES {token_marks}"
-                ),
-                tokens.clone(),
-            )?;
+            tx.query_drop(format!(
+                "INSERT INTO oidc_grants (id, user_id, client_id, scope, sid, auth_time) VALUES {}",
+                grants.join(", ")
+            ))?;
+            tx.query_drop(format!(
+                "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, expires_at) VALUES {}",
+                tokens.join(", ")
+            ))?;
             tx.commit()
         })
     }
