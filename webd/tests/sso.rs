@@ -174,6 +174,24 @@ fn log_in(b: &mut Browser, username: &str) {
     assert_eq!((p.status, p.location()), (303, Some("/home")), "{}", p.body);
 }
 
+/// The log-in form of `ask` (a page asking for the password that
+/// completes a pending link) posted with `password`.
+fn log_in_to_link(b: &mut Browser, ask: &Page, username: &str, password: &str, next: &str) -> Page {
+    let fields = hidden(ask);
+    let field = |name: &str| fields.iter().find(|(k, _)| k == name).unwrap().1.clone();
+    let (csrf, link) = (field("csrf"), field("link"));
+    b.post(
+        "/login",
+        &[
+            ("csrf", &csrf),
+            ("username", username),
+            ("password", password),
+            ("link", &link),
+            ("next", next),
+        ],
+    )
+}
+
 /// The path (and query) of an absolute URL on `web`.
 fn on(web: SocketAddr, url: &str) -> String {
     url.strip_prefix(&format!("http://{web}"))
@@ -362,28 +380,9 @@ fn users_sign_in_with_another_throng() {
         Some("/login"),
         "not signed in yet"
     );
-    let fields = hidden(&ask);
-    let field = |name: &str| fields.iter().find(|(k, _)| k == name).unwrap().1.clone();
-    let (csrf, link) = (field("csrf"), field("link"));
-    let wrong = q.post(
-        "/login",
-        &[
-            ("csrf", &csrf),
-            ("username", "quinn"),
-            ("password", "wrong-password!"),
-            ("link", &link),
-        ],
-    );
+    let wrong = log_in_to_link(&mut q, &ask, "quinn", "wrong-password!", "");
     assert_eq!(wrong.status, 401);
-    let right = q.post(
-        "/login",
-        &[
-            ("csrf", &csrf),
-            ("username", "quinn"),
-            ("password", PW),
-            ("link", &link),
-        ],
-    );
+    let right = log_in_to_link(&mut q, &ask, "quinn", PW, "");
     assert_eq!(right.location(), Some("/home"), "{}", right.body);
     let security = q.get("/security");
     assert!(
@@ -445,31 +444,10 @@ fn users_sign_in_with_another_throng() {
         !r.get("/security").body.contains(LINKED_ROW),
         "a session alone linked an identity"
     );
-    let fields = hidden(&ask);
-    let field = |name: &str| fields.iter().find(|(k, _)| k == name).unwrap().1.clone();
-    let (csrf, link) = (field("csrf"), field("link"));
-    let wrong = r.post(
-        "/login",
-        &[
-            ("csrf", &csrf),
-            ("username", "rita"),
-            ("password", "wrong-password!"),
-            ("link", &link),
-            ("next", "/security"),
-        ],
-    );
+    let wrong = log_in_to_link(&mut r, &ask, "rita", "wrong-password!", "/security");
     assert_eq!(wrong.status, 401);
     assert!(!r.get("/security").body.contains(LINKED_ROW));
-    let right = r.post(
-        "/login",
-        &[
-            ("csrf", &csrf),
-            ("username", "rita"),
-            ("password", PW),
-            ("link", &link),
-            ("next", "/security"),
-        ],
-    );
+    let right = log_in_to_link(&mut r, &ask, "rita", PW, "/security");
     assert_eq!(right.location(), Some("/security"), "{}", right.body);
     assert!(r.get("/security").body.contains(LINKED_ROW));
     // Without the session's CSRF token, no link is started.

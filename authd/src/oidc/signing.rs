@@ -31,13 +31,19 @@ pub const ALGORITHMS: &[&str] = &["RS256", "EdDSA"];
 pub struct SigningKey {
     pub kid: String,
     pub alg: Algorithm,
-    encoding: EncodingKey,
-    /// The Ed25519 key pair, ready to sign (EdDSA keys).
-    ed25519: Option<ed25519_dalek::SigningKey>,
+    signer: Signer,
     decoding: DecodingKey,
     created_ms: u64,
     retired_ms: Option<u64>,
     public_jwk: serde_json::Value,
+}
+
+/// The private half, ready to sign.
+enum Signer {
+    Rsa(EncodingKey),
+    /// Parsed once: `jsonwebtoken` would derive the public key again for
+    /// every signature.
+    Ed25519(ed25519_dalek::SigningKey),
 }
 
 /// Every key the provider holds: the ones that sign and the ones that
@@ -125,12 +131,11 @@ fn ready(stored: &StoredKey, seal_key: &[u8; 32]) -> Result<SigningKey, String> 
     let jwk: serde_json::Value =
         serde_json::from_str(&stored.public_jwk).map_err(|e| e.to_string())?;
     let field = |name: &str| jwk[name].as_str().unwrap_or("").to_owned();
-    let (encoding, decoding, ed25519) = match alg {
+    let (signer, decoding) = match alg {
         Algorithm::RS256 => (
-            EncodingKey::from_rsa_der(&private),
+            Signer::Rsa(EncodingKey::from_rsa_der(&private)),
             DecodingKey::from_rsa_components(&field("n"), &field("e"))
                 .map_err(|e| e.to_string())?,
-            None,
         ),
         _ => {
             use ed25519_dalek::pkcs8::DecodePrivateKey;
@@ -140,17 +145,15 @@ fn ready(stored: &StoredKey, seal_key: &[u8; 32]) -> Result<SigningKey, String> 
                 return Err("the private key is not the published one's".into());
             }
             (
-                EncodingKey::from_ed_der(&private),
+                Signer::Ed25519(pair),
                 DecodingKey::from_ed_components(&field("x")).map_err(|e| e.to_string())?,
-                Some(pair),
             )
         }
     };
     Ok(SigningKey {
         kid: stored.kid.clone(),
         alg,
-        encoding,
-        ed25519,
+        signer,
         decoding,
         created_ms: stored.created_ms,
         retired_ms: stored.retired_ms,
@@ -241,19 +244,23 @@ impl KeySet {
         claims: &T,
     ) -> Result<String, String> {
         let key = self.signer(alg).ok_or("no signing key")?;
-        if let Some(pair) = &key.ed25519 {
-            use jwt_compact::AlgorithmExt;
-            let header = jwt_compact::Header::empty()
-                .with_key_id(key.kid.clone())
-                .with_token_type(typ);
-            return jwt_compact::alg::Ed25519
-                .token(&header, &jwt_compact::Claims::new(claims), pair)
-                .map_err(|e| e.to_string());
+        match &key.signer {
+            Signer::Ed25519(pair) => {
+                use jwt_compact::AlgorithmExt;
+                let header = jwt_compact::Header::empty()
+                    .with_key_id(key.kid.clone())
+                    .with_token_type(typ);
+                jwt_compact::alg::Ed25519
+                    .token(&header, &jwt_compact::Claims::new(claims), pair)
+                    .map_err(|e| e.to_string())
+            }
+            Signer::Rsa(encoding) => {
+                let mut header = Header::new(alg);
+                header.kid = Some(key.kid.clone());
+                header.typ = Some(typ.to_owned());
+                jsonwebtoken::encode(&header, claims, encoding).map_err(|e| e.to_string())
+            }
         }
-        let mut header = Header::new(alg);
-        header.kid = Some(key.kid.clone());
-        header.typ = Some(typ.to_owned());
-        jsonwebtoken::encode(&header, claims, &key.encoding).map_err(|e| e.to_string())
     }
 
     /// The claims of a JWT this provider signed (any published key), with
