@@ -273,8 +273,9 @@ impl Db {
     }
 
     /// Makes the grants of a batch of exchanged codes, each with its first
-    /// refresh token (its hash), in one transaction: one multi-row INSERT
-    /// each. Grant ids are the caller's (random).
+    /// refresh token (its hash), in one transaction sent in one round
+    /// trip: one multi-row INSERT each. Grant ids are the caller's
+    /// ([`crate::oidc::grant_id`]).
     pub fn create_grants(
         &self,
         rows: &[(&Grant, [u8; 32])],
@@ -315,16 +316,20 @@ impl Db {
                     )
                 })
                 .collect();
-            let mut tx = c.start_transaction(mysql::TxOpts::default())?;
-            tx.query_drop(format!(
-                "INSERT INTO oidc_grants (id, user_id, client_id, scope, sid, auth_time) VALUES {}",
-                grants.join(", ")
-            ))?;
-            tx.query_drop(format!(
-                "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, expires_at) VALUES {}",
-                tokens.join(", ")
-            ))?;
-            tx.commit()
+            super::db::transaction_in_one_trip(
+                c,
+                &[
+                    format!(
+                        "INSERT INTO oidc_grants (id, user_id, client_id, scope, sid, auth_time) \
+                         VALUES {}",
+                        grants.join(", ")
+                    ),
+                    format!(
+                        "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, expires_at) VALUES {}",
+                        tokens.join(", ")
+                    ),
+                ],
+            )
         })
     }
 
