@@ -14,6 +14,7 @@
 
 pub mod backchannel;
 pub mod claims;
+pub mod grant_id;
 pub mod grants;
 pub mod pkce;
 pub mod scope;

@@ -16,7 +16,7 @@ use super::oidc::{refuse, REFRESH_PREFIX};
 use super::users::By;
 use super::Worker;
 use crate::oidc::grants::CodeGrant;
-use crate::oidc::{pkce, random_token, token_hash, Provider};
+use crate::oidc::{grant_id, pkce, random_token, token_hash, Provider};
 use crate::ops::Job;
 use crate::store::oidc::{Client, Grant, GrantsOf};
 use crate::store::User;
@@ -135,7 +135,7 @@ impl Worker {
         // consecutive on Galera).
         let mut made = Vec::with_capacity(ready.len());
         for (e, user) in ready {
-            let (Ok(refresh), Ok(id)) = (random_token(REFRESH_PREFIX), grant_id()) else {
+            let (Ok(refresh), Ok(id)) = (random_token(REFRESH_PREFIX), grant_id::next()) else {
                 e.job.refuse(Status::Internal);
                 continue;
             };
@@ -151,16 +151,7 @@ impl Worker {
             };
             made.push((e, user, grant, refresh));
         }
-        let rows: Vec<(&Grant, [u8; 32])> = made
-            .iter()
-            .map(|(_, _, g, refresh)| (g, token_hash(refresh)))
-            .collect();
-        if let Err(e) = self
-            .shared
-            .db
-            .create_grants(&rows, provider.cfg.refresh_token_ttl.as_secs())
-        {
-            let status = super::store_failed("storing grants", e);
+        if let Err(status) = self.store_grants(provider, &mut made) {
             for (e, ..) in made {
                 e.job.refuse(status);
             }
@@ -183,6 +174,32 @@ impl Worker {
             })
             .collect();
         self.issue_all(provider, issued, &used);
+    }
+
+    /// Stores every grant with its first refresh token. Grant ids from
+    /// two processes can meet ([`grant_id`]): the insert is then tried
+    /// once more with new ones.
+    fn store_grants(&mut self, provider: &Provider, made: &mut [Made]) -> Result<(), Status> {
+        let ttl_s = provider.cfg.refresh_token_ttl.as_secs();
+        for attempt in 0..2 {
+            if attempt > 0 {
+                for (_, _, grant, _) in made.iter_mut() {
+                    grant.id = grant_id::next().map_err(|_| Status::Internal)?;
+                }
+            }
+            let rows: Vec<(&Grant, [u8; 32])> = made
+                .iter()
+                .map(|(_, _, g, refresh)| (g, token_hash(refresh)))
+                .collect();
+            match self.shared.db.create_grants(&rows, ttl_s) {
+                Ok(()) => return Ok(()),
+                Err(e) if attempt == 0 && is_duplicate_key(&e) => {
+                    log::warn!("grant ids met another process's; drawing new ones");
+                }
+                Err(e) => return Err(super::store_failed("storing grants", e)),
+            }
+        }
+        Err(Status::Internal)
     }
 
     /// Keeps the exchanges whose authorizing session still lives; the
@@ -356,9 +373,7 @@ fn check_exchange(grant: &CodeGrant, client: &Client, op: &OidcToken) -> Result<
     }
 }
 
-/// A grant id: 63 random bits.
-fn grant_id() -> Result<u64, Status> {
-    let mut raw = [0u8; 8];
-    getrandom::fill(&mut raw).map_err(|_| Status::Internal)?;
-    Ok(u64::from_le_bytes(raw) >> 1)
+/// Whether `e` is MariaDB's "duplicate entry" (1062).
+fn is_duplicate_key(e: &mysql::Error) -> bool {
+    matches!(e, mysql::Error::MySqlError(e) if e.code == 1062)
 }
