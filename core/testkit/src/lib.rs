@@ -6,6 +6,7 @@
 //! - [`BlockingClient`]: a blocking client of the binary protocol, typed with
 //!   `authd-wire`'s operations or raw for malformed requests.
 //! - [`spawn`]: start a daemon and wait until it listens.
+//! - [`process`]: a daemon's CPU time and resident memory, from `/proc`.
 //! - [`Relay`]: a TCP relay standing for a store node that a test kills.
 //! - [`doc_table`]: the rows of a markdown table, for tests that keep a
 //!   page and the code equal.
@@ -14,6 +15,7 @@ mod client;
 pub mod doc_table;
 pub mod geoip;
 mod outbox;
+pub mod process;
 mod relay;
 pub mod spawn;
 mod stores;
