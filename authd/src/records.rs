@@ -115,9 +115,7 @@ impl Writer {
         loop {
             let flush_in = oldest.map(|t| every.saturating_sub(t.elapsed()));
             let sweep_in = self.next_sweep.saturating_duration_since(Instant::now());
-            let sums_in = self.sums_since.map_or(sweep_in, |t| {
-                self.cfg.records.rollup_every.saturating_sub(t.elapsed())
-            });
+            let sums_in = self.sums_due_in().unwrap_or(sweep_in);
             let wait = flush_in.map_or(sweep_in, |f| f.min(sweep_in)).min(sums_in);
             match rx.recv_timeout(wait) {
                 Ok(entry) => {
@@ -193,7 +191,6 @@ impl Writer {
         for r in &records {
             self.sums.attempt(r);
         }
-        self.sums_since.get_or_insert_with(Instant::now);
         if !records.is_empty() {
             let none = Rollup::default();
             self.retrying(&format!("writing {} login records", records.len()), |db| {
@@ -223,7 +220,32 @@ impl Writer {
                 Err(e) => log::warn!("closing session index rows ({reason}): {e}"),
             }
         }
+        self.sums_grew();
         self.add_sums(false);
+    }
+
+    /// Starts the sums' clock if they hold something and it is not
+    /// running. Only sums that hold something start it: a clock running
+    /// over empty sums would be due at once and for ever (nothing to add,
+    /// so never stopped), and the writer, waiting until then, would spin.
+    fn sums_grew(&mut self) {
+        if !self.sums.is_empty() {
+            self.sums_since.get_or_insert_with(Instant::now);
+        }
+    }
+
+    /// How long until the sums are due; `None` when there are none to add.
+    fn sums_due_in(&self) -> Option<Duration> {
+        if self.sums.is_empty() {
+            return None;
+        }
+        let since = self.sums_since?;
+        Some(
+            self.cfg
+                .records
+                .rollup_every
+                .saturating_sub(since.elapsed()),
+        )
     }
 
     /// Adds the analysis sums when they are due (or `now`).
@@ -354,7 +376,7 @@ impl Writer {
                 for (end, seconds) in lasted {
                     self.sums.session_ended(end, seconds);
                 }
-                self.sums_since.get_or_insert_with(Instant::now);
+                self.sums_grew();
             }
             Err(e) => log::warn!("recording the sweep: {e}"),
         }
