@@ -95,11 +95,12 @@ impl Worker {
     }
 
     pub(super) fn code_key(&self, code: &str) -> String {
-        self.cache.key("oc", &hex::encode(token_hash(code)))
+        self.cache.key("oc", &code_tag(code))
     }
 
+    /// The record of a code taken: the id of the grant its exchange makes.
     pub(super) fn used_code_key(&self, code: &str) -> String {
-        self.cache.key("ocu", &hex::encode(token_hash(code)))
+        self.cache.key("ocu", &code_tag(code))
     }
 
     pub(super) fn access_key(&self, token: &str) -> String {
@@ -322,6 +323,27 @@ impl Worker {
         Ok(())
     }
 
+    /// Marks grant `grant_id` ended in Redis for an access token's life,
+    /// whether or not it is stored yet: an exchange storing its tokens
+    /// reads the mark after ([`Worker::issue_all`]) and hands out nothing.
+    pub(super) fn mark_grant_ended(&mut self, grant_id: u64) -> Result<(), Refusal> {
+        let Some(provider) = self.shared.provider.clone() else {
+            return Ok(());
+        };
+        let mark = self.grant_ended_key(grant_id);
+        let ttl = provider.cfg.access_token_ttl.as_secs() + 60;
+        self.cache
+            .run(|c| {
+                redis::cmd("SET")
+                    .arg(&mark)
+                    .arg(1)
+                    .arg("EX")
+                    .arg(ttl)
+                    .query::<()>(c)
+            })
+            .ok_or(Refusal::new(Status::Unavailable))
+    }
+
     /// Queues a back-channel logout token for each ended grant whose
     /// client asked for them (one per client and session).
     fn tell_clients(&mut self, provider: &Provider, ended: &[Grant]) {
@@ -384,4 +406,11 @@ impl Worker {
             log::error!("ending the grants of a user: {:?}", e.status);
         }
     }
+}
+
+/// A code's hash in braces, the Redis Cluster hash tag: the code's key and
+/// its used record share a slot, so one script can take the one and
+/// write the other ([`Worker::exchange_batch`]).
+fn code_tag(code: &str) -> String {
+    format!("{{{}}}", hex::encode(token_hash(code)))
 }

@@ -11,8 +11,16 @@
 //! stored: a session ending meanwhile either is seen here (and the grant
 //! ended here), or ends after the grant exists and so ends it itself
 //! ([`super::oidc`]'s `session_grants_end`, `user_grants_end`).
+//!
+//! A code presented twice ends the grant it made (RFC 6749 4.1.2), also
+//! when the two presentations race: one script takes the code and
+//! records, in the same step, the id of the grant its exchange will make
+//! ([`TAKE_CODE`]), so a second presentation always finds that record. It
+//! marks the grant ended in Redis even before the grant is stored, and
+//! the first exchange, which reads that mark after storing its access
+//! token ([`Worker::issue_all`]), hands out nothing and ends the grant.
 
-use super::oidc::{refuse, REFRESH_PREFIX};
+use super::oidc::{refuse, REFRESH_PREFIX, USED_CODE_TTL_S};
 use super::users::By;
 use super::Worker;
 use crate::oidc::grants::CodeGrant;
@@ -32,8 +40,20 @@ struct Exchange {
     job: Job,
     client: Client,
     code: String,
+    /// The id of the grant this exchange makes, drawn before the code is
+    /// taken (the code's used record names it).
+    grant_id: u64,
     grant: Option<CodeGrant>,
 }
+
+/// Takes a code (`KEYS[1]`) and, if it was there, records in the same
+/// step that it was used, by the grant `ARGV[1]`, for `ARGV[2]` seconds
+/// (`KEYS[2]`); if it was not, returns that record. One script, so no
+/// other presentation of the code falls between the taking and the
+/// record.
+const TAKE_CODE: &str = "local code = redis.call('GETDEL', KEYS[1]) \
+if code then redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2]) return {code, false} end \
+return {false, redis.call('GET', KEYS[2])}";
 
 impl Worker {
     /// Code exchanges: one pipeline takes every code, one `MGET` reads
@@ -50,36 +70,41 @@ impl Worker {
                 Ok(_) if op.code.as_str().is_empty() => {
                     job.refuse(refuse(Status::InvalidRequest, "code is missing"))
                 }
-                Ok(client) => exchanges.push(Exchange {
-                    job,
-                    client,
-                    code: op.code.as_str().to_owned(),
-                    grant: None,
-                }),
+                Ok(client) => match grant_id::next() {
+                    Ok(grant_id) => exchanges.push(Exchange {
+                        job,
+                        client,
+                        code: op.code.as_str().to_owned(),
+                        grant_id,
+                        grant: None,
+                    }),
+                    Err(_) => job.refuse(Status::Internal),
+                },
                 Err(refusal) => job.refuse(refusal),
             }
         }
         if exchanges.is_empty() {
             return;
         }
-        let keys: Vec<(String, String)> = exchanges
+        let keys: Vec<(String, String, u64)> = exchanges
             .iter()
-            .map(|e| (self.code_key(&e.code), self.used_code_key(&e.code)))
+            .map(|e| {
+                let used = self.used_code_key(&e.code);
+                (self.code_key(&e.code), used, e.grant_id)
+            })
             .collect();
         let taken: Option<Vec<(Option<String>, Option<u64>)>> = self.cache.run(|c| {
             let mut p = redis::pipe();
-            for (key, used) in &keys {
-                p.cmd("GETDEL").arg(key).cmd("GET").arg(used);
+            for (key, used, grant_id) in &keys {
+                p.cmd("EVAL")
+                    .arg(TAKE_CODE)
+                    .arg(2)
+                    .arg(key)
+                    .arg(used)
+                    .arg(*grant_id)
+                    .arg(USED_CODE_TTL_S);
             }
-            let flat: Vec<redis::Value> = p.query(c)?;
-            Ok(flat
-                .chunks(2)
-                .map(|pair| {
-                    let taken = redis::from_redis_value(pair[0].clone()).ok().flatten();
-                    let used = redis::from_redis_value(pair[1].clone()).ok().flatten();
-                    (taken, used)
-                })
-                .collect())
+            p.query(c)
         });
         let Some(taken) = taken.filter(|t| t.len() == exchanges.len()) else {
             for e in exchanges {
@@ -135,13 +160,13 @@ impl Worker {
         // consecutive on Galera).
         let mut made = Vec::with_capacity(ready.len());
         for (e, user) in ready {
-            let (Ok(refresh), Ok(id)) = (random_token(REFRESH_PREFIX), grant_id::next()) else {
+            let Ok(refresh) = random_token(REFRESH_PREFIX) else {
                 e.job.refuse(Status::Internal);
                 continue;
             };
             let code = e.grant.as_ref().expect("checked");
             let grant = Grant {
-                id,
+                id: e.grant_id,
                 user_id: code.user_id,
                 client_id: e.client.client_id.clone(),
                 scope: code.scope.clone(),
@@ -161,10 +186,6 @@ impl Worker {
         if made.is_empty() {
             return;
         }
-        let used: Vec<(String, u64)> = made
-            .iter()
-            .map(|(e, _, g, _)| (self.used_code_key(&e.code), g.id))
-            .collect();
         let issued: Vec<_> = made
             .into_iter()
             .map(|(e, user, grant, refresh)| {
@@ -173,7 +194,7 @@ impl Worker {
                 (e.job, e.client, user, grant, code.scope, nonce, refresh)
             })
             .collect();
-        self.issue_all(provider, issued, &used);
+        self.issue_all(provider, issued);
     }
 
     /// Stores every grant with its first refresh token. Grant ids from
@@ -183,9 +204,11 @@ impl Worker {
         let ttl_s = provider.cfg.refresh_token_ttl.as_secs();
         for attempt in 0..2 {
             if attempt > 0 {
-                for (_, _, grant, _) in made.iter_mut() {
+                for (e, _, grant, _) in made.iter_mut() {
                     grant.id = grant_id::next().map_err(|_| Status::Internal)?;
+                    e.grant_id = grant.id;
                 }
+                self.rename_used_records(made)?;
             }
             let rows: Vec<(&Grant, [u8; 32])> = made
                 .iter()
@@ -200,6 +223,30 @@ impl Worker {
             }
         }
         Err(Status::Internal)
+    }
+
+    /// Points each code's used record at its grant's new id (drawn again
+    /// after a clash), so that presenting the code again ends the grant
+    /// that exists. Unavailable if Redis cannot be told.
+    fn rename_used_records(&mut self, made: &[Made]) -> Result<(), Status> {
+        let records: Vec<(String, u64)> = made
+            .iter()
+            .map(|(e, _, g, _)| (self.used_code_key(&e.code), g.id))
+            .collect();
+        self.cache
+            .run(|c| {
+                let mut p = redis::pipe();
+                for (key, id) in &records {
+                    p.cmd("SET")
+                        .arg(key)
+                        .arg(*id)
+                        .arg("XX")
+                        .arg("KEEPTTL")
+                        .ignore();
+                }
+                p.query::<()>(c)
+            })
+            .ok_or(Status::Unavailable)
     }
 
     /// Keeps the exchanges whose authorizing session still lives; the
@@ -315,6 +362,9 @@ impl Worker {
                     "a code of client {} was presented again: its grant ends",
                     e.client.client_id
                 );
+                // The grant may not be stored yet (its exchange is still
+                // running): the mark is what that exchange reads.
+                self.mark_grant_ended(grant_id)?;
                 self.end_grants(GrantsOf::Id(grant_id), false)?;
                 return Err(refuse(Status::InvalidGrant, "the code was used already"));
             }

@@ -9,7 +9,7 @@
 //! ends the whole grant (OAuth 2.0 Security BCP 4.14: reuse means one of
 //! two holders is a thief, and the provider cannot tell which).
 
-use super::oidc::{refuse, ACCESS_PREFIX, REFRESH_PREFIX, USED_CODE_TTL_S};
+use super::oidc::{refuse, ACCESS_PREFIX, REFRESH_PREFIX};
 use super::Worker;
 use crate::oidc::claims::{at_hash, IdToken, ProfileClaims};
 use crate::oidc::grants::AccessGrant;
@@ -53,7 +53,6 @@ impl Worker {
                     Ok((user, grant, scope, refresh)) => self.issue_all(
                         &provider,
                         vec![(job, client, user, grant, scope, None, refresh)],
-                        &[],
                     ),
                     Err(refusal) => job.refuse(refusal),
                 }
@@ -142,15 +141,12 @@ impl Worker {
     }
 
     /// New access tokens (one Redis pipeline, each listed under its
-    /// grant) and ID tokens for every entry, each answered. The same
-    /// pipeline remembers the codes just used (`used`: their `ocu:` keys
-    /// and grants), so a replay finds the grant to end.
-    pub(super) fn issue_all(
-        &mut self,
-        provider: &Provider,
-        issues: Vec<Issue>,
-        used: &[(String, u64)],
-    ) {
+    /// grant) and ID tokens for every entry, each answered. An entry whose
+    /// grant was marked ended meanwhile (its code presented again, its
+    /// session ended) gets nothing: its access token is deleted and its
+    /// grant ended in MariaDB too, since the mark may have been set before
+    /// the grant was stored.
+    pub(super) fn issue_all(&mut self, provider: &Provider, issues: Vec<Issue>) {
         let now = now_ms() / 1000;
         let ttl = provider.cfg.access_token_ttl.as_secs().max(1);
         let mut ready = Vec::with_capacity(issues.len());
@@ -185,14 +181,6 @@ impl Worker {
         // read ([`Worker::end_grants`] writes it before reading the set).
         let ended: Option<Vec<bool>> = self.cache.run(|c| {
             let mut p = redis::pipe();
-            for (key, grant) in used {
-                p.cmd("SET")
-                    .arg(key)
-                    .arg(*grant)
-                    .arg("EX")
-                    .arg(USED_CODE_TTL_S)
-                    .ignore();
-            }
             for (_, _, value, (key, set, mark)) in &ready {
                 p.cmd("SET").arg(key).arg(value).arg("EX").arg(ttl).ignore();
                 p.cmd("SADD").arg(set).arg(key).ignore();
@@ -206,16 +194,22 @@ impl Worker {
             Some(flags) => flags.into_iter().map(Some).collect(),
             None => vec![None; ready.len()],
         };
-        let taken_back: Vec<&String> = ready
+        let taken_back: Vec<(&String, u64)> = ready
             .iter()
             .zip(&ended)
             .filter(|(_, ended)| **ended == Some(true))
-            .map(|((_, _, _, (key, ..)), _)| key)
+            .map(|(((_, _, _, grant, ..), _, _, (key, ..)), _)| (key, grant.id))
             .collect();
         if !taken_back.is_empty() {
+            let keys: Vec<&String> = taken_back.iter().map(|(key, _)| *key).collect();
             let _ = self
                 .cache
-                .run(|c| redis::cmd("DEL").arg(&taken_back).query::<()>(c));
+                .run(|c| redis::cmd("DEL").arg(&keys).query::<()>(c));
+            for (_, grant_id) in &taken_back {
+                if let Err(e) = self.shared.db.revoke_grants(GrantsOf::Id(*grant_id)) {
+                    log::error!("ending a grant ended while it was made: {e}");
+                }
+            }
         }
         let keys = provider.keys(&self.shared.db);
         for (((job, client, user, grant, scope, nonce, refresh), access, ..), ended) in

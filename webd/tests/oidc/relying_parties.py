@@ -408,4 +408,40 @@ for ending, path in (("log-out", "/logout"), ("sign out everywhere", "/logout/ev
 # While the session lives, the same steps work.
 code, verifier = code_for(APP_B, ["login"])
 check(exchange(APP_B, code, verifier).status_code == 200, "a code of a live session is exchanged")
+
+# --- a code presented twice at once: nothing it bought stays usable ----------
+# The second presentation may land while the first is still being served
+# (the grant not stored yet): it must still end what the first makes.
+
+
+def exchange_twice_at_once(app, code, verifier):
+    start = threading.Barrier(2)
+    answers = [None, None]
+
+    def present(i):
+        start.wait()
+        answers[i] = exchange(app, code, verifier)
+
+    threads = [threading.Thread(target=present, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers
+
+
+winners = 0
+for attempt in range(20):
+    code, verifier = code_for(APP_A, [])
+    answers = exchange_twice_at_once(APP_A, code, verifier)
+    statuses = sorted(r.status_code for r in answers)
+    check(statuses in ([200, 400], [400, 400]), f"a code presented twice at once: {statuses}")
+    check(all(oauth_error(r) == (400, "invalid_grant") for r in answers if r.status_code != 200), "the loser is invalid_grant")
+    for r in answers:
+        if r.status_code == 200:
+            winners += 1
+            tokens = r.json()
+            check(userinfo(tokens["access_token"]).status_code == 401, f"attempt {attempt}: the access token of a code presented twice is dead")
+            check(introspect(tokens["refresh_token"]).json() == {"active": False}, f"attempt {attempt}: and its refresh token")
+print(f"codes presented twice at once: {winners} of 20 answered 200 first, all of them ended", flush=True)
 print("all checks passed", flush=True)
