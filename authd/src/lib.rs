@@ -98,6 +98,18 @@ fn production_checks(cfg: &Config) -> Result<(), DaemonError> {
     Ok(())
 }
 
+/// Settings refused whatever the mode. Keys that must share a Redis
+/// Cluster node carry a hash tag after the prefix (`oc:{…}`); a brace in
+/// the prefix would move it (every key to one node) or break it.
+fn config_checks(cfg: &Config) -> Result<(), DaemonError> {
+    if cfg.redis.prefix.contains(['{', '}']) {
+        return Err(DaemonError::Other(
+            "redis.prefix must not contain { or }: hash tags follow it".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Runs authd until SIGTERM/SIGINT has drained it.
 pub fn run(cli: Cli) -> Result<(), DaemonError> {
     if let Some(command) = cli.command {
@@ -165,6 +177,7 @@ pub fn start(d: &daemon::Daemon<Config>) -> Result<Running, DaemonError> {
     let cfg = Arc::new(d.config.clone());
     let master = server_secret(&cfg)?;
     production_checks(&cfg)?;
+    config_checks(&cfg)?;
     let keys = Arc::new(keys::Keys::new(&master, &cfg).map_err(DaemonError::Other)?);
     let passwords = password::Passwords::new(&cfg.argon2).map_err(DaemonError::Other)?;
     let decoy_hash = worker::decoy::decoy_hash(&passwords).map_err(DaemonError::Other)?;

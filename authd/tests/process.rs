@@ -74,6 +74,20 @@ fn a_bad_config_is_a_clear_error() {
 }
 
 #[test]
+fn a_redis_prefix_with_a_brace_is_refused() {
+    // Keys after the prefix carry Redis Cluster hash tags.
+    for prefix in ["a{b:", "x}:", "{t}:"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_authd"))
+            .args(["--set", &format!("redis.prefix=\"{prefix}\"")])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{prefix}");
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(text.contains("redis.prefix"), "{prefix}: {text}");
+    }
+}
+
+#[test]
 fn production_without_a_secret_refuses_to_start() {
     let out = Command::new(env!("CARGO_BIN_EXE_authd"))
         .args(["--set", "production=true"])

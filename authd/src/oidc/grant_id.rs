@@ -1,5 +1,5 @@
-//! Grant ids, ordered by time: microseconds since 2026 (51 bits, enough
-//! until 2097) above a 12-bit tag drawn once per process.
+//! Grant ids, ordered by time: milliseconds since 2026 (41 bits, enough
+//! until 2095) above a 22-bit tag drawn once per process.
 //!
 //! Why ordered: the exchange inserts each grant and its first refresh
 //! token, and both tables are keyed or indexed by the grant id (the
@@ -11,11 +11,13 @@
 //! nothing.
 //!
 //! Unique: within a process the counter never repeats (it takes the
-//! clock, or the last id plus one when the clock has not moved on or went
-//! back). Two processes (a cluster) collide only if they drew the same tag
-//! and reach the same microsecond; the insert then fails on the primary key
-//! and is tried again with new ids ([`crate::store::Db::create_grants`]'s
-//! caller).
+//! clock, or the last value plus one when the clock has not moved on or
+//! went back; above a thousand grants a second it runs ahead of the clock,
+//! which keeps the order). Two processes (a cluster) can only meet if they
+//! drew the same tag: for ten processes about one chance in 90,000. Then
+//! the insert fails on the primary key and that batch is refused, never
+//! retried with other ids (`worker/oidc_exchange.rs`: a code's used record
+//! names the id, and must never name another process's grant).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -24,9 +26,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// 2026-01-01T00:00:00Z, in seconds since 1970.
 const EPOCH_2026_S: u64 = 1_767_225_600;
 /// Bits of the per-process tag below the time.
-const TAG_BITS: u32 = 12;
+const TAG_BITS: u32 = 22;
 
-/// The last time value handed out (µs since 2026).
+/// The last time value handed out (ms since 2026).
 static LAST: AtomicU64 = AtomicU64::new(0);
 /// This process's tag.
 static TAG: OnceLock<u64> = OnceLock::new();
@@ -36,14 +38,14 @@ pub fn next() -> Result<u64, getrandom::Error> {
     let tag = match TAG.get() {
         Some(t) => *t,
         None => {
-            let mut raw = [0u8; 2];
+            let mut raw = [0u8; 4];
             getrandom::fill(&mut raw)?;
-            *TAG.get_or_init(|| u64::from(u16::from_le_bytes(raw)) & ((1 << TAG_BITS) - 1))
+            *TAG.get_or_init(|| u64::from(u32::from_le_bytes(raw)) & ((1 << TAG_BITS) - 1))
         }
     };
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH + Duration::from_secs(EPOCH_2026_S))
-        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     let mut last = LAST.load(Ordering::Relaxed);
     loop {
         let t = now.max(last + 1);

@@ -1,10 +1,11 @@
 //! What a code and an access token stand for, as Redis keeps them (JSON
 //! under the SHA-256 of the token, never the token): `oc:` codes (single
-//! use: taken with `GETDEL`), `ocu:` codes already used (their grant, so a
-//! replay ends it), `oat:` access tokens, `oga:` the access-token keys
-//! of each grant (ending the grant deletes them, so they stop at once) and
-//! `ogx:` grants ended within an access token's life (a token stored while
-//! its grant was being ended sees the mark and is taken back).
+//! use: taken by one script that writes the `ocu:` record too), `ocu:`
+//! codes already used (their grant, so a replay ends it), `oat:` access
+//! tokens, `oga:` the access-token keys of each grant (ending the grant
+//! deletes them, so they stop at once) and `ogx:` grants ended within an
+//! access token's life (a token stored while its grant was being ended
+//! sees the mark and is taken back).
 
 use serde::{Deserialize, Serialize};
 

@@ -108,14 +108,17 @@ impl Worker {
     }
 
     /// The set of a grant's access-token keys (so ending the grant ends
-    /// them).
+    /// them). The grant id is a Redis Cluster hash tag, shared with
+    /// [`Worker::grant_ended_key`]: the set and the mark live on one node,
+    /// so the order in which a pipeline writes one and reads the other
+    /// holds ([`Worker::issue_all`], [`Worker::end_grants`]).
     pub(super) fn grant_tokens_key(&self, grant_id: u64) -> String {
-        self.cache.key("oga", &grant_id.to_string())
+        self.cache.key("oga", &format!("{{{grant_id}}}"))
     }
 
     /// The mark of a grant ended within an access token's life.
     pub(super) fn grant_ended_key(&self, grant_id: u64) -> String {
-        self.cache.key("ogx", &grant_id.to_string())
+        self.cache.key("ogx", &format!("{{{grant_id}}}"))
     }
 
     /// An access token's grant, if it is alive.
@@ -292,22 +295,29 @@ impl Worker {
             .iter()
             .map(|g| (self.grant_tokens_key(g.id), self.grant_ended_key(g.id)))
             .collect();
-        // The mark first, then the tokens: a token stored meanwhile
-        // ([`Worker::issue_all`]) is either in the set read here or sees
-        // the mark.
+        // The marks first, in a round trip of their own, then the tokens:
+        // a token stored meanwhile ([`Worker::issue_all`]) is either in
+        // the set read here or sees the mark. (In one pipeline a Redis
+        // Cluster could run a set's read on its node before the mark's
+        // write on another.)
         let mark_ttl = provider.cfg.access_token_ttl.as_secs() + 60;
         let _ = self.cache.run(|c| {
-            let mut p = redis::pipe();
-            for (set, mark) in &sets {
-                p.cmd("SET")
+            let mut marks = redis::pipe();
+            for (_, mark) in &sets {
+                marks
+                    .cmd("SET")
                     .arg(mark)
                     .arg(1)
                     .arg("EX")
                     .arg(mark_ttl)
                     .ignore();
-                p.cmd("SMEMBERS").arg(set);
             }
-            let members: Vec<Vec<String>> = p.query(c)?;
+            marks.query::<()>(c)?;
+            let mut read = redis::pipe();
+            for (set, _) in &sets {
+                read.cmd("SMEMBERS").arg(set);
+            }
+            let members: Vec<Vec<String>> = read.query(c)?;
             let mut del = redis::pipe();
             for ((set, _), keys) in sets.iter().zip(members) {
                 del.cmd("DEL").arg(set).ignore();

@@ -50,10 +50,14 @@ struct Exchange {
 /// step that it was used, by the grant `ARGV[1]`, for `ARGV[2]` seconds
 /// (`KEYS[2]`); if it was not, returns that record. One script, so no
 /// other presentation of the code falls between the taking and the
-/// record.
+/// record. Answers `{code, ''}` or `{'', record or ''}`: empty strings,
+/// not Lua's `false`, which RESP3 would answer as a boolean.
 const TAKE_CODE: &str = "local code = redis.call('GETDEL', KEYS[1]) \
-if code then redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2]) return {code, false} end \
-return {false, redis.call('GET', KEYS[2])}";
+if code then redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2]) return {code, ''} end \
+return {'', redis.call('GET', KEYS[2]) or ''}";
+
+/// A used record that names no grant: its exchange stored none.
+const NO_GRANT: u64 = 0;
 
 impl Worker {
     /// Code exchanges: one pipeline takes every code, one `MGET` reads
@@ -93,7 +97,7 @@ impl Worker {
                 (self.code_key(&e.code), used, e.grant_id)
             })
             .collect();
-        let taken: Option<Vec<(Option<String>, Option<u64>)>> = self.cache.run(|c| {
+        let taken: Option<Vec<(String, String)>> = self.cache.run(|c| {
             let mut p = redis::pipe();
             for (key, used, grant_id) in &keys {
                 p.cmd("EVAL")
@@ -114,6 +118,8 @@ impl Worker {
         };
         let mut live = Vec::with_capacity(exchanges.len());
         for (mut e, (value, used)) in exchanges.into_iter().zip(taken) {
+            let value = Some(value).filter(|v| !v.is_empty());
+            let used = used.parse::<u64>().ok();
             match self.check_exchanged_code(&mut e, value, used) {
                 Ok(()) => live.push(e),
                 Err(refusal) => e.job.refuse(refusal),
@@ -176,7 +182,7 @@ impl Worker {
             };
             made.push((e, user, grant, refresh));
         }
-        if let Err(status) = self.store_grants(provider, &mut made) {
+        if let Err(status) = self.store_grants(provider, &made) {
             for (e, ..) in made {
                 e.job.refuse(status);
             }
@@ -197,56 +203,47 @@ impl Worker {
         self.issue_all(provider, issued);
     }
 
-    /// Stores every grant with its first refresh token. Grant ids from
-    /// two processes can meet ([`grant_id`]): the insert is then tried
-    /// once more with new ones.
-    fn store_grants(&mut self, provider: &Provider, made: &mut [Made]) -> Result<(), Status> {
-        let ttl_s = provider.cfg.refresh_token_ttl.as_secs();
-        for attempt in 0..2 {
-            if attempt > 0 {
-                for (e, _, grant, _) in made.iter_mut() {
-                    grant.id = grant_id::next().map_err(|_| Status::Internal)?;
-                    e.grant_id = grant.id;
-                }
-                self.rename_used_records(made)?;
-            }
-            let rows: Vec<(&Grant, [u8; 32])> = made
-                .iter()
-                .map(|(_, _, g, refresh)| (g, token_hash(refresh)))
-                .collect();
-            match self.shared.db.create_grants(&rows, ttl_s) {
-                Ok(()) => return Ok(()),
-                Err(e) if attempt == 0 && is_duplicate_key(&e) => {
-                    log::warn!("grant ids met another process's; drawing new ones");
-                }
-                Err(e) => return Err(super::store_failed("storing grants", e)),
-            }
-        }
-        Err(Status::Internal)
-    }
-
-    /// Points each code's used record at its grant's new id (drawn again
-    /// after a clash), so that presenting the code again ends the grant
-    /// that exists. Unavailable if Redis cannot be told.
-    fn rename_used_records(&mut self, made: &[Made]) -> Result<(), Status> {
-        let records: Vec<(String, u64)> = made
+    /// Stores every grant with its first refresh token. If that fails,
+    /// the codes' used records are pointed at no grant: a failed insert
+    /// may have been a clash with another process's grant id
+    /// ([`grant_id`]), and presenting the code again must never end that
+    /// grant. The batch is refused, not tried again with other ids (a
+    /// replay meanwhile would have read the first ones).
+    fn store_grants(&mut self, provider: &Provider, made: &[Made]) -> Result<(), Status> {
+        let rows: Vec<(&Grant, [u8; 32])> = made
             .iter()
-            .map(|(e, _, g, _)| (self.used_code_key(&e.code), g.id))
+            .map(|(_, _, g, refresh)| (g, token_hash(refresh)))
             .collect();
-        self.cache
-            .run(|c| {
-                let mut p = redis::pipe();
-                for (key, id) in &records {
-                    p.cmd("SET")
-                        .arg(key)
-                        .arg(*id)
-                        .arg("XX")
-                        .arg("KEEPTTL")
-                        .ignore();
-                }
-                p.query::<()>(c)
-            })
-            .ok_or(Status::Unavailable)
+        let Err(e) = self
+            .shared
+            .db
+            .create_grants(&rows, provider.cfg.refresh_token_ttl.as_secs())
+        else {
+            return Ok(());
+        };
+        if is_duplicate_key(&e) {
+            log::error!("a grant id met another process's (the same tag): the batch is refused");
+        }
+        let records: Vec<String> = made
+            .iter()
+            .map(|(e, ..)| self.used_code_key(&e.code))
+            .collect();
+        let pointed = self.cache.run(|c| {
+            let mut p = redis::pipe();
+            for key in &records {
+                p.cmd("SET")
+                    .arg(key)
+                    .arg(NO_GRANT)
+                    .arg("XX")
+                    .arg("KEEPTTL")
+                    .ignore();
+            }
+            p.query::<()>(c)
+        });
+        if pointed.is_none() {
+            log::error!("the used records of a refused batch could not be cleared");
+        }
+        Err(super::store_failed("storing grants", e))
     }
 
     /// Keeps the exchanges whose authorizing session still lives; the
@@ -364,8 +361,10 @@ impl Worker {
                 );
                 // The grant may not be stored yet (its exchange is still
                 // running): the mark is what that exchange reads.
-                self.mark_grant_ended(grant_id)?;
-                self.end_grants(GrantsOf::Id(grant_id), false)?;
+                if grant_id != NO_GRANT {
+                    self.mark_grant_ended(grant_id)?;
+                    self.end_grants(GrantsOf::Id(grant_id), false)?;
+                }
                 return Err(refuse(Status::InvalidGrant, "the code was used already"));
             }
             return Err(refuse(
