@@ -1,10 +1,11 @@
 //! The token endpoint (RFC 6749 3.2, OpenID Connect Core 3.1.3): an
 //! authorization code for tokens, or a refresh token for new ones.
 //!
-//! A code is taken from Redis with `GETDEL`, so two exchanges of one code
-//! cannot both succeed; a code presented again finds the `ocu:` record of
-//! its first use and ends the grant it made (RFC 6749 4.1.2: tokens issued
-//! from a replayed code should be revoked). A refresh token is used up in
+//! A code is taken from Redis by one script that also writes the `ocu:`
+//! record of its use, so two exchanges of one code cannot both succeed,
+//! and one presented again, even while the first exchange runs, finds the
+//! record and ends the grant it made (RFC 6749 4.1.2: tokens issued from
+//! a replayed code should be revoked; `oidc_exchange.rs`). A refresh token is used up in
 //! the same transaction that stores its successor; presented again, it
 //! ends the whole grant (OAuth 2.0 Security BCP 4.14: reuse means one of
 //! two holders is a thief, and the provider cannot tell which).
