@@ -7,7 +7,7 @@
 //! unlinks them, and links one from a signed-in session once its password
 //! is given (a reset unlinks it again); a callback that
 //! this browser did not start, a refused sign-in and a replayed callback
-//! sign nobody in.
+//! sign nobody in; first sign-ins of one identity at once make one account.
 
 mod common;
 
@@ -241,14 +241,14 @@ fn through_provider(provider: &Provider, at_provider: &mut Browser, to_provider:
     panic!("the provider never sent the browser back");
 }
 
-#[test]
-fn users_sign_in_with_another_throng() {
-    let provider = Provider::start();
+/// A relying party (`name` for its stores) with `provider` configured as
+/// "peer"; its callback URL.
+fn relying_party(provider: &Provider, name: &str) -> (Stack, String) {
     let rp_port = free_port();
     let callback = format!("http://127.0.0.1:{rp_port}/sso/callback");
     let client = provider.register(&callback);
     let rp = Stack::start_relying_party(
-        "sso_rp",
+        name,
         rp_port,
         UpstreamConfig {
             id: "peer".into(),
@@ -259,6 +259,13 @@ fn users_sign_in_with_another_throng() {
             scope: "openid profile email".into(),
         },
     );
+    (rp, callback)
+}
+
+#[test]
+fn users_sign_in_with_another_throng() {
+    let provider = Provider::start();
+    let (rp, callback) = relying_party(&provider, "sso_rp");
     let mut at_provider = Browser::new(provider.web);
     ready(&mut at_provider);
     sign_up_and_log_in(&mut at_provider, "pia");
@@ -492,4 +499,47 @@ fn users_sign_in_with_another_throng() {
     // pia's account was made by its identity: that link stays whatever
     // happens to passwords (pia has none).
     assert!(b.get("/security").body.contains(LINKED_ROW));
+}
+
+#[test]
+fn first_sign_ins_of_one_identity_at_once_make_one_account() {
+    let provider = Provider::start();
+    let (rp, _) = relying_party(&provider, "sso_race");
+    let mut at_provider = Browser::new(provider.web);
+    ready(&mut at_provider);
+    sign_up_and_log_in(&mut at_provider, "quinn");
+    // Four browsers start a first sign-in of the same identity; their
+    // callbacks then arrive together.
+    let mut flows: Vec<(Browser, String)> = (0..4)
+        .map(|_| {
+            let mut b = Browser::new(rp.web);
+            ready(&mut b);
+            let start = b.get("/sso/start?provider=peer");
+            let back = through_provider(&provider, &mut at_provider, &start);
+            (b, back)
+        })
+        .collect();
+    let together = std::sync::Barrier::new(flows.len());
+    std::thread::scope(|s| {
+        for (b, back) in flows.iter_mut() {
+            let together = &together;
+            s.spawn(move || {
+                together.wait();
+                let done = b.get(&on(b.addr, back));
+                assert_eq!(done.location(), Some("/home"), "{}", done.body);
+            });
+        }
+    });
+    use mysql::prelude::Queryable;
+    let mut db = rp.stores.mysql();
+    let accounts: Vec<String> = db.query("SELECT username FROM users").unwrap();
+    assert_eq!(
+        accounts,
+        vec!["quinn".to_string()],
+        "one account for one identity"
+    );
+    for (b, _) in flows.iter_mut() {
+        assert!(b.get("/home").body.contains("quinn"));
+        assert!(b.get("/security").body.contains("made this account"));
+    }
 }

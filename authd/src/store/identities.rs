@@ -57,6 +57,20 @@ impl Db {
         })
     }
 
+    /// Deletes an account made a moment ago for an identity whose link
+    /// another first sign-in made first (two at once): it has no way in
+    /// (no password anyone knows, no identity) and nothing refers to it
+    /// yet. An account that has an identity is never deleted here.
+    pub fn delete_unlinked_new_user(&self, user_id: u64) -> Result<(), mysql::Error> {
+        self.run(false, |c| {
+            c.exec_drop(
+                "DELETE FROM users WHERE id = ? \
+                 AND NOT EXISTS (SELECT 1 FROM user_identities WHERE user_id = ?)",
+                (user_id, user_id),
+            )
+        })
+    }
+
     pub fn identities_of(&self, user_id: u64) -> Result<Vec<IdentityRow>, mysql::Error> {
         self.run(true, |c| {
             c.exec_map(

@@ -373,12 +373,18 @@ impl Worker {
             );
             match made {
                 Ok(id) => {
-                    self.shared
+                    let linked = self
+                        .shared
                         .db
                         .link_identity(id, provider, &claims.sub, email, true)
                         .map_err(|e| {
                             Refusal::from(super::store_failed("linking an identity", e))
                         })?;
+                    let id = if linked {
+                        id
+                    } else {
+                        self.linked_first(id, provider, claims)?
+                    };
                     return match self.shared.db.user_by_id(id) {
                         Ok(Some(user)) => Ok(user),
                         Ok(None) => Err(Refusal::new(Status::Internal)),
@@ -397,6 +403,27 @@ impl Worker {
             Status::Taken,
             "no free username was found for this identity",
         ))
+    }
+
+    /// Another first sign-in of the same identity linked its own new
+    /// account first: that account is the identity's, and `made` (just
+    /// made here, with no way in) is deleted. The id of the identity's
+    /// account.
+    fn linked_first(
+        &mut self,
+        made: u64,
+        provider: &str,
+        claims: &UpstreamClaims,
+    ) -> Result<u64, Refusal> {
+        let db = &self.shared.db;
+        if let Err(e) = db.delete_unlinked_new_user(made) {
+            log::error!("deleting an account made twice for one identity: {e}");
+        }
+        match db.linked_identity(provider, &claims.sub) {
+            Ok(Some(l)) => Ok(l.user_id),
+            Ok(None) => Err(Refusal::new(Status::Internal)),
+            Err(e) => Err(super::store_failed("reading an identity", e).into()),
+        }
     }
 
     /// A session for `user`, signed in through another provider, with its
