@@ -128,8 +128,14 @@ impl Cache {
     /// Redis is unavailable, so a caller can refuse its write instead of
     /// leaving a stale cache behind.
     pub fn forget_user(&mut self, user: &super::User, also_verifier: bool) -> bool {
-        let name = user.username.to_ascii_lowercase();
-        let mut keys = vec![self.key("u:n", &name), self.key("u:i", &user.uuid_hex())];
+        self.forget_account(&user.username, &user.uuid, also_verifier)
+    }
+
+    /// [`Cache::forget_user`] by the account's name and uuid (an account
+    /// deleted before it was loaded whole).
+    pub fn forget_account(&mut self, username: &str, uuid: &[u8; 16], also_verifier: bool) -> bool {
+        let name = username.to_ascii_lowercase();
+        let mut keys = vec![self.key("u:n", &name), self.key("u:i", &hex::encode(uuid))];
         if also_verifier {
             keys.push(self.key("fv", &name));
         }

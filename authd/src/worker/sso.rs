@@ -373,17 +373,20 @@ impl Worker {
             );
             match made {
                 Ok(id) => {
-                    let linked = self
-                        .shared
-                        .db
-                        .link_identity(id, provider, &claims.sub, email, true)
-                        .map_err(|e| {
-                            Refusal::from(super::store_failed("linking an identity", e))
-                        })?;
-                    let id = if linked {
-                        id
-                    } else {
-                        self.linked_first(id, provider, claims)?
+                    let linked =
+                        self.shared
+                            .db
+                            .link_identity(id, provider, &claims.sub, email, true);
+                    let id = match linked {
+                        Ok(true) => id,
+                        Ok(false) => {
+                            self.delete_made_account(id, &username, &uuid);
+                            self.linked_first(provider, claims)?
+                        }
+                        Err(e) => {
+                            self.delete_made_account(id, &username, &uuid);
+                            return Err(super::store_failed("linking an identity", e).into());
+                        }
                     };
                     return match self.shared.db.user_by_id(id) {
                         Ok(Some(user)) => Ok(user),
@@ -405,21 +408,22 @@ impl Worker {
         ))
     }
 
-    /// Another first sign-in of the same identity linked its own new
-    /// account first: that account is the identity's, and `made` (just
-    /// made here, with no way in) is deleted. The id of the identity's
-    /// account.
-    fn linked_first(
-        &mut self,
-        made: u64,
-        provider: &str,
-        claims: &UpstreamClaims,
-    ) -> Result<u64, Refusal> {
-        let db = &self.shared.db;
-        if let Err(e) = db.delete_unlinked_new_user(made) {
-            log::error!("deleting an account made twice for one identity: {e}");
+    /// Deletes account `id` (`username`, `uuid`), made a moment ago for
+    /// an identity it could not be linked to (another first sign-in of the
+    /// identity linked first, or the link failed): it has no way in. Also
+    /// from the user cache, where a look-up by name meanwhile may have put
+    /// it.
+    fn delete_made_account(&mut self, id: u64, username: &str, uuid: &[u8; 16]) {
+        if let Err(e) = self.shared.db.delete_unlinked_new_user(id) {
+            log::error!("deleting an account made for an identity it could not link: {e}");
         }
-        match db.linked_identity(provider, &claims.sub) {
+        self.cache.forget_account(username, uuid, false);
+    }
+
+    /// The account another first sign-in of the same identity linked
+    /// first: its id.
+    fn linked_first(&mut self, provider: &str, claims: &UpstreamClaims) -> Result<u64, Refusal> {
+        match self.shared.db.linked_identity(provider, &claims.sub) {
             Ok(Some(l)) => Ok(l.user_id),
             Ok(None) => Err(Refusal::new(Status::Internal)),
             Err(e) => Err(super::store_failed("reading an identity", e).into()),
