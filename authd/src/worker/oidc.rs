@@ -276,9 +276,11 @@ impl Worker {
     }
 
     /// Ends the grants `which` chooses: their refresh tokens stop (MySQL),
-    /// their access tokens are deleted (Redis), and clients with a
-    /// back-channel logout URI are told when `tell` (a session ended; not
-    /// for a client's own revocation). Nothing to do without a provider.
+    /// they are marked ended and their access tokens deleted (Redis; a
+    /// grant named by id is marked even before it is stored), and clients
+    /// with a back-channel logout URI are told when `tell` (a session
+    /// ended; not for a client's own revocation). Nothing to do without a
+    /// provider.
     pub(super) fn end_grants(&mut self, which: GrantsOf<'_>, tell: bool) -> Result<(), Refusal> {
         let Some(provider) = self.shared.provider.clone() else {
             return Ok(());
@@ -288,12 +290,21 @@ impl Worker {
             .db
             .revoke_grants(which)
             .map_err(|e| Refusal::from(super::store_failed("ending grants", e)))?;
-        if ended.is_empty() {
+        let mut ids: Vec<u64> = ended.iter().map(|g| g.id).collect();
+        // A grant named by its id is marked even if MariaDB has no such
+        // grant yet: the exchange still making it (a code presented twice
+        // at once) reads the mark after storing its token.
+        if let GrantsOf::Id(id) = which {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        if ids.is_empty() {
             return Ok(());
         }
-        let sets: Vec<(String, String)> = ended
+        let sets: Vec<(String, String)> = ids
             .iter()
-            .map(|g| (self.grant_tokens_key(g.id), self.grant_ended_key(g.id)))
+            .map(|id| (self.grant_tokens_key(*id), self.grant_ended_key(*id)))
             .collect();
         // The marks first, in a round trip of their own, then the tokens:
         // a token stored meanwhile ([`Worker::issue_all`]) is either in
@@ -331,27 +342,6 @@ impl Worker {
             self.tell_clients(&provider, &ended);
         }
         Ok(())
-    }
-
-    /// Marks grant `grant_id` ended in Redis for an access token's life,
-    /// whether or not it is stored yet: an exchange storing its tokens
-    /// reads the mark after ([`Worker::issue_all`]) and hands out nothing.
-    pub(super) fn mark_grant_ended(&mut self, grant_id: u64) -> Result<(), Refusal> {
-        let Some(provider) = self.shared.provider.clone() else {
-            return Ok(());
-        };
-        let mark = self.grant_ended_key(grant_id);
-        let ttl = provider.cfg.access_token_ttl.as_secs() + 60;
-        self.cache
-            .run(|c| {
-                redis::cmd("SET")
-                    .arg(&mark)
-                    .arg(1)
-                    .arg("EX")
-                    .arg(ttl)
-                    .query::<()>(c)
-            })
-            .ok_or(Refusal::new(Status::Unavailable))
     }
 
     /// Queues a back-channel logout token for each ended grant whose

@@ -161,9 +161,8 @@ impl Worker {
         if ready.is_empty() {
             return;
         }
-        // Each grant's id is drawn here, so one multi-row INSERT can make
-        // them all (AUTO_INCREMENT ids of a multi-row insert need not be
-        // consecutive on Galera).
+        // Grant ids were drawn before the codes were taken (not
+        // AUTO_INCREMENT), so one multi-row INSERT makes them all.
         let mut made = Vec::with_capacity(ready.len());
         for (e, user) in ready {
             let Ok(refresh) = random_token(REFRESH_PREFIX) else {
@@ -221,9 +220,6 @@ impl Worker {
         else {
             return Ok(());
         };
-        if is_duplicate_key(&e) {
-            log::error!("a grant id met another process's (the same tag): the batch is refused");
-        }
         let records: Vec<String> = made
             .iter()
             .map(|(e, ..)| self.used_code_key(&e.code))
@@ -360,9 +356,8 @@ impl Worker {
                     e.client.client_id
                 );
                 // The grant may not be stored yet (its exchange is still
-                // running): the mark is what that exchange reads.
+                // running): `end_grants` marks it all the same.
                 if grant_id != NO_GRANT {
-                    self.mark_grant_ended(grant_id)?;
                     self.end_grants(GrantsOf::Id(grant_id), false)?;
                 }
                 return Err(refuse(Status::InvalidGrant, "the code was used already"));
@@ -420,9 +415,4 @@ fn check_exchange(grant: &CodeGrant, client: &Client, op: &OidcToken) -> Result<
         )),
         (false, _) => Ok(()),
     }
-}
-
-/// Whether `e` is MariaDB's "duplicate entry" (1062).
-fn is_duplicate_key(e: &mysql::Error) -> bool {
-    matches!(e, mysql::Error::MySqlError(e) if e.code == 1062)
 }

@@ -5,10 +5,11 @@
 //! record of its use, so two exchanges of one code cannot both succeed,
 //! and one presented again, even while the first exchange runs, finds the
 //! record and ends the grant it made (RFC 6749 4.1.2: tokens issued from
-//! a replayed code should be revoked; `oidc_exchange.rs`). A refresh token is used up in
-//! the same transaction that stores its successor; presented again, it
-//! ends the whole grant (OAuth 2.0 Security BCP 4.14: reuse means one of
-//! two holders is a thief, and the provider cannot tell which).
+//! a replayed code should be revoked; `oidc_exchange.rs`). A refresh
+//! token is used up in the same transaction that stores its successor;
+//! presented again, it ends the whole grant (OAuth 2.0 Security BCP 4.14:
+//! reuse means one of two holders is a thief, and the provider cannot
+//! tell which).
 
 use super::oidc::{refuse, ACCESS_PREFIX, REFRESH_PREFIX};
 use super::Worker;
