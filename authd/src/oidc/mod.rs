@@ -16,6 +16,7 @@ pub mod backchannel;
 pub mod claims;
 pub mod grant_id;
 pub mod grants;
+pub mod jws_algorithms;
 pub mod pkce;
 pub mod scope;
 pub mod seal;

@@ -8,19 +8,16 @@
 //! signs only once it is `oidc.key_publish_ahead` old (every authd reloads
 //! its key set every `oidc.key_reload`, and clients that cache the JWKS
 //! fetch it again on an unknown `kid`); a retired key stops signing and
-//! stays published until every token it signed has expired. JOSE is
-//! `jsonwebtoken` (ring); keys are made by `rsa` and ring. EdDSA tokens
-//! are signed by `jwt-compact` with an `ed25519-dalek` key pair parsed
-//! once per key: `jsonwebtoken` parses its key again for every signature,
-//! which for Ed25519 means deriving the public key — measured with perf
-//! on the code-exchange benchmark, as much CPU as the signature itself.
-
-use super::seal;
+//! stays published until every token it signed has expired. Tokens are
+//! signed by `jwt-compact` with `aws-lc-rs` key pairs parsed once per key
+//! ([`super::jws_algorithms`]); they are verified by `jsonwebtoken` (ring).
+//! Keys are made by `rsa` and ring.
+use super::{jws_algorithms, seal};
 use crate::store::db::Db;
 use crate::store::oidc::StoredKey;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::json;
 use std::time::Duration;
 
@@ -38,12 +35,12 @@ pub struct SigningKey {
     public_jwk: serde_json::Value,
 }
 
-/// The private half, ready to sign.
+/// The private half, parsed once: `jsonwebtoken` would parse its key
+/// again for every signature, which for Ed25519 means deriving the public
+/// key — measured with perf, as much CPU as the signature itself.
 enum Signer {
-    Rsa(EncodingKey),
-    /// Parsed once: `jsonwebtoken` would derive the public key again for
-    /// every signature.
-    Ed25519(ed25519_dalek::SigningKey),
+    Rsa(aws_lc_rs::signature::RsaKeyPair),
+    Ed25519(aws_lc_rs::signature::Ed25519KeyPair),
 }
 
 /// Every key the provider holds: the ones that sign and the ones that
@@ -132,16 +129,29 @@ fn ready(stored: &StoredKey, seal_key: &[u8; 32]) -> Result<SigningKey, String> 
         serde_json::from_str(&stored.public_jwk).map_err(|e| e.to_string())?;
     let field = |name: &str| jwk[name].as_str().unwrap_or("").to_owned();
     let (signer, decoding) = match alg {
-        Algorithm::RS256 => (
-            Signer::Rsa(EncodingKey::from_rsa_der(&private)),
-            DecodingKey::from_rsa_components(&field("n"), &field("e"))
-                .map_err(|e| e.to_string())?,
-        ),
-        _ => {
-            use ed25519_dalek::pkcs8::DecodePrivateKey;
+        Algorithm::RS256 => {
+            use aws_lc_rs::signature::KeyPair;
             let pair =
-                ed25519_dalek::SigningKey::from_pkcs8_der(&private).map_err(|e| e.to_string())?;
-            if URL_SAFE_NO_PAD.encode(pair.verifying_key().as_bytes()) != field("x") {
+                aws_lc_rs::signature::RsaKeyPair::from_der(&private).map_err(|e| e.to_string())?;
+            let public = pair.public_key();
+            let modulus =
+                URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero());
+            let exponent =
+                URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero());
+            if modulus != field("n") || exponent != field("e") {
+                return Err("the private key is not the published one's".into());
+            }
+            (
+                Signer::Rsa(pair),
+                DecodingKey::from_rsa_components(&field("n"), &field("e"))
+                    .map_err(|e| e.to_string())?,
+            )
+        }
+        _ => {
+            use aws_lc_rs::signature::KeyPair;
+            let pair = aws_lc_rs::signature::Ed25519KeyPair::from_pkcs8(&private)
+                .map_err(|e| e.to_string())?;
+            if URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()) != field("x") {
                 return Err("the private key is not the published one's".into());
             }
             (
@@ -243,24 +253,17 @@ impl KeySet {
         typ: &str,
         claims: &T,
     ) -> Result<String, String> {
+        use jwt_compact::AlgorithmExt;
         let key = self.signer(alg).ok_or("no signing key")?;
-        match &key.signer {
-            Signer::Ed25519(pair) => {
-                use jwt_compact::AlgorithmExt;
-                let header = jwt_compact::Header::empty()
-                    .with_key_id(key.kid.clone())
-                    .with_token_type(typ);
-                jwt_compact::alg::Ed25519
-                    .token(&header, &jwt_compact::Claims::new(claims), pair)
-                    .map_err(|e| e.to_string())
-            }
-            Signer::Rsa(encoding) => {
-                let mut header = Header::new(alg);
-                header.kid = Some(key.kid.clone());
-                header.typ = Some(typ.to_owned());
-                jsonwebtoken::encode(&header, claims, encoding).map_err(|e| e.to_string())
-            }
-        }
+        let header = jwt_compact::Header::empty()
+            .with_key_id(key.kid.clone())
+            .with_token_type(typ);
+        let claims = jwt_compact::Claims::new(claims);
+        let token = match &key.signer {
+            Signer::Ed25519(pair) => jws_algorithms::EdDsa.token(&header, &claims, pair),
+            Signer::Rsa(pair) => jws_algorithms::Rs256.token(&header, &claims, pair),
+        };
+        jws_algorithms::signed_or_error(token.map_err(|e| e.to_string())?)
     }
 
     /// The claims of a JWT this provider signed (any published key), with
@@ -350,9 +353,12 @@ mod tests {
 
     #[test]
     fn a_private_key_that_is_not_the_published_ones_is_refused() {
-        let (mut key, seal_key) = stored("EdDSA");
-        let (other, _) = stored("EdDSA");
-        key.public_jwk = other.public_jwk;
-        assert!(ready(&key, &seal_key).is_err());
+        for alg in ["EdDSA", "RS256"] {
+            let (mut key, seal_key) = stored(alg);
+            assert!(ready(&key, &seal_key).is_ok());
+            let (other, _) = stored(alg);
+            key.public_jwk = other.public_jwk;
+            assert!(ready(&key, &seal_key).is_err(), "{alg}");
+        }
     }
 }
