@@ -16,6 +16,7 @@ flow (Python's http.client). Then, side by side in each repeat: wrk on
 userinfo (Bearer), introspection (Basic), the authorization step (303 with
 a code), and, per algorithm, the token endpoint exchanging codes that an
 authorization run just made (bench/wrk/oidc_*.lua; codes live 60 s).
+At the end it removes its clients, which deletes their grants and tokens.
 """
 
 import argparse
@@ -74,6 +75,20 @@ def register(env, alg):
         env=env, capture_output=True, text=True, check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def remove_clients(clients):
+    """Removes the clients a run registered, and with them (the foreign
+    keys) every grant and refresh token it made. Left behind, they grew
+    the OpenID tables by about 250,000 rows of each per run; past the
+    buffer pool that slowed every later run's inserts (bench/RESULTS.md)."""
+    env = stack_env()
+    for client in clients.values():
+        subprocess.run(
+            [os.path.join(ROOT, "target/release/authd"), "--config", os.path.join(ROOT, "deploy/config/authd.toml"),
+             "client", "remove", client["client_id"]],
+            env=env, capture_output=True, text=True, check=True,
+        )
 
 
 def basic(client):
@@ -174,19 +189,21 @@ def main():
     ap.add_argument("--duration", type=int, default=8)
     args = ap.parse_args()
     clients, session, tokens = sign_in_and_consent(args.web)
-
-    rs = clients["RS256"]
-    access = tokens["RS256"]["access_token"]
-    runs = {k: [] for k in ("userinfo", "introspect", "authorize", "token_RS256", "token_EdDSA")}
-    codes_dir = tempfile.mkdtemp(prefix="oidc-codes-")
-    for r in range(args.repeats):
-        runs["userinfo"].append(wrk("bench/wrk/oidc_userinfo.lua", {"ACCESS_TOKEN": access}, args.duration, args.web))
-        runs["introspect"].append(wrk("bench/wrk/oidc_introspect.lua", {"BASIC": basic(rs), "TOKEN": access}, args.duration, args.web))
-        runs["authorize"].append(wrk("bench/wrk/oidc_authorize.lua", {"SESSION": session, "QUERY": authorize_query(rs)}, args.duration, args.web))
-        for alg, client in clients.items():
-            prefix = os.path.join(codes_dir, f"{alg}-{r}")
-            runs[f"token_{alg}"].append(exchange_run(client, session, prefix, args.duration, args.web))
-        print(f"repeat {r + 1}: " + ", ".join(f"{k} {v[-1]['rate']:.0f}/s" for k, v in runs.items()), flush=True)
+    try:
+        rs = clients["RS256"]
+        access = tokens["RS256"]["access_token"]
+        runs = {k: [] for k in ("userinfo", "introspect", "authorize", "token_RS256", "token_EdDSA")}
+        codes_dir = tempfile.mkdtemp(prefix="oidc-codes-")
+        for r in range(args.repeats):
+            runs["userinfo"].append(wrk("bench/wrk/oidc_userinfo.lua", {"ACCESS_TOKEN": access}, args.duration, args.web))
+            runs["introspect"].append(wrk("bench/wrk/oidc_introspect.lua", {"BASIC": basic(rs), "TOKEN": access}, args.duration, args.web))
+            runs["authorize"].append(wrk("bench/wrk/oidc_authorize.lua", {"SESSION": session, "QUERY": authorize_query(rs)}, args.duration, args.web))
+            for alg, client in clients.items():
+                prefix = os.path.join(codes_dir, f"{alg}-{r}")
+                runs[f"token_{alg}"].append(exchange_run(client, session, prefix, args.duration, args.web))
+            print(f"repeat {r + 1}: " + ", ".join(f"{k} {v[-1]['rate']:.0f}/s" for k, v in runs.items()), flush=True)
+    finally:
+        remove_clients(clients)
 
     goals = {"userinfo": 30000, "introspect": 30000, "authorize": 10000, "token_RS256": 2000, "token_EdDSA": 10000}
     print("\n| what | median /s | runs /s | p50 ms | p99 ms | errors | goal /s |")

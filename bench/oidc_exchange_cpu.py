@@ -20,7 +20,7 @@ import tempfile
 
 import psutil
 
-from oidc import ROOT, exchange_codes, make_codes, sign_in_and_consent
+from oidc import ROOT, exchange_codes, make_codes, remove_clients, sign_in_and_consent
 
 # The stack's daemons, by the pid files deploy/stack.sh writes.
 DAEMONS = ("authd", "webd", "mariadb", "redis")
@@ -53,26 +53,29 @@ def main():
     ap.add_argument("--duration", type=int, default=6)
     args = ap.parse_args()
     clients, session, _ = sign_in_and_consent(args.web)
-    client = clients[args.alg]
-    procs = daemon_processes()
-    codes_dir = tempfile.mkdtemp(prefix="oidc-cpu-")
-    columns = DAEMONS + ("wrk",)
-    rows = []
-    print(f"| repeat | exchanges/s | errors | " + " | ".join(f"{c} µs" for c in columns) + " | sum µs |")
-    print("|---:|---:|---:|" + "---:|" * (len(columns) + 1))
-    for r in range(args.repeats):
-        prefix = os.path.join(codes_dir, f"{args.alg}-{r}")
-        make_codes(client, session, prefix, args.duration * 2, args.web)
-        before = {n: cpu_seconds(p) for n, p in procs.items()}
-        before["wrk"] = wrk_cpu_seconds()
-        run = exchange_codes(client, prefix, args.duration, args.web)
-        after = {n: cpu_seconds(p) for n, p in procs.items()}
-        after["wrk"] = wrk_cpu_seconds()
-        done = run["requests"] - run["errors"]
-        per = {c: (after[c] - before[c]) * 1e6 / max(done, 1) for c in columns}
-        rows.append((run["rate"], per))
-        print(f"| {r + 1} | {run['rate']:,.0f} | {run['errors']} | "
-              + " | ".join(f"{per[c]:.1f}" for c in columns) + f" | {sum(per.values()):.1f} |", flush=True)
+    try:
+        client = clients[args.alg]
+        procs = daemon_processes()
+        codes_dir = tempfile.mkdtemp(prefix="oidc-cpu-")
+        columns = DAEMONS + ("wrk",)
+        rows = []
+        print(f"| repeat | exchanges/s | errors | " + " | ".join(f"{c} µs" for c in columns) + " | sum µs |")
+        print("|---:|---:|---:|" + "---:|" * (len(columns) + 1))
+        for r in range(args.repeats):
+            prefix = os.path.join(codes_dir, f"{args.alg}-{r}")
+            make_codes(client, session, prefix, args.duration * 2, args.web)
+            before = {n: cpu_seconds(p) for n, p in procs.items()}
+            before["wrk"] = wrk_cpu_seconds()
+            run = exchange_codes(client, prefix, args.duration, args.web)
+            after = {n: cpu_seconds(p) for n, p in procs.items()}
+            after["wrk"] = wrk_cpu_seconds()
+            done = run["requests"] - run["errors"]
+            per = {c: (after[c] - before[c]) * 1e6 / max(done, 1) for c in columns}
+            rows.append((run["rate"], per))
+            print(f"| {r + 1} | {run['rate']:,.0f} | {run['errors']} | "
+                  + " | ".join(f"{per[c]:.1f}" for c in columns) + f" | {sum(per.values()):.1f} |", flush=True)
+    finally:
+        remove_clients(clients)
     med = {c: statistics.median(p[c] for _, p in rows) for c in columns}
     print(f"| median | {statistics.median(r for r, _ in rows):,.0f} | | "
           + " | ".join(f"{med[c]:.1f}" for c in columns) + f" | {sum(med.values()):.1f} |")

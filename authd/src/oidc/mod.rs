@@ -10,10 +10,12 @@
 //! Keys per purpose, all derived from the master key: one seals the
 //! private signing keys, one keys the HMAC of client secrets, one makes
 //! the `sid` a client sees of a Throng session (so the `sid` says nothing
-//! about the session token).
+//! about the session token), one makes a grant's first refresh token
+//! ([`first_refresh`]).
 
 pub mod backchannel;
 pub mod claims;
+pub mod first_refresh;
 pub mod grant_id;
 pub mod grants;
 pub mod jws_algorithms;
@@ -26,7 +28,7 @@ pub mod upstream;
 use crate::config::OidcConfig;
 use crate::keys::derive;
 use crate::store::db::Db;
-use crate::store::oidc::Client;
+use crate::store::oidc::{Client, Grant};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use signing::{KeyError, KeySet};
@@ -46,6 +48,7 @@ pub struct Provider {
     seal_key: [u8; 32],
     client_key: [u8; 32],
     sid_key: [u8; 32],
+    first_refresh_key: [u8; 32],
     keys: RwLock<Arc<KeySet>>,
     keys_read: Mutex<Instant>,
     pub backchannel: backchannel::Backchannel,
@@ -68,6 +71,7 @@ impl Provider {
             seal_key,
             client_key: derive(master, "oidc client secret"),
             sid_key: derive(master, "oidc sid"),
+            first_refresh_key: derive(master, "oidc first refresh token"),
             keys: RwLock::new(Arc::new(keys)),
             keys_read: Mutex::new(Instant::now()),
             backchannel,
@@ -122,6 +126,18 @@ impl Provider {
             .as_bytes()
             .ct_eq(client.secret_hash.as_bytes())
             .into()
+    }
+
+    /// The first refresh token of `grant`, without the refresh prefix
+    /// ([`first_refresh`]).
+    pub fn first_refresh_token(&self, grant: &Grant) -> String {
+        first_refresh::token(&self.first_refresh_key, grant)
+    }
+
+    /// Whether `token` (without the refresh prefix) is `grant`'s first
+    /// refresh token.
+    pub fn is_first_refresh_token(&self, token: &str, grant: &Grant) -> bool {
+        first_refresh::matches(&self.first_refresh_key, token, grant)
     }
 
     /// The `sid` clients see of the session with token hash `token_hash`.

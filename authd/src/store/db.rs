@@ -41,35 +41,6 @@ type UserRow = (
     Option<String>,
 );
 
-/// Runs `statements` as one transaction sent in one round trip
-/// (`START TRANSACTION; …; COMMIT`, the driver's multi-statement text
-/// protocol) instead of one trip each. Every result is read, so a failing
-/// statement's error is returned (dropping the results unread would hide
-/// it). The server stops at that statement with the transaction open, and
-/// pooled connections are not reset on return, so it is rolled back here.
-/// The statements are text: their values must be rendered by the driver's
-/// escaping.
-pub(super) fn transaction_in_one_trip(
-    c: &mut mysql::PooledConn,
-    statements: &[String],
-) -> Result<(), mysql::Error> {
-    let script = format!("START TRANSACTION; {}; COMMIT", statements.join("; "));
-    let mut read_all = || -> Result<(), mysql::Error> {
-        let mut results = c.query_iter(&script)?;
-        while let Some(set) = results.iter() {
-            for row in set {
-                row?;
-            }
-        }
-        Ok(())
-    };
-    let done = read_all();
-    if done.is_err() {
-        let _ = c.query_drop("ROLLBACK");
-    }
-    done
-}
-
 fn to_user(row: UserRow) -> Option<User> {
     let (id, uuid, username, email, pwhash, nickname, avatar, locked, permissions) = row;
     Some(User {
@@ -410,50 +381,4 @@ fn duplicate(e: mysql::Error) -> DbError {
         }
     }
     DbError::Mysql(e)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use throng_testkit::TestStores;
-
-    fn count(c: &mut mysql::PooledConn) -> u64 {
-        c.query_first("SELECT COUNT(*) FROM t").unwrap().unwrap()
-    }
-
-    #[test]
-    fn a_transaction_in_one_trip_commits_all_or_nothing_and_reports_the_failing_statement() {
-        let stores = TestStores::new("authd_tx");
-        let db = Db::connect(&stores.mysql_url, 1, 1).unwrap();
-        let mut c = db.conn().unwrap();
-        c.query_drop("CREATE TABLE t (id INT PRIMARY KEY) ENGINE=InnoDB")
-            .unwrap();
-
-        transaction_in_one_trip(
-            &mut c,
-            &[
-                "INSERT INTO t VALUES (1)".into(),
-                "INSERT INTO t VALUES (2)".into(),
-            ],
-        )
-        .unwrap();
-        assert_eq!(count(&mut c), 2);
-
-        // The second statement fails (duplicate key): its error comes
-        // back, and the first statement's row is gone with it.
-        let failed = transaction_in_one_trip(
-            &mut c,
-            &[
-                "INSERT INTO t VALUES (3)".into(),
-                "INSERT INTO t VALUES (1)".into(),
-            ],
-        );
-        assert!(
-            matches!(&failed, Err(mysql::Error::MySqlError(e)) if e.code == 1062),
-            "{failed:?}"
-        );
-        assert_eq!(count(&mut c), 2, "the failed transaction left nothing");
-        let open: u64 = c.query_first("SELECT @@in_transaction").unwrap().unwrap();
-        assert_eq!(open, 0, "no transaction stays open on the connection");
-    }
 }

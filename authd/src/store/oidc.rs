@@ -65,10 +65,14 @@ pub struct Grant {
     pub revoked: bool,
 }
 
-/// A refresh token's row with its grant.
+/// A refresh token's row with its grant; for a grant's first refresh
+/// token not used yet ([`crate::oidc::first_refresh`]), what its row
+/// would say.
 #[derive(Debug)]
 pub struct RefreshRow {
     pub grant: Grant,
+    /// False for a first refresh token that has no row yet.
+    pub stored: bool,
     pub used: bool,
     pub expired: bool,
     pub issued_s: u64,
@@ -272,29 +276,24 @@ impl Db {
             .collect())
     }
 
-    /// Makes the grants of a batch of exchanged codes, each with its first
-    /// refresh token (its hash), in one transaction sent in one round
-    /// trip: one multi-row INSERT each. Grant ids are the caller's
-    /// ([`crate::oidc::grant_id`]).
-    pub fn create_grants(
-        &self,
-        rows: &[(&Grant, [u8; 32])],
-        refresh_ttl_s: u64,
-    ) -> Result<(), mysql::Error> {
-        if rows.is_empty() {
+    /// Makes the grants of a batch of exchanged codes in one multi-row
+    /// INSERT (atomic by itself). Their first refresh tokens are derived,
+    /// not stored ([`crate::oidc::first_refresh`]). Grant ids are the
+    /// caller's ([`crate::oidc::grant_id`]).
+    pub fn create_grants(&self, grants: &[&Grant]) -> Result<(), mysql::Error> {
+        if grants.is_empty() {
             return Ok(());
         }
-        // One text statement per table, values rendered by the driver's
-        // escaping: a prepared statement per batch size would be prepared
-        // and closed again for most batches (their sizes vary more than
-        // the statement cache holds), one more round trip and one more
-        // parse each time.
+        // A text statement, values rendered by the driver's escaping: a
+        // prepared statement per batch size would be prepared and closed
+        // again for most batches (their sizes vary more than the statement
+        // cache holds), one more round trip and one more parse each time.
         self.run(false, |c| {
             let plain = c.no_backslash_escape();
             let text = |v: &str| mysql::Value::from(v).as_sql(plain);
-            let grants: Vec<String> = rows
+            let values: Vec<String> = grants
                 .iter()
-                .map(|(g, _)| {
+                .map(|g| {
                     format!(
                         "({}, {}, {}, {}, {}, {})",
                         g.id,
@@ -306,30 +305,10 @@ impl Db {
                     )
                 })
                 .collect();
-            let tokens: Vec<String> = rows
-                .iter()
-                .map(|(g, hash)| {
-                    format!(
-                        "(X'{}', {}, NOW(3) + INTERVAL {refresh_ttl_s} SECOND)",
-                        hex::encode(hash),
-                        g.id
-                    )
-                })
-                .collect();
-            super::db::transaction_in_one_trip(
-                c,
-                &[
-                    format!(
-                        "INSERT INTO oidc_grants (id, user_id, client_id, scope, sid, auth_time) \
-                         VALUES {}",
-                        grants.join(", ")
-                    ),
-                    format!(
-                        "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, expires_at) VALUES {}",
-                        tokens.join(", ")
-                    ),
-                ],
-            )
+            c.query_drop(format!(
+                "INSERT INTO oidc_grants (id, user_id, client_id, scope, sid, auth_time) VALUES {}",
+                values.join(", ")
+            ))
         })
     }
 
@@ -350,6 +329,7 @@ impl Db {
         Ok(row.and_then(|mut row| {
             Some(RefreshRow {
                 grant: grant_of(&mut row)?,
+                stored: true,
                 used: row.take(7)?,
                 expired: row.take(8)?,
                 issued_s: row.take(9)?,
@@ -358,23 +338,67 @@ impl Db {
         }))
     }
 
-    /// Uses refresh token `old` up and stores `new` for the same grant, in
-    /// one transaction. False when `old` was used meanwhile (a concurrent
-    /// reuse): nothing is stored.
-    pub fn rotate_refresh_token(
+    /// What the row of grant `grant_id`'s first refresh token would say
+    /// if it had one: not used, living `ttl_s` from the grant's creation.
+    /// The caller has looked for a stored row first, and checks the token
+    /// against the grant.
+    pub fn first_refresh_token(
         &self,
-        old: &[u8; 32],
-        new: &[u8; 32],
         grant_id: u64,
         ttl_s: u64,
+    ) -> Result<Option<RefreshRow>, mysql::Error> {
+        let row: Option<mysql::Row> = self.run(true, |c| {
+            c.exec_first(
+                format!(
+                    "SELECT {GRANT_COLUMNS}, g.created_at + INTERVAL ? SECOND <= NOW(3), \
+                     CAST(UNIX_TIMESTAMP(g.created_at) AS UNSIGNED), \
+                     CAST(UNIX_TIMESTAMP(g.created_at + INTERVAL ? SECOND) AS UNSIGNED) \
+                     FROM oidc_grants g WHERE g.id = ?"
+                ),
+                (ttl_s, ttl_s, grant_id),
+            )
+        })?;
+        Ok(row.and_then(|mut row| {
+            Some(RefreshRow {
+                grant: grant_of(&mut row)?,
+                stored: false,
+                used: false,
+                expired: row.take(7)?,
+                issued_s: row.take(8)?,
+                expires_s: row.take(9)?,
+            })
+        }))
+    }
+
+    /// Uses refresh token `old` (hash `old_hash`, row `old`) up and
+    /// stores `new` for the same grant, in one transaction. A first
+    /// refresh token's row is written here, already used: its INSERT is
+    /// what a concurrent use of the same token collides on. False when
+    /// `old` was used meanwhile (a concurrent reuse): nothing is stored.
+    pub fn rotate_refresh_token(
+        &self,
+        old_hash: &[u8; 32],
+        old: &RefreshRow,
+        new: &[u8; 32],
+        ttl_s: u64,
     ) -> Result<bool, mysql::Error> {
+        let grant_id = old.grant.id;
         self.run(false, |c| {
             let mut tx = c.start_transaction(mysql::TxOpts::default())?;
-            tx.exec_drop(
-                "UPDATE oidc_refresh_tokens SET used_at = NOW(3) \
-                 WHERE token_hash = ? AND used_at IS NULL",
-                (old.to_vec(),),
-            )?;
+            if old.stored {
+                tx.exec_drop(
+                    "UPDATE oidc_refresh_tokens SET used_at = NOW(3) \
+                     WHERE token_hash = ? AND used_at IS NULL",
+                    (old_hash.to_vec(),),
+                )?;
+            } else {
+                tx.exec_drop(
+                    "INSERT IGNORE INTO oidc_refresh_tokens \
+                     (token_hash, grant_id, issued_at, expires_at, used_at) \
+                     VALUES (?, ?, FROM_UNIXTIME(?), FROM_UNIXTIME(?), NOW(3))",
+                    (old_hash.to_vec(), grant_id, old.issued_s, old.expires_s),
+                )?;
+            }
             if tx.affected_rows() != 1 {
                 tx.rollback()?;
                 return Ok(false);

@@ -8,10 +8,10 @@
 use super::Worker;
 use crate::oidc::claims::{Hint, LogoutToken, LOGOUT_EVENT};
 use crate::oidc::grants::AccessGrant;
-use crate::oidc::{signing, token_hash, Provider};
+use crate::oidc::{first_refresh, signing, token_hash, Provider};
 use crate::ops::Job;
 use crate::records::now_ms;
-use crate::store::oidc::{Client, Grant, GrantsOf};
+use crate::store::oidc::{Client, Grant, GrantsOf, RefreshRow};
 use authd_wire::ops::{
     Introspection, LoggedOut, OidcLogout, OidcMetadata, OidcRevoke, ProviderMetadata,
 };
@@ -136,6 +136,37 @@ impl Worker {
             .filter(|g| g.exp > now_ms() / 1000))
     }
 
+    /// The row of refresh token `token`: its stored row or, for a grant's
+    /// first refresh token not used yet, what its row would say
+    /// ([`crate::oidc::first_refresh`]); `None` for anything else.
+    pub(super) fn presented_refresh_token(
+        &mut self,
+        token: &str,
+    ) -> Result<Option<RefreshRow>, Refusal> {
+        let Some(body) = token.strip_prefix(REFRESH_PREFIX) else {
+            return Ok(None);
+        };
+        let failed = |e| Refusal::from(super::store_failed("reading a refresh token", e));
+        let stored = self
+            .shared
+            .db
+            .refresh_token(&token_hash(token))
+            .map_err(failed)?;
+        if stored.is_some() {
+            return Ok(stored);
+        }
+        let Some(grant_id) = first_refresh::claimed_grant(body) else {
+            return Ok(None);
+        };
+        let provider = self.provider()?;
+        let row = self
+            .shared
+            .db
+            .first_refresh_token(grant_id, provider.cfg.refresh_token_ttl.as_secs())
+            .map_err(failed)?;
+        Ok(row.filter(|r| provider.is_first_refresh_token(body, &r.grant)))
+    }
+
     /// Introspection of a refresh token, for `client` (another client's
     /// token is inactive).
     pub(super) fn introspect_refresh(
@@ -143,11 +174,7 @@ impl Worker {
         client: &Client,
         token: &str,
     ) -> Result<Introspection, Refusal> {
-        let row = self
-            .shared
-            .db
-            .refresh_token(&token_hash(token))
-            .map_err(|e| Refusal::from(super::store_failed("reading a refresh token", e)))?;
+        let row = self.presented_refresh_token(token)?;
         let Some(r) = row.filter(|r| {
             !r.used && !r.expired && !r.grant.revoked && r.grant.client_id == client.client_id
         }) else {
@@ -185,11 +212,7 @@ impl Worker {
                 }
             }
         } else if token.starts_with(REFRESH_PREFIX) {
-            let row = self
-                .shared
-                .db
-                .refresh_token(&token_hash(token))
-                .map_err(|e| Refusal::from(super::store_failed("reading a refresh token", e)))?;
+            let row = self.presented_refresh_token(token)?;
             if let Some(r) = row.filter(|r| r.grant.client_id == client.client_id) {
                 self.end_grants(GrantsOf::Id(r.grant.id), false)?;
             }

@@ -1,6 +1,7 @@
 //! Code exchanges, a batch at a time ([`super::oidc_batch`]): one
-//! pipeline takes every code, one `MGET` reads every user, one transaction
-//! stores every grant with its first refresh token, one pipeline asks
+//! pipeline takes every code, one `MGET` reads every user, one INSERT
+//! stores every grant (its first refresh token is derived from it, not
+//! stored: [`crate::oidc::first_refresh`]), one pipeline asks
 //! whether the sessions that authorized the codes still live, one pipeline
 //! stores every access token.
 //!
@@ -24,7 +25,7 @@ use super::oidc::{refuse, REFRESH_PREFIX, USED_CODE_TTL_S};
 use super::users::By;
 use super::Worker;
 use crate::oidc::grants::CodeGrant;
-use crate::oidc::{grant_id, pkce, random_token, token_hash, Provider};
+use crate::oidc::{grant_id, pkce, Provider};
 use crate::ops::Job;
 use crate::store::oidc::{Client, Grant, GrantsOf};
 use crate::store::User;
@@ -61,8 +62,8 @@ const NO_GRANT: u64 = 0;
 
 impl Worker {
     /// Code exchanges: one pipeline takes every code, one `MGET` reads
-    /// every user, one transaction stores every grant with its first
-    /// refresh token, one pipeline stores every access token.
+    /// every user, one INSERT stores every grant, one pipeline stores
+    /// every access token.
     pub(super) fn exchange_batch(&mut self, provider: &Arc<Provider>, jobs: Vec<Job>) {
         let mut exchanges = Vec::with_capacity(jobs.len());
         for job in jobs {
@@ -165,10 +166,6 @@ impl Worker {
         // AUTO_INCREMENT), so one multi-row INSERT makes them all.
         let mut made = Vec::with_capacity(ready.len());
         for (e, user) in ready {
-            let Ok(refresh) = random_token(REFRESH_PREFIX) else {
-                e.job.refuse(Status::Internal);
-                continue;
-            };
             let code = e.grant.as_ref().expect("checked");
             let grant = Grant {
                 id: e.grant_id,
@@ -179,9 +176,10 @@ impl Worker {
                 auth_time: code.auth_time,
                 revoked: false,
             };
+            let refresh = format!("{REFRESH_PREFIX}{}", provider.first_refresh_token(&grant));
             made.push((e, user, grant, refresh));
         }
-        if let Err(status) = self.store_grants(provider, &made) {
+        if let Err(status) = self.store_grants(&made) {
             for (e, ..) in made {
                 e.job.refuse(status);
             }
@@ -202,22 +200,16 @@ impl Worker {
         self.issue_all(provider, issued);
     }
 
-    /// Stores every grant with its first refresh token. If that fails,
-    /// the codes' used records are pointed at no grant: a failed insert
-    /// may have been a clash with another process's grant id
-    /// ([`grant_id`]), and presenting the code again must never end that
-    /// grant. The batch is refused, not tried again with other ids (a
-    /// replay meanwhile would have read the first ones).
-    fn store_grants(&mut self, provider: &Provider, made: &[Made]) -> Result<(), Status> {
-        let rows: Vec<(&Grant, [u8; 32])> = made
-            .iter()
-            .map(|(_, _, g, refresh)| (g, token_hash(refresh)))
-            .collect();
-        let Err(e) = self
-            .shared
-            .db
-            .create_grants(&rows, provider.cfg.refresh_token_ttl.as_secs())
-        else {
+    /// Stores every grant (their first refresh tokens are derived from
+    /// them, not stored). If that fails, the codes' used records are
+    /// pointed at no grant: a failed insert may have been a clash with
+    /// another process's grant id ([`grant_id`]), and presenting the code
+    /// again must never end that grant. The batch is refused, not tried
+    /// again with other ids (a replay meanwhile would have read the first
+    /// ones).
+    fn store_grants(&mut self, made: &[Made]) -> Result<(), Status> {
+        let grants: Vec<&Grant> = made.iter().map(|(_, _, g, _)| g).collect();
+        let Err(e) = self.shared.db.create_grants(&grants) else {
             return Ok(());
         };
         let records: Vec<String> = made

@@ -80,16 +80,7 @@ impl Worker {
             return Err(refuse(Status::InvalidRequest, "refresh_token is missing"));
         }
         let unknown = || refuse(Status::InvalidGrant, "the refresh token is not valid");
-        if !old.starts_with(REFRESH_PREFIX) {
-            return Err(unknown());
-        }
-        let old_hash = token_hash(old);
-        let row = self
-            .shared
-            .db
-            .refresh_token(&old_hash)
-            .map_err(|e| Refusal::from(super::store_failed("reading a refresh token", e)))?
-            .ok_or_else(unknown)?;
+        let row = self.presented_refresh_token(old)?.ok_or_else(unknown)?;
         if row.grant.client_id != client.client_id || row.grant.revoked || row.expired {
             return Err(unknown());
         }
@@ -125,9 +116,9 @@ impl Worker {
             .shared
             .db
             .rotate_refresh_token(
-                &old_hash,
+                &token_hash(old),
+                &row,
                 &token_hash(&new),
-                row.grant.id,
                 provider.cfg.refresh_token_ttl.as_secs(),
             )
             .map_err(|e| Refusal::from(super::store_failed("rotating a refresh token", e)))?;

@@ -444,4 +444,60 @@ for attempt in range(20):
             check(userinfo(tokens["access_token"]).status_code == 401, f"attempt {attempt}: the access token of a code presented twice is dead")
             check(introspect(tokens["refresh_token"]).json() == {"active": False}, f"attempt {attempt}: and its refresh token")
 print(f"codes presented twice at once: {winners} of 20 answered 200 first, all of them ended", flush=True)
+
+# --- a grant's first refresh token: derived, not stored, used once ---------
+# It is checked against its grant (a MAC), and the first use writes its
+# row: forging one buys nothing, and two uses at once end the grant.
+
+
+def refresh(app, token):
+    return requests.post(disc["token_endpoint"], data={"grant_type": "refresh_token", "refresh_token": token}, headers=basic(app), timeout=TIMEOUT)
+
+
+def fresh_tokens(app):
+    code, verifier = code_for(app, [])
+    r = exchange(app, code, verifier)
+    check(r.status_code == 200, f"an exchange: {r.status_code}")
+    return r.json()
+
+
+tokens = fresh_tokens(APP_A)
+first = tokens["refresh_token"]
+body = first[len("rt."):]
+forgeries = {
+    "one changed character of the MAC": "rt." + body[:-3] + ("A" if body[-3] != "A" else "B") + body[-2:],
+    "another grant's id under this MAC": "rt." + ("A" if body[0] != "A" else "B") + body[1:],
+    "a truncated one": first[:-1],
+}
+for name, forged in forgeries.items():
+    check(oauth_error(refresh(APP_A, forged)) == (400, "invalid_grant"), f"a first refresh token, {name}, is refused")
+    check(introspect(forged).json() == {"active": False}, f"a first refresh token, {name}, is inactive")
+check(introspect(first).json()["active"], "the forgeries did not end the grant")
+check(userinfo(tokens["access_token"]).status_code == 200, "nor its access token")
+
+winners = 0
+for attempt in range(10):
+    tokens = fresh_tokens(APP_A)
+    start = threading.Barrier(2)
+    answers = [None, None]
+
+    def present(i, token=tokens["refresh_token"]):
+        start.wait()
+        answers[i] = refresh(APP_A, token)
+
+    threads = [threading.Thread(target=present, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = sorted(r.status_code for r in answers)
+    check(statuses in ([200, 400], [400, 400]), f"a first refresh token used twice at once: {statuses}")
+    check(userinfo(tokens["access_token"]).status_code == 401, f"attempt {attempt}: the grant ended, its first access token too")
+    for r in answers:
+        if r.status_code == 200:
+            winners += 1
+            got = r.json()
+            check(userinfo(got["access_token"]).status_code == 401, f"attempt {attempt}: the refreshed access token is dead")
+            check(oauth_error(refresh(APP_A, got["refresh_token"])) == (400, "invalid_grant"), f"attempt {attempt}: and its refresh token")
+print(f"first refresh tokens used twice at once: {winners} of 10 answered 200 first, every grant ended", flush=True)
 print("all checks passed", flush=True)
