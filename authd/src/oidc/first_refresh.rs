@@ -11,11 +11,18 @@
 //! derived from the master key for this purpose alone, of the grant's id,
 //! user, client, session and sign-in time. Only authd can make one, and a
 //! token made for one grant never passes for another, even one that got
-//! the same id after the first was deleted. When the token is first
-//! used, its row is written to `oidc_refresh_tokens`, already used, by the
-//! same INSERT that makes rotation atomic: a second use finds that row
-//! (or loses the race for it) and ends the grant, as for any refresh
-//! token. Its life runs from the grant's creation.
+//! the same id after the first was deleted. Its first use is recorded on
+//! the grant (`first_refresh_used_at`), by the UPDATE that makes rotation
+//! atomic: a second use finds it set (or loses the race for it) and ends
+//! the grant, as for any refresh token. Its life runs from the grant's
+//! creation, by the configured `refresh_token_ttl` of the moment it is
+//! presented (a changed TTL applies to unused first tokens too).
+//!
+//! The grant id is in the token in the clear: it tells the client when
+//! its own grant was made (to the millisecond, which it knows anyway) and
+//! the 22-bit tag of the authd process that made it. Nothing accepts a
+//! grant id alone; a guessed id with a made-up MAC is refused like any
+//! unknown token.
 
 use crate::store::oidc::Grant;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

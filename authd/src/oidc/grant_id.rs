@@ -1,14 +1,13 @@
 //! Grant ids, ordered by time: milliseconds since 2026 (41 bits, enough
 //! until 2095) above a 22-bit tag drawn once per process.
 //!
-//! Why ordered: the exchange inserts each grant and its first refresh
-//! token, and both tables are keyed or indexed by the grant id (the
-//! grant's primary key, the refresh token's `grant_id` index and its
-//! foreign key). Random ids sent every insert to a random leaf of those
-//! B-trees, a cache miss each once the tables outgrow the CPU's caches;
-//! ordered ids land on the same few newest pages. The id is never shown to
-//! a client (tokens are random and separate), so being guessable costs
-//! nothing.
+//! Why ordered: the exchange inserts each grant, keyed by its id (and
+//! refresh tokens are indexed by it). Random ids sent every insert to a
+//! random leaf of those B-trees, a cache miss each once the tables outgrow
+//! the CPU's caches; ordered ids land on the same few newest pages. A
+//! grant's first refresh token shows the client its own grant's id, next
+//! to a MAC of the grant ([`super::first_refresh`]); nothing accepts an id
+//! alone, so being guessable costs nothing.
 //!
 //! Unique: within a process the counter never repeats (it takes the
 //! clock, or the last value plus one when the clock has not moved on or

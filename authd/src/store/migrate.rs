@@ -41,6 +41,10 @@ const MIGRATIONS: &[(&str, Step)] = &[
         "0007_oidc",
         Step::Sql(include_str!("../../migrations/0007_oidc.sql")),
     ),
+    (
+        "0008_first_refresh",
+        Step::Sql(include_str!("../../migrations/0008_first_refresh.sql")),
+    ),
 ];
 
 /// After 0003 lowercased every address, the ones with non-ASCII letters

@@ -339,8 +339,9 @@ impl Db {
     }
 
     /// What the row of grant `grant_id`'s first refresh token would say
-    /// if it had one: not used, living `ttl_s` from the grant's creation.
-    /// The caller has looked for a stored row first, and checks the token
+    /// if it had one: used once the grant records it, living `ttl_s` from
+    /// the grant's creation. The caller has looked for a stored row first
+    /// (grants made before tokens were derived), and checks the token
     /// against the grant.
     pub fn first_refresh_token(
         &self,
@@ -350,7 +351,8 @@ impl Db {
         let row: Option<mysql::Row> = self.run(true, |c| {
             c.exec_first(
                 format!(
-                    "SELECT {GRANT_COLUMNS}, g.created_at + INTERVAL ? SECOND <= NOW(3), \
+                    "SELECT {GRANT_COLUMNS}, g.first_refresh_used_at IS NOT NULL, \
+                     g.created_at + INTERVAL ? SECOND <= NOW(3), \
                      CAST(UNIX_TIMESTAMP(g.created_at) AS UNSIGNED), \
                      CAST(UNIX_TIMESTAMP(g.created_at + INTERVAL ? SECOND) AS UNSIGNED) \
                      FROM oidc_grants g WHERE g.id = ?"
@@ -358,23 +360,25 @@ impl Db {
                 (ttl_s, ttl_s, grant_id),
             )
         })?;
+        // take_opt: a time past what UNIX_TIMESTAMP can say is NULL, and
+        // such a token is refused rather than the worker panicking.
         Ok(row.and_then(|mut row| {
             Some(RefreshRow {
                 grant: grant_of(&mut row)?,
                 stored: false,
-                used: false,
-                expired: row.take(7)?,
-                issued_s: row.take(8)?,
-                expires_s: row.take(9)?,
+                used: row.take_opt(7)?.ok()?,
+                expired: row.take_opt(8)?.ok()?,
+                issued_s: row.take_opt(9)?.ok()?,
+                expires_s: row.take_opt(10)?.ok()?,
             })
         }))
     }
 
     /// Uses refresh token `old` (hash `old_hash`, row `old`) up and
     /// stores `new` for the same grant, in one transaction. A first
-    /// refresh token's row is written here, already used: its INSERT is
-    /// what a concurrent use of the same token collides on. False when
-    /// `old` was used meanwhile (a concurrent reuse): nothing is stored.
+    /// refresh token's use is recorded on its grant: that UPDATE is what a
+    /// concurrent use of the same token collides on. False when `old` was
+    /// used meanwhile (a concurrent reuse): nothing is stored.
     pub fn rotate_refresh_token(
         &self,
         old_hash: &[u8; 32],
@@ -393,10 +397,9 @@ impl Db {
                 )?;
             } else {
                 tx.exec_drop(
-                    "INSERT IGNORE INTO oidc_refresh_tokens \
-                     (token_hash, grant_id, issued_at, expires_at, used_at) \
-                     VALUES (?, ?, FROM_UNIXTIME(?), FROM_UNIXTIME(?), NOW(3))",
-                    (old_hash.to_vec(), grant_id, old.issued_s, old.expires_s),
+                    "UPDATE oidc_grants SET first_refresh_used_at = NOW(3) \
+                     WHERE id = ? AND first_refresh_used_at IS NULL",
+                    (grant_id,),
                 )?;
             }
             if tx.affected_rows() != 1 {
@@ -457,4 +460,59 @@ pub enum GrantsOf<'a> {
     Session(&'a str),
     /// All of one user's.
     User(u64),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use throng_testkit::TestStores;
+
+    #[test]
+    fn a_first_refresh_token_is_used_once_even_by_two_rotations_that_read_it_unused() {
+        let stores = TestStores::new("authd_first_refresh");
+        let db = Db::connect(&stores.mysql_url, 1, 2).unwrap();
+        db.migrate().unwrap();
+        let user = db
+            .create_user(&[1u8; 16], "ada", None, "not a hash", "Ada")
+            .unwrap();
+        db.add_client(&Client {
+            client_id: "app".into(),
+            name: "app".into(),
+            secret_hash: String::new(),
+            redirect_uris: vec!["https://app.example/cb".into()],
+            post_logout_uris: vec![],
+            backchannel_logout_uri: String::new(),
+            id_token_alg: "EdDSA".into(),
+        })
+        .unwrap();
+        let grant = Grant {
+            id: 1,
+            user_id: user,
+            client_id: "app".into(),
+            scope: "openid".into(),
+            sid: "s".repeat(32),
+            auth_time: 1,
+            revoked: false,
+        };
+        db.create_grants(&[&grant]).unwrap();
+
+        let first = db.first_refresh_token(1, 3600).unwrap().unwrap();
+        assert!(!first.stored && !first.used && !first.expired);
+        assert!(first.expires_s >= first.issued_s + 3600);
+        assert!(db.first_refresh_token(1, 0).unwrap().unwrap().expired);
+        assert!(db.first_refresh_token(2, 3600).unwrap().is_none());
+
+        // Two uses that both read it unused: the second rotation stores
+        // nothing and says so (its caller ends the grant).
+        let also_read = db.first_refresh_token(1, 3600).unwrap().unwrap();
+        assert!(db
+            .rotate_refresh_token(&[7; 32], &first, &[8; 32], 3600)
+            .unwrap());
+        assert!(!db
+            .rotate_refresh_token(&[7; 32], &also_read, &[9; 32], 3600)
+            .unwrap());
+        assert!(db.first_refresh_token(1, 3600).unwrap().unwrap().used);
+        assert!(db.refresh_token(&[8; 32]).unwrap().is_some());
+        assert!(db.refresh_token(&[9; 32]).unwrap().is_none());
+    }
 }

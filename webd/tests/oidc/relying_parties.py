@@ -461,18 +461,31 @@ def fresh_tokens(app):
     return r.json()
 
 
+def raw_of(refresh_token):
+    return base64.urlsafe_b64decode(refresh_token[len("rt."):] + "==")
+
+
+def token_of(raw):
+    return "rt." + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
 tokens = fresh_tokens(APP_A)
+other = fresh_tokens(APP_A)
 first = tokens["refresh_token"]
 body = first[len("rt."):]
+raw, other_raw = raw_of(first), raw_of(other["refresh_token"])
+check(len(raw) == 40 and raw[:8] != other_raw[:8], "a first refresh token is a grant id and a MAC")
 forgeries = {
     "one changed character of the MAC": "rt." + body[:-3] + ("A" if body[-3] != "A" else "B") + body[-2:],
-    "another grant's id under this MAC": "rt." + ("A" if body[0] != "A" else "B") + body[1:],
+    "another live grant's id with this MAC": token_of(other_raw[:8] + raw[8:]),
+    "this grant's id with another grant's MAC": token_of(raw[:8] + other_raw[8:]),
     "a truncated one": first[:-1],
 }
 for name, forged in forgeries.items():
     check(oauth_error(refresh(APP_A, forged)) == (400, "invalid_grant"), f"a first refresh token, {name}, is refused")
     check(introspect(forged).json() == {"active": False}, f"a first refresh token, {name}, is inactive")
 check(introspect(first).json()["active"], "the forgeries did not end the grant")
+check(introspect(other["refresh_token"]).json()["active"], "nor the other one")
 check(userinfo(tokens["access_token"]).status_code == 200, "nor its access token")
 
 winners = 0
