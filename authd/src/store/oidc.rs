@@ -1,7 +1,8 @@
-//! What the OpenID provider keeps in MariaDB (migration `0007_oidc`): the
-//! registered clients, the sealed signing keys, the consents users gave,
-//! the grants made from codes, and the refresh tokens (their SHA-256,
-//! never the token). Codes and access tokens are short-lived and live in
+//! What the OpenID provider keeps in MariaDB (migrations `0007_oidc`,
+//! `0008_first_refresh`): the registered clients, the sealed signing
+//! keys, the consents users gave, the grants made from codes, and the
+//! refresh tokens (their SHA-256, never the token; a grant's first one is
+//! derived from the grant, `crate::oidc::first_refresh`). Codes and access tokens are short-lived and live in
 //! Redis (`worker::oidc`).
 
 use super::db::Db;
