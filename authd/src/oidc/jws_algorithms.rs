@@ -8,7 +8,7 @@
 //! about half the time ring does and an Ed25519 one in about half the
 //! time ed25519-dalek does (bench/RESULTS.md, "Signing with aws-lc-rs").
 
-use aws_lc_rs::signature::{self, Ed25519KeyPair, KeyPair, RsaKeyPair, UnparsedPublicKey};
+use aws_lc_rs::signature::{self, Ed25519KeyPair, RsaKeyPair, UnparsedPublicKey};
 use jwt_compact::{Algorithm, AlgorithmSignature};
 use std::borrow::Cow;
 use std::num::NonZeroUsize;
@@ -117,14 +117,6 @@ impl Algorithm for EdDsa {
     }
 }
 
-/// The public half of a key pair, in the form [`PublicKeyBytes`] wants.
-pub fn public_key_of<K: KeyPair>(pair: &K) -> PublicKeyBytes
-where
-    K::PublicKey: AsRef<[u8]>,
-{
-    PublicKeyBytes(pair.public_key().as_ref().to_vec())
-}
-
 /// `token`, unless its signature is empty (an RSA signing failure).
 pub fn signed_or_error(token: String) -> Result<String, String> {
     if token.ends_with('.') {
@@ -137,7 +129,16 @@ pub fn signed_or_error(token: String) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_lc_rs::signature::KeyPair;
     use jwt_compact::{AlgorithmExt, Claims, Header, UntrustedToken};
+
+    /// The public half of a key pair, in the form [`PublicKeyBytes`] wants.
+    fn public_key_of<K: KeyPair>(pair: &K) -> PublicKeyBytes
+    where
+        K::PublicKey: AsRef<[u8]>,
+    {
+        PublicKeyBytes(pair.public_key().as_ref().to_vec())
+    }
 
     #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
     struct Body {
